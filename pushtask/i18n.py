@@ -125,7 +125,7 @@ def pick_language(accept_language: str | None) -> str:
                 q = 0.0
         lang = tag.strip().lower()
         candidate = "en" if lang.startswith("en") else DEFAULT_LANG if lang.startswith("zh") else None
-        if candidate and q > best_q:
+        if candidate and q > 0 and q > best_q:
             best, best_q = candidate, q
     return best
 
