@@ -27,7 +27,7 @@ def _runtime(args: argparse.Namespace) -> Runtime:
     return build_runtime(settings)
 
 
-def _prepare(rt: Runtime) -> None:
+def _prepare(rt: Runtime, *, demo_data: bool) -> None:
     """Migrate the database and, on first start, create the admin (printing a generated password once)."""
     from pushtask.services.bootstrap import ensure_initial_data
 
@@ -38,7 +38,7 @@ def _prepare(rt: Runtime) -> None:
             db,
             rt.clock(),
             admin_password=rt.settings.admin_password,
-            demo_data=rt.settings.demo_data,
+            demo_data=demo_data,
             timezone=rt.settings.default_timezone,
         )
     if result.created:
@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pushtask.app import create_app
 
     rt = _runtime(args)
-    _prepare(rt)
+    _prepare(rt, demo_data=rt.settings.demo_data)
     app = create_app(rt)
     server = create_server(app, host=args.host, port=args.port, threads=rt.settings.api_threads, ident="pushtask")
     _on_stop(server.close)
@@ -92,9 +92,14 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from pushtask.app import create_app
 
-    settings = load_settings()
+    rt = _runtime(args)
+    settings = rt.settings
     if settings.is_embedded:
         print("note: `pushtask api` on SQLite works, but production should use MySQL/MariaDB.", file=sys.stderr)
+    # Migrate and create the first admin in the master, before the workers fork; never demo data here.
+    _prepare(rt, demo_data=False)
+    assert rt.engine is not None
+    rt.engine.dispose()
     bind = f"{args.host}:{args.port}"
 
     class Application(BaseApplication):  # type: ignore[misc]
@@ -109,9 +114,6 @@ def cmd_api(args: argparse.Namespace) -> int:
         def load(self) -> object:
             return create_app(build_runtime(settings))
 
-    rt = build_runtime(settings)
-    assert rt.engine is not None
-    upgrade(rt.engine)
     Application().run()
     return 0
 
@@ -169,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     api = sub.add_parser("api", help="run the API under gunicorn (production)")
     api.add_argument("--host", default="0.0.0.0")  # noqa: S104 — the production API listens for a load balancer
     api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--data-dir", default=None)
     api.set_defaults(func=cmd_api)
 
     db = sub.add_parser("db", help="database maintenance")
