@@ -137,6 +137,8 @@ async def reply(state: SandboxState, request: dict[str, Any]) -> Delivery:
     """Make a simulated person reply: {from, text} or {from, responseCode|taskId, key}."""
     sender = str(request.get("from", ""))
     now = int(state.clock())
+    miniapp: MiniApp | None = None
+    card: Card | None = None
     with state.lock:
         person = state.people.get(sender)
         if person is None:
@@ -163,7 +165,7 @@ async def reply(state: SandboxState, request: dict[str, Any]) -> Delivery:
                 plaintext = text_message_xml(app.corp_id, sender, text, now, state.rng.randrange(10**15, 10**16),
                                              app.agent_id)
                 state.callbacks.append({"from": sender, "fromName": person.name, "text": text, "at": now})
-    if person.kind == "openid":
+    if miniapp is not None:
         return await post_miniprogram(state, miniapp, sender, plaintext)
     delivery = await post_wecom(state, app, plaintext)
     _apply_passive(state, card, delivery.reply)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from pushtask.sandbox import bridge_api, robot_api, wechat_api, wecom_api
 from pushtask.sandbox.state import SandboxState
@@ -123,7 +123,7 @@ async def _upload_part(request: web.Request) -> tuple[str, str, bytes | None]:
         return "", "", None
     reader = await request.multipart()
     async for part in reader:
-        if isinstance(part, web.BodyPartReader) and part.name == "media":
+        if isinstance(part, BodyPartReader) and part.name == "media":
             data = await part.read()
             return part.filename or "media", part.headers.get("Content-Type", "application/octet-stream"), bytes(data)
     return "", "", None

@@ -28,10 +28,10 @@ class KeyValueStore(Protocol):
 
     async def release_lock(self, key: str, owner: str) -> None: ...
 
-    async def admit(self, key: str, now: float, window_s: float, limit: int) -> float:
-        """Record one event in a sliding window if fewer than `limit` happened in it.
+    async def admit(self, key: str, now: float, window_s: float, limit: int, cost: int = 1) -> float:
+        """Record `cost` events in a sliding window if they fit under `limit`, all or none.
 
-        Return 0.0 when admitted, else the seconds until the oldest event leaves the window.
+        Return 0.0 when admitted, else the seconds until enough events leave the window.
         """
         ...
 
@@ -79,13 +79,13 @@ class MemoryStore:
     async def release_lock(self, key: str, owner: str) -> None:
         await self.delete_if_equals(key, owner)
 
-    async def admit(self, key: str, now: float, window_s: float, limit: int) -> float:
+    async def admit(self, key: str, now: float, window_s: float, limit: int, cost: int = 1) -> float:
         with self._mutex:
             events = [t for t in self._windows.get(key, []) if t > now - window_s]
-            if len(events) >= limit:
+            if len(events) + cost > limit:
                 self._windows[key] = events
-                return max(events[0] + window_s - now, 0.001)
-            events.append(now)
+                return max(events[len(events) + cost - limit - 1] + window_s - now, 0.001)
+            events.extend([now] * cost)
             self._windows[key] = events
             return 0.0
 
@@ -100,13 +100,17 @@ _ADMIT = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
+local cost = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
-if count >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if count + cost > limit then
+  local idx = count + cost - limit - 1
+  local oldest = redis.call('ZRANGE', KEYS[1], idx, idx, 'WITHSCORES')
   return tostring(math.max(tonumber(oldest[2]) + window - now, 0.001))
 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
+for i = 1, cost do
+  redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i)
+end
 redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
 return '0'
 """
@@ -150,8 +154,10 @@ class RedisStore:
     async def release_lock(self, key: str, owner: str) -> None:
         await self._redis.eval(_DELETE_IF_EQUALS, 1, self._prefix + key, owner)
 
-    async def admit(self, key: str, now: float, window_s: float, limit: int) -> float:
+    async def admit(self, key: str, now: float, window_s: float, limit: int, cost: int = 1) -> float:
         member = f"{now:.6f}:{uuid.uuid4().hex}"
-        wait = await self._redis.eval(_ADMIT, 1, self._prefix + key, repr(now), repr(window_s), str(limit), member)
+        wait = await self._redis.eval(
+            _ADMIT, 1, self._prefix + key, repr(now), repr(window_s), str(limit), member, str(cost)
+        )
         text = wait.decode("ascii") if isinstance(wait, bytes) else str(wait)
         return float(text)
