@@ -17,6 +17,7 @@ class FaultRule:
     probability: float = 1.0
     latency_ms: int = 0
     http_status: int = 200  # e.g. 502 to simulate a gateway failure
+    skip: int = 0  # let this many matching calls through first (fail the 2nd part of a message)
 
     @classmethod
     def from_json(cls, entry: Mapping[str, Any]) -> FaultRule:
@@ -29,6 +30,7 @@ class FaultRule:
             probability=float(entry.get("probability", 1.0)),
             latency_ms=int(entry.get("latencyMs", 0)),
             http_status=int(entry.get("httpStatus", 200)),
+            skip=int(entry.get("skip", 0)),
         )
         if not 0.0 <= rule.probability <= 1.0:
             raise ValueError("probability must be within 0..1")
@@ -38,7 +40,7 @@ class FaultRule:
 
     def to_json(self) -> dict[str, Any]:
         return {"errcode": self.errcode, "target": self.target, "endpoint": self.endpoint, "times": self.times,
-                "probability": self.probability, "latencyMs": self.latency_ms, "httpStatus": self.http_status}
+                "probability": self.probability, "latencyMs": self.latency_ms, "httpStatus": self.http_status, "skip": self.skip}
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class Faults:
             if rule.endpoint and rule.endpoint != endpoint:
                 continue
             if rule.target and rule.target not in targets:
+                continue
+            if rule.skip > 0:
+                rule.skip -= 1
                 continue
             if rule.probability < 1.0 and self._rng.random() >= rule.probability:
                 continue
