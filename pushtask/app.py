@@ -8,7 +8,7 @@ from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from pushtask.api import auth, directory, health, openapi, tasks
+from pushtask.api import auth, directory, health, openapi, push, tasks
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pushtask.i18n import translate
@@ -31,6 +31,8 @@ def create_app(runtime: Runtime) -> Flask:
         tasks.bp,
         directory.groups_bp,
         directory.recipients_bp,
+        push.bp,
+        push.history_bp,
         openapi.bp,
     ):
         app.register_blueprint(blueprint)

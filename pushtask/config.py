@@ -39,6 +39,28 @@ class Settings:
     api_threads: int = 4
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    worker_concurrency: int = 64
+    # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
+    sandbox: str = "auto"
+    sandbox_port: int = 8001
+    wechat_base_url: str | None = None
+    wecom_corp_id: str | None = None
+    wecom_corp_secret: str | None = None
+    wecom_agent_id: int = 0
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    mp_appid: str | None = None
+    mp_secret: str | None = None
+    mp_preview_template_id: str | None = None
+    bridge_url: str | None = None
+    bridge_token: str | None = None
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """Tell whether `pushtask serve` runs the WeChat sandbox and points the clients at it."""
+        if self.sandbox == "auto":
+            return not (self.wecom_corp_id or self.mp_appid or self.wechat_base_url or self.bridge_url)
+        return self.sandbox == "on"
 
     @property
     def is_embedded(self) -> bool:
@@ -77,6 +99,28 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_API_THREADS", "4", "Threads per API worker process (and of `pushtask serve`)."),
     ("PUSHTASK_MAX_BODY_BYTES", "1048576", "Largest accepted JSON request body; larger → 413."),
     ("PUSHTASK_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    ("PUSHTASK_WORKER_CONCURRENCY", "64", "Sends in flight per worker process."),
+    (
+        "PUSHTASK_SANDBOX",
+        "auto",
+        "auto: `serve` runs the WeChat sandbox unless real credentials are set; on; off.",
+    ),
+    ("PUSHTASK_SANDBOX_PORT", "8001", "Port of the sandbox `serve` starts (0: any free port)."),
+    (
+        "PUSHTASK_WECHAT_BASE_URL",
+        "(the real hosts)",
+        "Send every WeChat/WeCom call to this base URL, e.g. a separate `pushtask wechat-sim`.",
+    ),
+    ("PUSHTASK_WECOM_CORP_ID", "(none)", "WeCom corp ID (企业ID) of your self-built app."),
+    ("PUSHTASK_WECOM_CORP_SECRET", "(none)", "The app's Secret. Also _FILE."),
+    ("PUSHTASK_WECOM_AGENT_ID", "0", "The app's AgentId."),
+    ("PUSHTASK_WECOM_TOKEN", "(none)", "Callback Token of the app's 接收消息 settings. Also _FILE."),
+    ("PUSHTASK_WECOM_AES_KEY", "(none)", "Callback EncodingAESKey (43 characters). Also _FILE."),
+    ("PUSHTASK_MP_APPID", "(none)", "Mini program AppID (for subscribe-message notices)."),
+    ("PUSHTASK_MP_SECRET", "(none)", "Mini program AppSecret. Also _FILE."),
+    ("PUSHTASK_MP_PREVIEW_TEMPLATE_ID", "(none)", "Subscribe-message template id used for previews."),
+    ("PUSHTASK_BRIDGE_URL", "(none)", "Bot bridge endpoint for personal-WeChat groups (see docs/wechat.md)."),
+    ("PUSHTASK_BRIDGE_TOKEN", "(none)", "Bearer token the bridge expects. Also _FILE."),
 ]
 
 
@@ -117,6 +161,28 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
         except OSError as exc:
             raise SettingsError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}.") from None
     return direct or None
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: Mapping[str, str]) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r}; use one of {', '.join(sorted(set(choices)))}.")
+    return choices[raw]
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name}={raw!r} must be an http:// or https:// URL.")
+    return raw.rstrip("/")
+
+
+def _aes_key(value: str | None) -> str | None:
+    if value is not None and len(value) != 43:
+        raise SettingsError("PUSHTASK_WECOM_AES_KEY must be the 43-character EncodingAESKey from the WeCom console.")
+    return value
 
 
 def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
@@ -161,6 +227,25 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         api_threads=_int(env, "PUSHTASK_API_THREADS", 4, 1, 256),
         max_body_bytes=_int(env, "PUSHTASK_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
         log_level=level,
+        worker_concurrency=_int(env, "PUSHTASK_WORKER_CONCURRENCY", 64, 1, 4096),
+        sandbox=_choice(
+            env,
+            "PUSHTASK_SANDBOX",
+            "auto",
+            {"auto": "auto", "1": "on", "on": "on", "true": "on", "0": "off", "off": "off", "false": "off"},
+        ),
+        sandbox_port=_int(env, "PUSHTASK_SANDBOX_PORT", 8001, 0, 65535),
+        wechat_base_url=_url(env, "PUSHTASK_WECHAT_BASE_URL"),
+        wecom_corp_id=(env.get("PUSHTASK_WECOM_CORP_ID") or "").strip() or None,
+        wecom_corp_secret=_secret(env, "PUSHTASK_WECOM_CORP_SECRET"),
+        wecom_agent_id=_int(env, "PUSHTASK_WECOM_AGENT_ID", 0, 0, 2**31 - 1),
+        wecom_token=_secret(env, "PUSHTASK_WECOM_TOKEN"),
+        wecom_aes_key=_aes_key(_secret(env, "PUSHTASK_WECOM_AES_KEY")),
+        mp_appid=(env.get("PUSHTASK_MP_APPID") or "").strip() or None,
+        mp_secret=_secret(env, "PUSHTASK_MP_SECRET"),
+        mp_preview_template_id=(env.get("PUSHTASK_MP_PREVIEW_TEMPLATE_ID") or "").strip() or None,
+        bridge_url=_url(env, "PUSHTASK_BRIDGE_URL"),
+        bridge_token=_secret(env, "PUSHTASK_BRIDGE_TOKEN"),
     )
 
 

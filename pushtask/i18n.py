@@ -105,6 +105,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该接收人仍被以下任务使用：{names}；请先从任务中移除",
         "Still a reviewer of these tasks: {names}; remove them first",
     ),
+    "push_exists": ("该任务此刻已有一次推送，请稍后再试", "This task already has a push at this instant; try again"),
+    "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
     "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
     "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),
 }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.clock import Clock, system_clock
 from pushtask.config import Settings, ensure_secret_key
 from pushtask.db import create_db_engine, create_session_factory
+from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenSigner
 
 
@@ -21,6 +22,9 @@ class Runtime:
     sessions: sessionmaker[Session]
     signer: TokenSigner
     clock: Clock
+    wakeup: Wakeup
+    # Base URL of the WeChat sandbox this process started (embedded default), else None.
+    sandbox_url: str | None = None
 
 
 def build_runtime(
@@ -35,4 +39,5 @@ def build_runtime(
     signer = TokenSigner(
         secret=settings.secret_key, issuer=settings.jwt_issuer, ttl=timedelta(seconds=settings.jwt_ttl_seconds)
     )
-    return Runtime(settings=settings, engine=engine, sessions=sessions, signer=signer, clock=clock)
+    wakeup = RedisWakeup(settings.redis_url) if settings.redis_url else Wakeup()
+    return Runtime(settings=settings, engine=engine, sessions=sessions, signer=signer, clock=clock, wakeup=wakeup)

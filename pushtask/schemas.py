@@ -204,7 +204,7 @@ class TaskDetailOut(TaskOut):
     groupsDetail: list[GroupRef]
     recipientsDetail: list[RecipientRef]
     upcoming: list[str]
-    lastResult: dict[str, object] | None
+    lastResult: PushOut | None
 
 
 class TaskListOut(Output):
@@ -257,6 +257,73 @@ class TaskLogOut(Output):
 
 class TaskLogListOut(RootModel[list[TaskLogOut]]):
     pass
+
+
+# ---- pushes ------------------------------------------------------------------------------------
+
+
+class PushIn(Input):
+    taskId: Id = Field(min_length=1, max_length=64)
+
+
+class PushStarted(Output):
+    message: str
+    pushId: Id
+
+
+class FailedGroup(Output):
+    groupId: Id
+    error: str
+
+
+class DeliveryOut(Output):
+    groupId: Id
+    groupName: str
+    channel: GroupChannel
+    state: Literal["pending", "sending", "sent", "failed", "uncertain"]
+    attempts: int
+    errcode: int | None
+    error: str | None
+    firstAttemptAt: str | None
+    sentAt: str | None
+
+
+class PushOut(Output):
+    pushId: Id
+    taskId: Id
+    status: Literal["running", "completed", "failed", "missed"]
+    trigger: str
+    fireAt: str
+    sentGroups: list[Id]
+    failedGroups: list[FailedGroup]
+    uncertainGroups: list[Id]
+    total: int
+    sentCount: int
+    failedCount: int
+    uncertainCount: int
+    missedCount: int
+    contentVersion: int
+    timestamp: str
+    firstSentAt: str | None
+    finishedAt: str | None
+
+
+class PushDetailOut(PushOut):
+    groups: list[DeliveryOut]
+
+
+class PushListOut(Output):
+    pushes: list[PushOut]
+    total: int
+
+
+class ResendIn(Input):
+    groupIds: list[Id] | None = Field(default=None, max_length=100)
+
+
+class ResendOut(Output):
+    message: str
+    queued: int
 
 
 # ---- directory ---------------------------------------------------------------------------------
@@ -369,3 +436,5 @@ class HealthOut(Output):
     version: str
     database: dict[str, object]
     redis: dict[str, object] | None
+    scheduler: dict[str, object]
+    sandbox: dict[str, object] | None = None

@@ -121,6 +121,9 @@ def api_route(
                     path_args["body"] = validate(body, parse_json_body(request.get_data()))
                 result = view(**path_args)
                 db.commit()
+                if method != "GET":
+                    # A change may make something due sooner: workers re-plan now instead of at their next poll.
+                    rt.wakeup.notify()
                 return result
             except BaseException:
                 db.rollback()

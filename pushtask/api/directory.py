@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, request
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, runtime, session
@@ -31,11 +33,14 @@ PICKER_QUERY = (
 WRITE = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-def _paging() -> tuple[str | None, int, int]:
-    problems = [FieldProblem(k, "unknown_field") for k in request.args if k not in {"q", "page", "limit"}]
+def paging(
+    args: Mapping[str, str], *, allowed: frozenset[str] = frozenset({"q", "page", "limit"}), default_limit: int = 100
+) -> tuple[str | None, int, int]:
+    """Read `q`, `page` and `limit` (≤ 500) from query parameters; anything else is a 400."""
+    problems = [FieldProblem(k, "unknown_field") for k in args if k not in allowed]
     values = {}
-    for name, default, high in (("page", 1, 1_000_000), ("limit", 100, 500)):
-        raw = request.args.get(name)
+    for name, default, high in (("page", 1, 1_000_000), ("limit", default_limit, 500)):
+        raw = args.get(name)
         try:
             values[name] = int(raw) if raw else default
         except ValueError:
@@ -45,7 +50,7 @@ def _paging() -> tuple[str | None, int, int]:
             problems.append(FieldProblem(name, "out_of_range", {"min": 1, "max": high}))
     if problems:
         raise InvalidInput(problems, error="Invalid query")
-    return (request.args.get("q") or "").strip()[:100] or None, values["page"], values["limit"]
+    return (args.get("q") or "").strip()[:100] or None, values["page"], values["limit"]
 
 
 def group_out(group: Group) -> dict[str, object]:
@@ -71,7 +76,7 @@ def recipient_out(recipient: Recipient) -> dict[str, object]:
     responses={200: GroupListOut, 400: ErrorOut},
 )
 def list_groups() -> Response:
-    q, page, limit = _paging()
+    q, page, limit = paging(request.args)
     rows, total = directory.list_groups(session(), actor(), q, page, limit)
     return json_response({"groups": [group_out(g) for g in rows], "total": total})
 
@@ -127,7 +132,7 @@ def delete_group(group_id: str) -> Response:
     responses={200: RecipientListOut, 400: ErrorOut},
 )
 def list_recipients() -> Response:
-    q, page, limit = _paging()
+    q, page, limit = paging(request.args)
     rows, total = directory.list_recipients(session(), actor(), q, page, limit)
     return json_response({"recipients": [recipient_out(r) for r in rows], "total": total})
 

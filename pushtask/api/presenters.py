@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
-from pushtask.models import Group, Recipient, Task, User
+from pushtask.models import Group, Push, Recipient, Task, User
+from pushtask.services import pushes
 from pushtask.services.directory import names_by_id
 from pushtask.services.schedules import iso_in_zone, iso_utc, rule_of, schedule_out
 from pushtask.services.tasks import PRIORITY_NAMES, group_ids_of, recipient_ids_of
@@ -88,7 +89,62 @@ def task_detail_out(session: Session, task: Task, lang: str, now: datetime) -> d
                 if r in recipient_rows
             ],
             "upcoming": [iso_in_zone(u, task.timezone) for u in upcoming],
-            "lastResult": None,
+            "lastResult": _last_result(session, task, lang),
         }
     )
     return base
+
+
+def _last_result(session: Session, task: Task, lang: str) -> dict[str, Any] | None:
+    push = pushes.last_result(session, task)
+    if push is None:
+        return None
+    return push_out(push, pushes.deliveries_of(session, push), lang)
+
+
+def push_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dict[str, Any]:
+    """Serialise a push with the PRD's sentGroups/failedGroups and the uncertain ones."""
+
+    def error(d: Any) -> str:
+        return str((d.error_en if language == "en" else d.error_zh) or d.error_zh or "")
+
+    return {
+        "pushId": push.id,
+        "taskId": push.task_id,
+        "status": push.status,
+        "trigger": push.trigger,
+        "fireAt": iso_utc(push.fire_at),
+        "sentGroups": [v.delivery.group_id for v in views if v.delivery.state == "sent"],
+        "failedGroups": [
+            {"groupId": v.delivery.group_id, "error": error(v.delivery)} for v in views if v.delivery.state == "failed"
+        ],
+        "uncertainGroups": [v.delivery.group_id for v in views if v.delivery.state == "uncertain"],
+        "total": push.total,
+        "sentCount": sum(v.delivery.state == "sent" for v in views),
+        "failedCount": sum(v.delivery.state == "failed" for v in views),
+        "uncertainCount": sum(v.delivery.state == "uncertain" for v in views),
+        "missedCount": push.missed_count,
+        "contentVersion": push.content_version,
+        "timestamp": iso_utc(push.created_at),
+        "firstSentAt": iso_utc(push.first_sent_at),
+        "finishedAt": iso_utc(push.finished_at),
+    }
+
+
+def push_detail_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dict[str, Any]:
+    out = push_out(push, views, language)
+    out["groups"] = [
+        {
+            "groupId": v.delivery.group_id,
+            "groupName": v.group_name,
+            "channel": v.delivery.channel,
+            "state": v.delivery.state,
+            "attempts": v.delivery.attempts,
+            "errcode": v.delivery.errcode,
+            "error": (v.delivery.error_en if language == "en" else v.delivery.error_zh) or None,
+            "firstAttemptAt": iso_utc(v.delivery.first_attempt_at),
+            "sentAt": iso_utc(v.delivery.sent_at),
+        }
+        for v in views
+    ]
+    return out

@@ -61,6 +61,9 @@ def _parse_time(name: str, raw: str, problems: list[FieldProblem]) -> datetime |
     except ValueError:
         problems.append(FieldProblem(name, "type_datetime"))
         return None
+    if problem := task_service.time_problem(name, value):
+        problems.append(problem)
+        return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

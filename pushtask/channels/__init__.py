@@ -18,7 +18,19 @@ from pushtask.channels.wecom_appchat import WeComAppChatChannel
 from pushtask.channels.wecom_robot import WeComRobotChannel
 
 __all__ = [
-    "BotBridgeChannel", "BotBridgeConfig", "Channel", "ChannelRegistry", "GroupTarget", "ImageRef", "LinkCard",
-    "MediaBlob", "MediaSource", "Message", "MiniProgramCard", "Refusal", "SendResult", "WeComAppChatChannel",
+    "BotBridgeChannel",
+    "BotBridgeConfig",
+    "Channel",
+    "ChannelRegistry",
+    "GroupTarget",
+    "ImageRef",
+    "LinkCard",
+    "MediaBlob",
+    "MediaSource",
+    "Message",
+    "MiniProgramCard",
+    "Refusal",
+    "SendResult",
+    "WeComAppChatChannel",
     "WeComRobotChannel",
 ]

@@ -68,19 +68,38 @@ class BotBridgeChannel:
             mentions = list(message.mentions) + (["notify@all"] if message.mention_all else [])
             bodies.append({"kind": "text", "text": message.text, "mentions": mentions})
         if blob is not None:
-            bodies.append({"kind": "image", "image": {"filename": blob.filename, "mime": rules.sniff_mime(blob.data),
-                                                      "base64": base64.b64encode(blob.data).decode("ascii")}})
+            bodies.append(
+                {
+                    "kind": "image",
+                    "image": {
+                        "filename": blob.filename,
+                        "mime": rules.sniff_mime(blob.data),
+                        "base64": base64.b64encode(blob.data).decode("ascii"),
+                    },
+                }
+            )
         if message.link is not None:
             link = message.link
-            bodies.append({"kind": "link", "link": {"title": link.title, "description": link.description,
-                                                    "url": link.url, "thumbUrl": link.thumb_url}})
+            bodies.append(
+                {
+                    "kind": "link",
+                    "link": {
+                        "title": link.title,
+                        "description": link.description,
+                        "url": link.url,
+                        "thumbUrl": link.thumb_url,
+                    },
+                }
+            )
         delivered = 0
         msgids: list[str] = []
         batch = uuid.uuid4().hex
         try:
             for index, body in enumerate(bodies):
                 answer = await self._http.call(
-                    "POST", self._config.url, platform=Platform.BRIDGE,
+                    "POST",
+                    self._config.url,
+                    platform=Platform.BRIDGE,
                     headers={"Authorization": f"Bearer {self._config.token}"},
                     json_body={"roomId": target.ref, **body, "idempotencyKey": f"{batch}:{index}"},
                 )

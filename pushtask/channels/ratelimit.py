@@ -10,8 +10,9 @@ from pushtask.wechat.kv import Clock, KeyValueStore
 class RateLimiter:
     """Admit at most `limit` events per `window_s` per key (e.g. 20 messages/min per robot)."""
 
-    def __init__(self, store: KeyValueStore, *, limit: int, window_s: float, prefix: str,
-                 clock: Clock = time.time) -> None:
+    def __init__(
+        self, store: KeyValueStore, *, limit: int, window_s: float, prefix: str, clock: Clock = time.time
+    ) -> None:
         self._store = store
         self._limit = limit
         self._window = window_s

@@ -89,4 +89,3 @@ class WeComAppChatChannel:
         uploaded = await self._client.upload_media("image", blob.filename, blob.data, rules.sniff_mime(blob.data))
         await self._cache.put(blob.data, uploaded.media_id)
         return uploaded.media_id
-

@@ -58,8 +58,9 @@ class WeComRobotChannel:
         # Reserve every part at once so a message is never cut in half by the limit.
         wait = await self._limiter.acquire(target.ref, cost=len(payloads))
         if wait > 0:
-            error = WeChatError(CLIENT_RATE_LIMITED, f"robot limit {PER_MINUTE}/min reached", Platform.ROBOT,
-                                retry_after_s=wait)
+            error = WeChatError(
+                CLIENT_RATE_LIMITED, f"robot limit {PER_MINUTE}/min reached", Platform.ROBOT, retry_after_s=wait
+            )
             return failed(NAME, error, parts_delivered=0, deduplicates=self.deduplicates)
         delivered = 0
         try:

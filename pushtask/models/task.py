@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pushtask.models.base import Base, UTCDateTime, new_id
@@ -51,6 +51,10 @@ class Task(Base):
     # next_fire_at when there is one, else the first scheduled time: what lists filter and sort by.
     display_time: Mapped[datetime] = mapped_column(UTCDateTime())
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How late an occurrence may still be sent when no worker ran at its time; later ones are "missed".
+    misfire_grace_seconds: Mapped[int] = mapped_column(Integer, default=600)
+    send_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_push_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

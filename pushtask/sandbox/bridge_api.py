@@ -11,8 +11,8 @@ import secrets
 from typing import Any
 
 from pushtask.sandbox import validation as v
-from pushtask.sandbox.wire import ApiError, ok_body
 from pushtask.sandbox.state import SandboxState
+from pushtask.sandbox.wire import ApiError, ok_body
 
 KINDS = {"text", "image", "link"}
 IMAGE_LIMIT = 10 * 1024 * 1024

@@ -8,7 +8,6 @@ in the response is verified, decrypted, and honoured (`update_button` replaces t
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -36,8 +35,13 @@ class Delivery:
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"delivered": self.delivered, "attempts": self.attempts, "status": self.status,
-                "reply": self.reply, "error": self.error}
+        return {
+            "delivered": self.delivered,
+            "attempts": self.attempts,
+            "status": self.status,
+            "reply": self.reply,
+            "error": self.error,
+        }
 
 
 def _cdata(value: str) -> str:
@@ -46,18 +50,23 @@ def _cdata(value: str) -> str:
 
 def text_message_xml(to: str, sender: str, text: str, create_time: int, msg_id: int, agent_id: int | None) -> str:
     agent = f"<AgentID>{agent_id}</AgentID>" if agent_id is not None else ""
-    return (f"<xml><ToUserName>{_cdata(to)}</ToUserName><FromUserName>{_cdata(sender)}</FromUserName>"
-            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content>{_cdata(text)}</Content><MsgId>{msg_id}</MsgId>{agent}</xml>")
+    return (
+        f"<xml><ToUserName>{_cdata(to)}</ToUserName><FromUserName>{_cdata(sender)}</FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{_cdata(text)}</Content><MsgId>{msg_id}</MsgId>{agent}</xml>"
+    )
 
 
-def card_event_xml(app: WeComApp, sender: str, card: Card, key: str, response_code: str, card_type: str,
-                   create_time: int) -> str:
-    return (f"<xml><ToUserName>{_cdata(app.corp_id)}</ToUserName><FromUserName>{_cdata(sender)}</FromUserName>"
-            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-            f"<Event><![CDATA[template_card_event]]></Event><EventKey>{_cdata(key)}</EventKey>"
-            f"<TaskId>{_cdata(card.task_id)}</TaskId><CardType>{_cdata(card_type)}</CardType>"
-            f"<ResponseCode>{_cdata(response_code)}</ResponseCode><AgentID>{app.agent_id}</AgentID></xml>")
+def card_event_xml(
+    app: WeComApp, sender: str, card: Card, key: str, response_code: str, card_type: str, create_time: int
+) -> str:
+    return (
+        f"<xml><ToUserName>{_cdata(app.corp_id)}</ToUserName><FromUserName>{_cdata(sender)}</FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[template_card_event]]></Event><EventKey>{_cdata(key)}</EventKey>"
+        f"<TaskId>{_cdata(card.task_id)}</TaskId><CardType>{_cdata(card_type)}</CardType>"
+        f"<ResponseCode>{_cdata(response_code)}</ResponseCode><AgentID>{app.agent_id}</AgentID></xml>"
+    )
 
 
 async def post_wecom(state: SandboxState, app: WeComApp, plaintext: str) -> Delivery:
@@ -65,8 +74,10 @@ async def post_wecom(state: SandboxState, app: WeComApp, plaintext: str) -> Deli
     encrypted = crypt.encrypt(plaintext)
     ts, nonce = str(int(state.clock())), secrets.token_hex(5)
     params = {"msg_signature": signature(app.token, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
-    body = (f"<xml><ToUserName>{_cdata(app.corp_id)}</ToUserName><AgentID>{_cdata(str(app.agent_id))}</AgentID>"
-            f"<Encrypt>{_cdata(encrypted)}</Encrypt></xml>")
+    body = (
+        f"<xml><ToUserName>{_cdata(app.corp_id)}</ToUserName><AgentID>{_cdata(str(app.agent_id))}</AgentID>"
+        f"<Encrypt>{_cdata(encrypted)}</Encrypt></xml>"
+    )
     return await _post(app.callback_url, params, body, crypt)
 
 
@@ -74,9 +85,17 @@ async def post_miniprogram(state: SandboxState, app: MiniApp, openid: str, plain
     crypt = WXBizMsgCrypt(app.token, app.encoding_aes_key, app.appid)
     encrypted = crypt.encrypt(plaintext)
     ts, nonce = str(int(state.clock())), secrets.token_hex(5)
-    params = {"signature": signature(app.token, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": openid,
-              "encrypt_type": "aes", "msg_signature": signature(app.token, ts, nonce, encrypted)}
-    body = f"<xml><ToUserName>{_cdata('gh_' + app.appid[-12:])}</ToUserName><Encrypt>{_cdata(encrypted)}</Encrypt></xml>"
+    params = {
+        "signature": signature(app.token, ts, nonce),
+        "timestamp": ts,
+        "nonce": nonce,
+        "openid": openid,
+        "encrypt_type": "aes",
+        "msg_signature": signature(app.token, ts, nonce, encrypted),
+    }
+    body = (
+        f"<xml><ToUserName>{_cdata('gh_' + app.appid[-12:])}</ToUserName><Encrypt>{_cdata(encrypted)}</Encrypt></xml>"
+    )
     return await _post(app.callback_url, params, body, crypt)
 
 
@@ -89,11 +108,12 @@ async def _post(url: str, params: dict[str, str], body: str, crypt: WXBizMsgCryp
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with session.post(url, params=params, data=body.encode("utf-8"),
-                                        headers={"Content-Type": "text/xml; charset=utf-8"}) as response:
+                async with session.post(
+                    url, params=params, data=body.encode("utf-8"), headers={"Content-Type": "text/xml; charset=utf-8"}
+                ) as response:
                     status = response.status
                     text = await response.text()
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 continue
             if status == 200:
@@ -112,8 +132,12 @@ def _open_reply(text: str, crypt: WXBizMsgCrypt) -> str | None:
         return f"(unreadable passive reply: {text[:200]})"
     fields = {child.tag: child.text or "" for child in root}
     try:
-        crypt.check_signature(fields.get("MsgSignature", ""), fields.get("TimeStamp", ""), fields.get("Nonce", ""),
-                              fields.get("Encrypt", ""))
+        crypt.check_signature(
+            fields.get("MsgSignature", ""),
+            fields.get("TimeStamp", ""),
+            fields.get("Nonce", ""),
+            fields.get("Encrypt", ""),
+        )
         return crypt.decrypt(fields.get("Encrypt", ""))
     except CryptoError as exc:
         return f"(passive reply rejected: {exc})"
@@ -148,8 +172,9 @@ async def reply(state: SandboxState, request: dict[str, Any]) -> Delivery:
             if miniapp is None:
                 raise ApiError(40013, "no mini program in the directory")
             text = str(request.get("text", ""))
-            plaintext = text_message_xml("gh_" + miniapp.appid[-12:], sender, text, now,
-                                         state.rng.randrange(10**15, 10**16), None)
+            plaintext = text_message_xml(
+                "gh_" + miniapp.appid[-12:], sender, text, now, state.rng.randrange(10**15, 10**16), None
+            )
             state.callbacks.append({"from": sender, "fromName": person.name, "text": text, "at": now})
         else:
             card, code = _find_card(state, request, sender)
@@ -158,12 +183,14 @@ async def reply(state: SandboxState, request: dict[str, Any]) -> Delivery:
                 key = str(request.get("key", ""))
                 card_type = str(_card_type(card))
                 plaintext = card_event_xml(app, sender, card, key, code, card_type, now)
-                state.callbacks.append({"from": sender, "fromName": person.name, "button": key,
-                                        "taskId": card.task_id, "at": now})
+                state.callbacks.append(
+                    {"from": sender, "fromName": person.name, "button": key, "taskId": card.task_id, "at": now}
+                )
             else:
                 text = str(request.get("text", ""))
-                plaintext = text_message_xml(app.corp_id, sender, text, now, state.rng.randrange(10**15, 10**16),
-                                             app.agent_id)
+                plaintext = text_message_xml(
+                    app.corp_id, sender, text, now, state.rng.randrange(10**15, 10**16), app.agent_id
+                )
                 state.callbacks.append({"from": sender, "fromName": person.name, "text": text, "at": now})
     if miniapp is not None:
         return await post_miniprogram(state, miniapp, sender, plaintext)
@@ -209,14 +236,17 @@ async def verify_url(state: SandboxState, app: WeComApp) -> dict[str, Any]:
     echo = secrets.token_hex(8)
     echostr = crypt.encrypt(echo)
     ts, nonce = str(int(state.clock() or time.time())), secrets.token_hex(5)
-    params = {"msg_signature": signature(app.token, ts, nonce, echostr), "timestamp": ts, "nonce": nonce,
-              "echostr": echostr}
+    params = {
+        "msg_signature": signature(app.token, ts, nonce, echostr),
+        "timestamp": ts,
+        "nonce": nonce,
+        "echostr": echostr,
+    }
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.0)) as session:
             async with session.get(app.callback_url, params=params) as response:
                 body = await response.text()
                 status = response.status
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         return {"verified": False, "error": f"{type(exc).__name__}: {exc}"}
-    return {"verified": status == 200 and body == echo, "status": status, "expected": escape(echo),
-            "got": body[:200]}
+    return {"verified": status == 200 and body == echo, "status": status, "expected": escape(echo), "got": body[:200]}

@@ -18,8 +18,12 @@ WEB_DIR = Path(__file__).parent / "web"
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=json.dumps(body, ensure_ascii=False).encode("utf-8"), status=status,
-                        content_type="application/json", charset="utf-8")
+    return web.Response(
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 def _bad(message: str) -> web.Response:
@@ -112,8 +116,13 @@ async def subscribe(request: web.Request) -> web.Response:
         return _bad(f"need openid (and templateId, count): {exc}")
     if openid not in state.people or template_id not in state.templates:
         return _bad("unknown openid or templateId")
-    return _json({"openid": openid, "templateId": template_id,
-                  "remaining": state.grant_subscriptions(openid, template_id, count)})
+    return _json(
+        {
+            "openid": openid,
+            "templateId": template_id,
+            "remaining": state.grant_subscriptions(openid, template_id, count),
+        }
+    )
 
 
 async def subscriptions(request: web.Request) -> web.Response:

@@ -39,8 +39,16 @@ class FaultRule:
         return rule
 
     def to_json(self) -> dict[str, Any]:
-        return {"errcode": self.errcode, "target": self.target, "endpoint": self.endpoint, "times": self.times,
-                "probability": self.probability, "latencyMs": self.latency_ms, "httpStatus": self.http_status, "skip": self.skip}
+        return {
+            "errcode": self.errcode,
+            "target": self.target,
+            "endpoint": self.endpoint,
+            "times": self.times,
+            "probability": self.probability,
+            "latencyMs": self.latency_ms,
+            "httpStatus": self.http_status,
+            "skip": self.skip,
+        }
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,9 @@ def send(state: SandboxState, key: str | None, body: dict[str, Any]) -> dict[str
     return ok_body()
 
 
-def upload_media(state: SandboxState, key: str | None, media_type: str | None, filename: str,
-                 content_type: str, data: bytes | None) -> dict[str, Any]:
+def upload_media(
+    state: SandboxState, key: str | None, media_type: str | None, filename: str, content_type: str, data: bytes | None
+) -> dict[str, Any]:
     group = robot(state, key)
     if media_type not in ("file", "voice"):
         raise ApiError(40005)
@@ -98,6 +99,7 @@ def upload_media(state: SandboxState, key: str | None, media_type: str | None, f
         raise ApiError(40006)
     media_id = "3" + secrets.token_urlsafe(40)
     now = state.clock()
-    state.media[media_id] = Media(data, content_type, filename, media_type, f"robot:{group.ref}",
-                                  now + MEDIA_LIFETIME_S)
+    state.media[media_id] = Media(
+        data, content_type, filename, media_type, f"robot:{group.ref}", now + MEDIA_LIFETIME_S
+    )
     return ok_body(type=media_type, media_id=media_id, created_at=str(int(now)))

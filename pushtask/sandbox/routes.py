@@ -22,9 +22,17 @@ def json_response(body: dict[str, Any], platform: str | None = None, status: int
     headers = {}
     if platform == WECOM:
         # WeCom echoes the outcome in headers too.
-        headers = {"error-code": str(body.get("errcode", 0)), "error-msg": quote(str(body.get("errmsg", "")), safe=" ,:[]/_.?=-")}
-    return web.Response(body=json.dumps(body, ensure_ascii=False).encode("utf-8"), status=status,
-                        content_type="application/json", charset="utf-8", headers=headers)
+        headers = {
+            "error-code": str(body.get("errcode", 0)),
+            "error-msg": quote(str(body.get("errmsg", "")), safe=" ,:[]/_.?=-"),
+        }
+    return web.Response(
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -71,8 +79,13 @@ async def _json_or_error(request: web.Request, platform: str) -> dict[str, Any] 
 
 async def gettoken(request: web.Request) -> web.Response:
     q = request.query
-    return await run(request, WECOM, "gettoken", [],
-                     lambda: wecom_api.gettoken(request.app[STATE], q.get("corpid"), q.get("corpsecret")))
+    return await run(
+        request,
+        WECOM,
+        "gettoken",
+        [],
+        lambda: wecom_api.gettoken(request.app[STATE], q.get("corpid"), q.get("corpsecret")),
+    )
 
 
 async def message_send(request: web.Request) -> web.Response:
@@ -81,8 +94,9 @@ async def message_send(request: web.Request) -> web.Response:
         return body
     token = request.query.get("access_token")
     targets = str(body.get("touser", "")).split("|")
-    return await run(request, WECOM, "message/send", targets,
-                     lambda: wecom_api.message_send(request.app[STATE], token, body))
+    return await run(
+        request, WECOM, "message/send", targets, lambda: wecom_api.message_send(request.app[STATE], token, body)
+    )
 
 
 async def update_template_card(request: web.Request) -> web.Response:
@@ -90,8 +104,13 @@ async def update_template_card(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     token = request.query.get("access_token")
-    return await run(request, WECOM, "message/update_template_card", [str(u) for u in body.get("userids", [])],
-                     lambda: wecom_api.update_template_card(request.app[STATE], token, body))
+    return await run(
+        request,
+        WECOM,
+        "message/update_template_card",
+        [str(u) for u in body.get("userids", [])],
+        lambda: wecom_api.update_template_card(request.app[STATE], token, body),
+    )
 
 
 async def appchat_send(request: web.Request) -> web.Response:
@@ -99,8 +118,13 @@ async def appchat_send(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     token = request.query.get("access_token")
-    return await run(request, WECOM, "appchat/send", [str(body.get("chatid", ""))],
-                     lambda: wecom_api.appchat_send(request.app[STATE], token, body))
+    return await run(
+        request,
+        WECOM,
+        "appchat/send",
+        [str(body.get("chatid", ""))],
+        lambda: wecom_api.appchat_send(request.app[STATE], token, body),
+    )
 
 
 async def appchat_create(request: web.Request) -> web.Response:
@@ -108,14 +132,20 @@ async def appchat_create(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     token = request.query.get("access_token")
-    return await run(request, WECOM, "appchat/create", [str(body.get("chatid", ""))],
-                     lambda: wecom_api.appchat_create(request.app[STATE], token, body))
+    return await run(
+        request,
+        WECOM,
+        "appchat/create",
+        [str(body.get("chatid", ""))],
+        lambda: wecom_api.appchat_create(request.app[STATE], token, body),
+    )
 
 
 async def appchat_get(request: web.Request) -> web.Response:
     token, chatid = request.query.get("access_token"), request.query.get("chatid")
-    return await run(request, WECOM, "appchat/get", [chatid or ""],
-                     lambda: wecom_api.appchat_get(request.app[STATE], token, chatid))
+    return await run(
+        request, WECOM, "appchat/get", [chatid or ""], lambda: wecom_api.appchat_get(request.app[STATE], token, chatid)
+    )
 
 
 async def _upload_part(request: web.Request) -> tuple[str, str, bytes | None]:
@@ -132,8 +162,13 @@ async def _upload_part(request: web.Request) -> tuple[str, str, bytes | None]:
 async def media_upload(request: web.Request) -> web.Response:
     filename, content_type, data = await _upload_part(request)
     token, media_type = request.query.get("access_token"), request.query.get("type")
-    return await run(request, WECOM, "media/upload", [],
-                     lambda: wecom_api.media_upload(request.app[STATE], token, media_type, filename, content_type, data))
+    return await run(
+        request,
+        WECOM,
+        "media/upload",
+        [],
+        lambda: wecom_api.media_upload(request.app[STATE], token, media_type, filename, content_type, data),
+    )
 
 
 async def webhook_send(request: web.Request) -> web.Response:
@@ -141,15 +176,19 @@ async def webhook_send(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     key = request.query.get("key")
-    return await run(request, WECOM, "webhook/send", [key or ""],
-                     lambda: robot_api.send(request.app[STATE], key, body))
+    return await run(request, WECOM, "webhook/send", [key or ""], lambda: robot_api.send(request.app[STATE], key, body))
 
 
 async def webhook_upload_media(request: web.Request) -> web.Response:
     filename, content_type, data = await _upload_part(request)
     key, media_type = request.query.get("key"), request.query.get("type")
-    return await run(request, WECOM, "webhook/upload_media", [key or ""],
-                     lambda: robot_api.upload_media(request.app[STATE], key, media_type, filename, content_type, data))
+    return await run(
+        request,
+        WECOM,
+        "webhook/upload_media",
+        [key or ""],
+        lambda: robot_api.upload_media(request.app[STATE], key, media_type, filename, content_type, data),
+    )
 
 
 async def stable_token(request: web.Request) -> web.Response:
@@ -161,8 +200,13 @@ async def stable_token(request: web.Request) -> web.Response:
 
 async def token(request: web.Request) -> web.Response:
     q = request.query
-    return await run(request, WECHAT, "token", [],
-                     lambda: wechat_api.token(request.app[STATE], q.get("grant_type"), q.get("appid"), q.get("secret")))
+    return await run(
+        request,
+        WECHAT,
+        "token",
+        [],
+        lambda: wechat_api.token(request.app[STATE], q.get("grant_type"), q.get("appid"), q.get("secret")),
+    )
 
 
 async def subscribe_send(request: web.Request) -> web.Response:
@@ -170,8 +214,13 @@ async def subscribe_send(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     access_token = request.query.get("access_token")
-    return await run(request, WECHAT, "message/subscribe/send", [str(body.get("touser", ""))],
-                     lambda: wechat_api.subscribe_send(request.app[STATE], access_token, body))
+    return await run(
+        request,
+        WECHAT,
+        "message/subscribe/send",
+        [str(body.get("touser", ""))],
+        lambda: wechat_api.subscribe_send(request.app[STATE], access_token, body),
+    )
 
 
 async def bridge_send(request: web.Request) -> web.Response:
@@ -180,8 +229,13 @@ async def bridge_send(request: web.Request) -> web.Response:
         return body
     auth = request.headers.get("Authorization", "")
     bearer = auth[7:] if auth.startswith("Bearer ") else None
-    return await run(request, "bridge", "bridge/send", [str(body.get("roomId", ""))],
-                     lambda: bridge_api.send(request.app[STATE], bearer, body))
+    return await run(
+        request,
+        "bridge",
+        "bridge/send",
+        [str(body.get("roomId", ""))],
+        lambda: bridge_api.send(request.app[STATE], bearer, body),
+    )
 
 
 def add_routes(app: web.Application) -> None:

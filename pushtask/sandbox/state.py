@@ -105,14 +105,30 @@ class SandboxState:
             bridge = entries.get("bridge")
             if isinstance(bridge, Mapping) and bridge.get("token"):
                 self.bridge_token = str(bridge["token"])
-        return {"apps": len(parsed_apps), "groups": len(parsed_groups), "users": len(parsed_people),
-                "templates": len(parsed_templates)}
+        return {
+            "apps": len(parsed_apps),
+            "groups": len(parsed_groups),
+            "users": len(parsed_people),
+            "templates": len(parsed_templates),
+        }
 
-    def register_group(self, channel: str, ref: str, name: str, member_count: int = 3,
-                       members: Iterable[str] = ()) -> None:
+    def register_group(
+        self, channel: str, ref: str, name: str, member_count: int = 3, members: Iterable[str] = ()
+    ) -> None:
         """Add one group (how `pushtask serve` registers its seeded demo groups)."""
-        self.apply_directory({"groups": [{"channel": channel, "ref": ref, "name": name,
-                                          "memberCount": member_count, "members": list(members)}]})
+        self.apply_directory(
+            {
+                "groups": [
+                    {
+                        "channel": channel,
+                        "ref": ref,
+                        "name": name,
+                        "memberCount": member_count,
+                        "members": list(members),
+                    }
+                ]
+            }
+        )
 
     def directory_json(self) -> dict[str, Any]:
         with self.lock:
@@ -133,13 +149,22 @@ class SandboxState:
 
     # -- the received-messages log -----------------------------------------------------------
 
-    def record(self, target: str, channel: str, endpoint: str, msgtype: str, payload: Mapping[str, Any],
-               **extra: Any) -> dict[str, Any]:
+    def record(
+        self, target: str, channel: str, endpoint: str, msgtype: str, payload: Mapping[str, Any], **extra: Any
+    ) -> dict[str, Any]:
         """Append what a group or person received; caller holds the lock."""
         self.seq += 1
-        entry = {"seq": self.seq, "target": target, "targetName": self.display_name(target), "channel": channel,
-                 "endpoint": endpoint, "msgtype": msgtype, "payload": payload,
-                 "receivedAt": iso_ms(self.clock()), **extra}
+        entry = {
+            "seq": self.seq,
+            "target": target,
+            "targetName": self.display_name(target),
+            "channel": channel,
+            "endpoint": endpoint,
+            "msgtype": msgtype,
+            "payload": payload,
+            "receivedAt": iso_ms(self.clock()),
+            **extra,
+        }
         self.log.append(entry)
         return entry
 
@@ -175,8 +200,9 @@ class SandboxState:
 
     def add_fault(self, **rule: Any) -> None:
         """Add a fault rule, e.g. add_fault(target="sandboxchat001", errcode=86003, times=1)."""
-        parsed = FaultRule.from_json({"latencyMs": rule.pop("latency_ms", 0),
-                                      "httpStatus": rule.pop("http_status", 200), **rule})
+        parsed = FaultRule.from_json(
+            {"latencyMs": rule.pop("latency_ms", 0), "httpStatus": rule.pop("http_status", 200), **rule}
+        )
         with self.lock:
             self.faults.add(parsed)
 

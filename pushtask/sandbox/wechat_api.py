@@ -61,6 +61,15 @@ def subscribe_send(state: SandboxState, access_token: str | None, body: dict[str
         raise ApiError(43101)
     state.quota[key] -= 1
     msgid = state.rng.randrange(10**17, 10**18)
-    state.record(openid, "miniprogram", "message/subscribe/send", "subscribe", body, msgid=str(msgid),
-                 templateTitle=template.title, keywordLabels=dict(template.keywords), appName=app.name)
+    state.record(
+        openid,
+        "miniprogram",
+        "message/subscribe/send",
+        "subscribe",
+        body,
+        msgid=str(msgid),
+        templateTitle=template.title,
+        keywordLabels=dict(template.keywords),
+        appName=app.name,
+    )
     return ok_body(msgid=msgid)

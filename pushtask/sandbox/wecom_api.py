@@ -17,8 +17,19 @@ from pushtask.sandbox.directory import Group, WeComApp
 from pushtask.sandbox.state import MEDIA_LIFETIME_S, RESPONSE_CODE_LIFETIME_S, Card, Media, SandboxState
 from pushtask.sandbox.wire import WECOM, ApiError, ok_body
 
-APP_TYPES = {"text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown",
-             "miniprogram_notice", "template_card"}
+APP_TYPES = {
+    "text",
+    "image",
+    "voice",
+    "video",
+    "file",
+    "textcard",
+    "news",
+    "mpnews",
+    "markdown",
+    "miniprogram_notice",
+    "template_card",
+}
 APPCHAT_TYPES = {"text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown"}
 CARD_TYPES = {"text_notice", "news_notice", "button_interaction", "vote_interaction", "multiple_interaction"}
 INTERACTIVE = {"button_interaction", "vote_interaction", "multiple_interaction"}
@@ -53,7 +64,9 @@ def _media(state: SandboxState, app: WeComApp, media_id: Any) -> None:
         raise ApiError(40007, "invalid media_id")
 
 
-def check_payload(state: SandboxState, app: WeComApp, body: Mapping[str, Any], allowed: set[str]) -> tuple[str, dict[str, Any]]:
+def check_payload(
+    state: SandboxState, app: WeComApp, body: Mapping[str, Any], allowed: set[str]
+) -> tuple[str, dict[str, Any]]:
     """Validate and normalise the msgtype part; return (msgtype, body with truncations applied)."""
     msgtype = body.get("msgtype")
     if not isinstance(msgtype, str) or msgtype not in allowed:
@@ -97,8 +110,11 @@ def _check_articles(articles: Any) -> None:
         v.limit_bytes(v.required_text(article.get("title"), "title"), 128, "title")
         v.limit_bytes(str(article.get("description", "")), 512, "description")
         v.limit_bytes(str(article.get("url", "")), 2048, "url")
-        if not article.get("url") and not (article.get("appid") and article.get("pagepath")) \
-                and not article.get("thumb_media_id"):
+        if (
+            not article.get("url")
+            and not (article.get("appid") and article.get("pagepath"))
+            and not article.get("thumb_media_id")
+        ):
             raise ApiError(40058, "article needs url or appid+pagepath")
 
 
@@ -222,8 +238,15 @@ def appchat_get(state: SandboxState, token: str | None, chatid: str | None) -> d
     app = app_for(state, token)
     group = _appchat(state, app, chatid)
     members = group.members or []
-    return ok_body(chat_info={"chatid": group.ref, "name": group.name, "owner": members[0] if members else "",
-                              "userlist": members, "chat_type": 0})
+    return ok_body(
+        chat_info={
+            "chatid": group.ref,
+            "name": group.name,
+            "owner": members[0] if members else "",
+            "userlist": members,
+            "chat_type": 0,
+        }
+    )
 
 
 def appchat_create(state: SandboxState, token: str | None, body: dict[str, Any]) -> dict[str, Any]:
@@ -249,12 +272,17 @@ def appchat_create(state: SandboxState, token: str | None, body: dict[str, Any])
     return ok_body(chatid=chatid)
 
 
-MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "voice": 2 * 1024 * 1024, "video": 10 * 1024 * 1024,
-                "file": 20 * 1024 * 1024}
+MEDIA_LIMITS = {
+    "image": 10 * 1024 * 1024,
+    "voice": 2 * 1024 * 1024,
+    "video": 10 * 1024 * 1024,
+    "file": 20 * 1024 * 1024,
+}
 
 
-def media_upload(state: SandboxState, token: str | None, media_type: str | None, filename: str,
-                 content_type: str, data: bytes | None) -> dict[str, Any]:
+def media_upload(
+    state: SandboxState, token: str | None, media_type: str | None, filename: str, content_type: str, data: bytes | None
+) -> dict[str, Any]:
     app = app_for(state, token)
     if media_type not in MEDIA_LIMITS:
         raise ApiError(40005)

@@ -67,8 +67,10 @@ def errmsg(platform: str, code: int, text: str, remote: str = "127.0.0.1") -> st
     """Format errmsg the way each host does (WeCom hint + help link, WeChat rid)."""
     if platform == WECOM:
         hint = f"{secrets.randbelow(2**31)}_{secrets.token_hex(2)}_{secrets.token_hex(16)}"
-        return (f"{text}, hint: [{hint}], from ip: {remote}, "
-                f"more info at https://open.work.weixin.qq.com/devtool/query?e={code}")
+        return (
+            f"{text}, hint: [{hint}], from ip: {remote}, "
+            f"more info at https://open.work.weixin.qq.com/devtool/query?e={code}"
+        )
     if platform == WECHAT:
         rid = "-".join(secrets.token_hex(4) for _ in range(3))
         return f"{text} rid: {rid}"

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from unicodedata import category
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, and_, case, exists, func, select
@@ -39,6 +40,8 @@ TEXT_LIMIT = 500
 GROUP_LIMIT = 100
 PRIORITY_NAMES = {v: k for k, v in PRIORITIES.items()}
 EDITABLE_CONTENT = ("text", "image", "link", "miniprogram")
+# Times outside these years are typos; near datetime's own limits, zone conversions overflow.
+YEAR_RANGE = (1970, 2199)
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -198,7 +201,8 @@ def _rule(draft: Draft) -> recurrence.Schedule:
     zone = s["timezone"]
     return recurrence.Schedule(
         kind=s["type"],
-        start=localize(s["time"], zone) if _zone_ok(zone) else s["time"],
+        # With an unknown zone, read the time as UTC so only the zone is reported, not the time too.
+        start=localize(s["time"], zone if _zone_ok(zone) else "UTC"),
         timezone=zone,
         frequency=s.get("recurringInterval") if s["type"] == "recurring" else None,
         interval=s.get("interval") or 1,
@@ -217,12 +221,23 @@ def _zone_ok(zone: str) -> bool:
     return True
 
 
+def time_problem(field: str, value: datetime | None) -> FieldProblem | None:
+    """Return the problem with a time outside YEAR_RANGE (checked before any zone conversion)."""
+    low, high = YEAR_RANGE
+    if value is None or low <= value.year <= high:
+        return None
+    return FieldProblem(field, "out_of_range", {"min": f"{low}-01-01", "max": f"{high}-12-31"})
+
+
 def _check(session: Session, actor: Actor, draft: Draft, now: datetime) -> tuple[recurrence.Schedule, datetime | None]:
     """Validate the whole desired state; return the rule and the next fire time when scheduled."""
     problems: list[FieldProblem] = []
     name_len = count_chars(draft.name.strip())
     if name_len == 0 or name_len > NAME_LIMIT:
         problems.append(FieldProblem("name", "name_length", {"actual": name_len}))
+    elif any(category(c) == "Cc" for c in draft.name):
+        # NUL, line breaks and other control characters break lists, CSV exports and the WeChat card.
+        problems.append(FieldProblem("name", "invalid"))
     text = draft.content.get("text")
     if text is not None and count_chars(text) > TEXT_LIMIT:
         problems.append(FieldProblem("content.text", "too_long", {"max": TEXT_LIMIT, "actual": count_chars(text)}))
@@ -230,6 +245,9 @@ def _check(session: Session, actor: Actor, draft: Draft, now: datetime) -> tuple
     if scheduled and not any(draft.content.get(k) for k in EDITABLE_CONTENT):
         problems.append(FieldProblem("content", "content_required"))
     problems += _check_ids(session, actor, draft, scheduled)
+    times = [time_problem(f"schedule.{key}", draft.schedule.get(key)) for key in ("time", "recurringEnd")]
+    if any(times):
+        raise InvalidInput(problems + [p for p in times if p])
     rule = _rule(draft)
     schedule_problems = problems_of(rule)
     problems += schedule_problems
@@ -467,6 +485,13 @@ def update_task(session: Session, actor: Actor, task_id: str, data: TaskUpdate |
     nulls = [
         key for key in ("name", "schedule", "groups") if key in data.model_fields_set and getattr(data, key, 0) is None
     ]
+    if data.schedule is not None:
+        # A schedule always has a type, a time and a zone: null cannot clear them.
+        nulls += [
+            f"schedule.{key}"
+            for key in ("type", "time", "timezone")
+            if key in data.schedule.model_fields_set and getattr(data.schedule, key) is None
+        ]
     if nulls:
         raise InvalidInput([FieldProblem(key, "required") for key in nulls])
     task = get_task(session, actor, task_id, for_update=True)
@@ -528,6 +553,8 @@ def pause_task(session: Session, actor: Actor, task_id: str, resume_at: datetime
     pausable = task.status in ("scheduled", "running") or (task.status == "failed" and task.next_fire_at)
     if not pausable:
         raise Conflict("pause_state", status=task.status)
+    if resume_at is not None and (problem := time_problem("resumeAt", resume_at)):
+        raise InvalidInput([problem])
     if resume_at is not None and resume_at <= now:
         raise InvalidInput([FieldProblem("resumeAt", "resume_in_past")])
     changes = {

@@ -135,7 +135,8 @@ def delete_user(session: Session, actor: Actor, user_id: str, now: datetime) -> 
         raise Conflict("last_admin")
     user.deleted_at = now
     # Free the WeChat ID for reuse while keeping the row for history.
-    user.wechat_id = f"{user.wechat_id}#deleted#{new_id()[:8]}"[:64]
+    # Cut the ID, not the random suffix: a cut suffix would not free a 64-character ID, or would collide.
+    user.wechat_id = f"{user.wechat_id[:47]}#deleted#{new_id()[:8]}"
     user.tokens_valid_after = now
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,21 +86,20 @@ class HttpSeam:
         data: Any = None
         all_headers = dict(headers or {})
         if json_body is not None:
-            data = encode_json(json_body)
+            # A stream, not raw bytes: aiohttp warns that a large bytes body (a 2 MB image) blocks the loop.
+            data = io.BytesIO(encode_json(json_body))
             all_headers["Content-Type"] = "application/json; charset=utf-8"
         elif upload is not None:
             form = aiohttp.FormData()
             form.add_field(
-                upload.field, upload.data, filename=upload.filename, content_type=upload.content_type
+                upload.field, io.BytesIO(upload.data), filename=upload.filename, content_type=upload.content_type
             )
             data = form
         try:
-            async with self._client().request(
-                method, url, params=params, data=data, headers=all_headers
-            ) as response:
+            async with self._client().request(method, url, params=params, data=data, headers=all_headers) as response:
                 raw = await response.read()
                 status = response.status
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise WeChatError(TIMEOUT, f"timeout calling {_path(url)}", platform, delivery_unknown=True) from exc
         except aiohttp.ClientConnectorError as exc:
             raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform) from exc
@@ -128,7 +127,9 @@ def _parse(raw: bytes, status: int, url: str, platform: Platform, errcode_field:
         raise WeChatError(BAD_RESPONSE, f"unexpected JSON from {_path(url)}", platform, delivery_unknown=True)
     code = body.get(errcode_field, 0)
     if not isinstance(code, int):
-        raise WeChatError(BAD_RESPONSE, f"non-integer {errcode_field} from {_path(url)}", platform, delivery_unknown=True)
+        raise WeChatError(
+            BAD_RESPONSE, f"non-integer {errcode_field} from {_path(url)}", platform, delivery_unknown=True
+        )
     if code != 0:
         raise WeChatError(code, str(body.get("errmsg", "")), platform)
     return body

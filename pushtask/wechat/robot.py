@@ -66,7 +66,11 @@ class RobotClient:
     async def send(self, key: str, payload: Mapping[str, Any]) -> None:
         """POST one message to `B/cgi-bin/webhook/send?key=`."""
         await self._http.call(
-            "POST", f"{self._base}/cgi-bin/webhook/send", platform=Platform.ROBOT, params={"key": key}, json_body=payload
+            "POST",
+            f"{self._base}/cgi-bin/webhook/send",
+            platform=Platform.ROBOT,
+            params={"key": key},
+            json_body=payload,
         )
 
     async def upload_media(self, key: str, media_type: str, filename: str, data: bytes, content_type: str) -> str:
