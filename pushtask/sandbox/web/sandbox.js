@@ -55,7 +55,7 @@ function cardButtons(record, person) {
         if (button.type === 1 && button.url) { window.open(button.url, "_blank"); return; }
         const report = await api("/_sandbox/reply", { from: person, responseCode: record.responseCode, key: button.key });
         flash(report);
-        refresh();
+        refresh(true);
       },
     }, button.text)));
 }
@@ -163,13 +163,19 @@ function draw() {
   }));
 }
 
-async function refresh() {
+let polls = 0;
+
+async function refresh(full) {
   try {
-    const [directory, page] = await Promise.all([api("/_sandbox/directory"), api("/_sandbox/messages")]);
-    const changed = JSON.stringify(directory) !== JSON.stringify(state.directory) || page.messages.length !== state.messages.length
-      || JSON.stringify(page.messages.map((m) => m.cardState || null)) !== JSON.stringify(state.messages.map((m) => m.cardState || null));
+    // New messages only, except every 10th poll (or on demand), which also picks up updated cards.
+    const everything = full === true || polls++ % 10 === 0;
+    const since = everything ? 0 : state.messages.length ? state.messages[state.messages.length - 1].seq : 0;
+    const [directory, page] = await Promise.all([api("/_sandbox/directory"), api("/_sandbox/messages?since=" + since)]);
+    const messages = everything ? page.messages : state.messages.concat(page.messages);
+    const changed = JSON.stringify(directory) !== JSON.stringify(state.directory) || messages.length !== state.messages.length
+      || (everything && JSON.stringify(messages.map((m) => m.cardState || null)) !== JSON.stringify(state.messages.map((m) => m.cardState || null)));
     state.directory = directory;
-    state.messages = page.messages;
+    state.messages = messages;
     if (changed) draw();
     if (document.getElementById("status").textContent === "连接中…") document.getElementById("status").textContent = "已连接 connected";
   } catch (error) {
@@ -177,6 +183,6 @@ async function refresh() {
   }
 }
 
-document.getElementById("reset").addEventListener("click", async () => { await api("/_sandbox/reset", {}); refresh(); });
+document.getElementById("reset").addEventListener("click", async () => { await api("/_sandbox/reset", {}); state.messages = []; refresh(true); });
 refresh();
 setInterval(refresh, 1500);
