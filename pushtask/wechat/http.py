@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import Mapping
@@ -86,8 +87,9 @@ class HttpSeam:
         data: Any = None
         all_headers = dict(headers or {})
         if json_body is not None:
-            # A stream, not raw bytes: aiohttp warns that a large bytes body (a 2 MB image) blocks the loop.
-            data = io.BytesIO(encode_json(json_body))
+            encoded = encode_json(json_body)
+            # aiohttp wants big bodies (base64 images) as a stream so the loop is not blocked.
+            data = io.BytesIO(encoded) if len(encoded) > 512 * 1024 else encoded
             all_headers["Content-Type"] = "application/json; charset=utf-8"
         elif upload is not None:
             form = aiohttp.FormData()

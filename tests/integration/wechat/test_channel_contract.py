@@ -248,3 +248,15 @@ def test_refuses_a_group_of_another_channel(name: str, sandbox: SandboxHandle, c
             return await ch.send(GroupTarget(2, "别的群", other, REF[other]), Message(text="hi"))
     result = run(scenario)
     assert not result.sent and result.permanent and result.refusals[0].code == "wrong_channel"
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_mentions_reach_the_group_or_are_refused(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    result = send(name, sandbox, clock, Message(text="请查收", mentions=("zhangsan",), mention_all=True))
+    if name == "wecom_appchat":
+        assert not result.sent and result.refusals[0].field == "mentions"
+        return
+    assert result.sent
+    payload = received(sandbox, name)[0]["payload"]
+    mentioned = payload["text"]["mentioned_list"] if name == "wecom_robot" else payload["mentions"]
+    assert mentioned[0] == "zhangsan" and mentioned[1] in ("@all", "notify@all")
