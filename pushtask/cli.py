@@ -136,7 +136,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             sender,
             rt.clock,
             wakeup=rt.wakeup,
-            config=WorkerConfig(concurrency=rt.settings.worker_concurrency),
+            config=WorkerConfig(concurrency=rt.settings.worker_concurrency, lease_s=rt.settings.worker_lease_seconds),
         )
         print(f"PushTask worker {worker.id} running (channels: {', '.join(sender.registry.names())})", flush=True)
         try:

@@ -40,6 +40,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     worker_concurrency: int = 64
+    worker_lease_seconds: int = 60
     # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
     sandbox: str = "auto"
     sandbox_port: int = 8001
@@ -100,6 +101,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MAX_BODY_BYTES", "1048576", "Largest accepted JSON request body; larger → 413."),
     ("PUSHTASK_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
     ("PUSHTASK_WORKER_CONCURRENCY", "64", "Sends in flight per worker process."),
+    (
+        "PUSHTASK_WORKER_LEASE_SECONDS",
+        "60",
+        "How long a claimed delivery stays a worker's; after that a dead worker's sends are recovered.",
+    ),
     (
         "PUSHTASK_SANDBOX",
         "auto",
@@ -228,6 +234,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         max_body_bytes=_int(env, "PUSHTASK_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
         log_level=level,
         worker_concurrency=_int(env, "PUSHTASK_WORKER_CONCURRENCY", 64, 1, 4096),
+        worker_lease_seconds=_int(env, "PUSHTASK_WORKER_LEASE_SECONDS", 60, 5, 3600),
         sandbox=_choice(
             env,
             "PUSHTASK_SANDBOX",

@@ -41,7 +41,9 @@ class BackgroundWorker:
             sender,
             self._rt.clock,
             wakeup=self._rt.wakeup,
-            config=WorkerConfig(concurrency=self._rt.settings.worker_concurrency),
+            config=WorkerConfig(
+                concurrency=self._rt.settings.worker_concurrency, lease_s=self._rt.settings.worker_lease_seconds
+            ),
         )
         self._ready.set()
         try:

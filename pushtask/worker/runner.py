@@ -78,19 +78,25 @@ class Worker:
         self._claims = 0
         self._last_housekeeping = 0.0
         self._started = clock()
+        self._task_due: datetime | None = None
+        # Set by our own sends (results to write, slots free) and by other processes' changes.
         self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
 
     # ---- one cycle -------------------------------------------------------------------------
 
-    def _plan(self, now: datetime, housekeeping: bool) -> None:
+    def _plan(self, now: datetime, housekeeping: bool, tasks: bool) -> None:
         with unit_of_work(self.sessions) as session:
             if housekeeping:
                 self._beat(session, now)
                 planner.resume_paused(session, now)
                 deliveries.recover_expired(session, now, self.sender.deduplicating())
                 deliveries.finalize(session, now)
-            while len(planner.materialize_due(session, now)) >= 100:
-                pass
+            if tasks:
+                while len(planner.materialize_due(session, now)) >= 100:
+                    pass
+                # Remember when the next task is due, so busy cycles skip planning until then.
+                self._task_due = session.scalar(select(func.min(Task.next_fire_at)).where(Task.status == "scheduled"))
 
     def _beat(self, session: Session, now: datetime) -> None:
         beat = session.get(WorkerBeat, self.id)
@@ -124,9 +130,8 @@ class Worker:
 
     def _next_due(self) -> datetime | None:
         with self.sessions() as session:
-            task_due = session.scalar(select(func.min(Task.next_fire_at)).where(Task.status == "scheduled"))
             retry_due = session.scalar(select(func.min(Delivery.next_attempt_at)).where(Delivery.state == "pending"))
-        candidates = [d for d in (task_due, retry_due) if d is not None]
+        candidates = [d for d in (self._task_due, retry_due) if d is not None]
         return min(candidates) if candidates else None
 
     async def cycle(self) -> float:
@@ -135,10 +140,16 @@ class Worker:
         housekeeping = time.monotonic() - self._last_housekeeping >= self.config.housekeeping_s
         if housekeeping:
             self._last_housekeeping = time.monotonic()
-        await asyncio.to_thread(self._plan, now, housekeeping)
+        # Plan tasks when one is due, when told something changed, and at every housekeeping round
+        # (which also catches tasks written straight into the database by another tool).
+        plan_tasks = housekeeping or self._changed.is_set() or (self._task_due is not None and now >= self._task_due)
+        self._changed.clear()
+        if housekeeping or plan_tasks:
+            await asyncio.to_thread(self._plan, now, housekeeping, plan_tasks)
         free = self.config.concurrency - len(self._inflight)
         claimed: list[deliveries.Claimed] = []
-        if free > 0:
+        # Claim in batches: a claim per finished send would spend more time in the database than sending.
+        if free >= min(self.config.claim_batch, max(1, self.config.concurrency // 4)) or not self._inflight:
             claimed = await asyncio.to_thread(self._claim, now, free)
             for item in claimed:
                 task = asyncio.create_task(self._send(item))
@@ -167,8 +178,11 @@ class Worker:
                 permanent=True,
                 may_duplicate=False,
             )
-        self._results.append(deliveries.Outcome(item, result))
-        self._wake.set()
+        self._results.append(deliveries.Outcome(item, result, self.clock()))
+        # Wake the loop when a batch of results is ready or a quarter of the slots are free again;
+        # otherwise the flush timer picks the results up.
+        if len(self._results) >= self.config.flush_batch or len(self._inflight) - 1 <= self.config.concurrency * 3 // 4:
+            self._wake.set()
 
     def _flush(self, batch: list[deliveries.Outcome]) -> None:
         now = self.clock()
@@ -193,7 +207,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set, then drain: finish sends in flight and record them."""
-        self.wakeup.register(self._wake)
+        self.wakeup.register(self._changed)
         listener = asyncio.create_task(self.wakeup.listen(stop))
         log.info("worker %s started", self.id)
         try:
@@ -207,7 +221,7 @@ class Worker:
                 await self._sleep(delay, stop)
             await self._drain()
         finally:
-            self.wakeup.unregister(self._wake)
+            self.wakeup.unregister(self._changed)
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
             await asyncio.to_thread(self._stopped)
@@ -219,7 +233,13 @@ class Worker:
         if delay <= 0 or stop.is_set():
             return
         self._wake.clear()
-        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        if self._changed.is_set():
+            return
+        waiters = [
+            asyncio.create_task(self._wake.wait()),
+            asyncio.create_task(self._changed.wait()),
+            asyncio.create_task(stop.wait()),
+        ]
         _done, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for waiter in pending:
             waiter.cancel()
