@@ -1,0 +1,7 @@
+module.exports = {
+  testEnvironment: 'jsdom',
+  testMatch: ['<rootDir>/test/**/*.test.js'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup.js'],
+  // The official WXML compiler (wcc, from miniprogram-compiler) runs once per page; give it time on cold CI.
+  testTimeout: 20000,
+}
