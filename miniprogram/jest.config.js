@@ -1,3 +1,5 @@
+process.env.TZ = 'Asia/Shanghai' // “today 18:00” in tests means Beijing time, whatever the machine's zone
+
 module.exports = {
   testEnvironment: 'jsdom',
   testMatch: ['<rootDir>/test/**/*.test.js'],
