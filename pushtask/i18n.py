@@ -53,6 +53,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resume_in_past": ("恢复时间应在将来", "The resume time must be in the future"),
     "wechat_id_taken": ("该微信号已被使用", "This WeChat ID is already in use"),
     "password_short": ("密码至少 8 个字符", "Passwords have at least 8 characters"),
+    "login_throttled": (
+        "登录失败次数过多，请 {seconds} 秒后再试；忘记密码请联系管理员重置",
+        "Too many failed sign-ins; try again in {seconds} s, or ask an admin to reset your password",
+    ),
     "auth_missing": ("请先登录（缺少 Authorization: Bearer 令牌）", "Sign in first (no Authorization: Bearer token)"),
     "auth_invalid": ("登录已失效，请重新登录", "Your session has expired or is invalid; sign in again"),
     "forbidden_role": (
