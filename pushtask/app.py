@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from pushtask.api import auth, directory, health, openapi, push, tasks
 from pushtask.api.base import ApiError, json_response, lang
@@ -20,6 +21,7 @@ log = logging.getLogger("pushtask.api")
 def create_app(runtime: Runtime) -> Flask:
     """Return the WSGI application for this runtime (settings, database, clock)."""
     app = Flask("pushtask", static_folder=None)
+    app.url_map.converters["task"] = TaskIdConverter
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -58,6 +60,16 @@ def _security_headers(response: Response) -> Response:
     if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+class TaskIdConverter(BaseConverter):
+    """A task id in a URL: anything but the words /api/tasks/batch and /api/tasks/export use.
+
+    Without it `/api/tasks/batch` would also match `/api/tasks/<id>`, and the methods a client is
+    told are allowed there (Allow header) would be wrong.
+    """
+
+    regex = r"(?!(?:batch|export)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -101,9 +113,12 @@ def _register_error_handlers(app: Flask) -> None:
         if code == 404:
             return json_response({"error": "Not found", "reason": translate("not_found", lang())}, 404)
         if code == 405:
-            return json_response(
+            response = json_response(
                 {"error": "Method not allowed", "reason": translate("method_not_allowed", lang())}, 405
             )
+            # RFC 9110: a 405 says which methods the resource does support.
+            response.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+            return response
         return json_response({"error": exc.name}, code)
 
     @app.errorhandler(OperationalError)

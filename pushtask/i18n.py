@@ -47,6 +47,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Add content: text, image, link or mini program",
     ),
     "status_on_create": ("新建任务的状态只能是 draft 或 scheduled", "A new task's status is draft or scheduled"),
+    "repeated_param": ("参数重复，请只传一次", "Given more than once; pass it once"),
     "invalid_query": ("查询参数无效", "Invalid query parameter"),
     "sort_key": ("无法按此字段排序，可选：{choices}", "Cannot sort by this; choose from: {choices}"),
     "not_uuid": ("ID 格式无效", "Malformed ID"),

@@ -7,9 +7,10 @@ not silently ignored. The OpenAPI document is generated from these same classes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictInt
+from pydantic_core import PydanticCustomError
 
 Priority = Literal["high", "medium", "low"]
 Status = Literal["draft", "scheduled", "running", "completed", "failed", "paused"]
@@ -20,6 +21,16 @@ Role = Literal["admin", "operator", "viewer"]
 PreviewState = Literal["none", "pending", "confirmed", "modify_requested", "stale"]
 
 Id = str
+
+
+def _iso_string(value: object) -> object:
+    """Accept date-times only as ISO 8601 text (not numbers, which pydantic would read as Unix time)."""
+    if isinstance(value, str | datetime):
+        return value
+    raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string")
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_string)]
 
 
 class Input(BaseModel):
@@ -76,30 +87,30 @@ class ContentIn(Input):
 
 class ScheduleIn(Input):
     type: Literal["once", "recurring"]
-    time: datetime = Field(
+    time: IsoDateTime = Field(
         description="First (or only) push time, ISO 8601; without an offset it is read in `timezone`."
     )
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone; default: the organisation's.")
     recurringInterval: Frequency | None = None
-    interval: int = Field(default=1, ge=1, le=366, description="Every N days/weeks/months.")
-    weekdays: list[int] | None = Field(default=None, max_length=7, description="Weekly: ISO weekdays, 1=Monday.")
-    monthDay: int | None = Field(
+    interval: StrictInt = Field(default=1, ge=1, le=366, description="Every N days/weeks/months.")
+    weekdays: list[StrictInt] | None = Field(default=None, max_length=7, description="Weekly: ISO weekdays, 1=Monday.")
+    monthDay: StrictInt | None = Field(
         default=None, ge=1, le=31, description="Monthly: day of month; 29–31 clamp to month end."
     )
-    recurringEnd: datetime | None = None
-    endAfter: int | None = Field(default=None, ge=1, le=1000, description="End after this many pushes.")
+    recurringEnd: IsoDateTime | None = None
+    endAfter: StrictInt | None = Field(default=None, ge=1, le=1000, description="End after this many pushes.")
 
 
 class SchedulePatch(Input):
     type: Literal["once", "recurring"] | None = None
-    time: datetime | None = None
+    time: IsoDateTime | None = None
     timezone: str | None = Field(default=None, max_length=64)
     recurringInterval: Frequency | None = None
-    interval: int | None = Field(default=None, ge=1, le=366)
-    weekdays: list[int] | None = Field(default=None, max_length=7)
-    monthDay: int | None = Field(default=None, ge=1, le=31)
-    recurringEnd: datetime | None = None
-    endAfter: int | None = Field(default=None, ge=1, le=1000)
+    interval: StrictInt | None = Field(default=None, ge=1, le=366)
+    weekdays: list[StrictInt] | None = Field(default=None, max_length=7)
+    monthDay: StrictInt | None = Field(default=None, ge=1, le=31)
+    recurringEnd: IsoDateTime | None = None
+    endAfter: StrictInt | None = Field(default=None, ge=1, le=1000)
 
 
 class TaskCreate(Input):
@@ -123,14 +134,14 @@ class TaskUpdate(Input):
 
 
 class PauseIn(Input):
-    resumeAt: datetime | None = None
+    resumeAt: IsoDateTime | None = None
 
 
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
     groups: list[Id] | None = Field(default=None, max_length=1000)
     previewRecipients: list[Id] | None = Field(default=None, max_length=100)
-    resumeAt: datetime | None = None
+    resumeAt: IsoDateTime | None = None
 
 
 class BatchIn(Input):
@@ -345,14 +356,14 @@ class GroupCreate(Input):
     name: str = Field(min_length=1, max_length=100)
     channel: GroupChannel
     channelRef: str = Field(min_length=1, max_length=512, description="chatid, robot key or room id; write-only.")
-    memberCount: int = Field(default=0, ge=0, le=100000)
+    memberCount: StrictInt = Field(default=0, ge=0, le=100000)
 
 
 class GroupUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     channel: GroupChannel | None = None
     channelRef: str | None = Field(default=None, min_length=1, max_length=512)
-    memberCount: int | None = Field(default=None, ge=0, le=100000)
+    memberCount: StrictInt | None = Field(default=None, ge=0, le=100000)
 
 
 class RecipientOut(Output):
