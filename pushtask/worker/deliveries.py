@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from pushtask.channels.base import SendResult
 from pushtask.domain.retry import retry_delay, should_retry
 from pushtask.models import Delivery, Group, Push, Task
+from pushtask.notify import planning as notices
+from pushtask.obs import metrics
 from pushtask.worker.planner import skip_locked
 
 # A worker that stopped mid-send cannot tell whether WeChat got the message.
@@ -139,6 +141,7 @@ def record(
             else:
                 values.update(state="uncertain" if r.may_duplicate else "failed")
         session.execute(update(Delivery).where(owned).values(**values))
+        metrics.observe_delivery(r.sent, values.get("state") == "pending", d.fire_at, now)
         touched.add(d.push_id)
     if first_sent:
         session.execute(
@@ -195,6 +198,7 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
         push.uncertain_count = counts.get("uncertain", 0)
         push.status = "failed" if push.failed_count else "completed"
         push.finished_at = now
+        notices.on_push_finished(session, push, now)
         # Only a task still marked running follows its push; a pause in the meantime wins.
         session.execute(
             update(Task)
