@@ -84,6 +84,8 @@ class Worker:
         # Notices, alerts and the retention purge: run beside the cycle so a slow WeChat call never delays a push.
         self.notifier = notifier
         self._notifying: asyncio.Task[None] | None = None
+        self._stepping = False
+        self._notify_at: datetime | None = None
 
     # ---- one cycle -------------------------------------------------------------------------
 
@@ -141,8 +143,11 @@ class Worker:
         if housekeeping:
             self._last_housekeeping = time.monotonic()
         await asyncio.to_thread(self._plan, now, housekeeping)
-        if housekeeping and self.notifier is not None and (self._notifying is None or self._notifying.done()):
-            self._notifying = asyncio.create_task(self._notify(now))
+        if housekeeping and self.notifier is not None:
+            if self._stepping:
+                self._notify_at = now  # `step` runs it after the sends, one database call at a time
+            elif self._notifying is None or self._notifying.done():
+                self._notifying = asyncio.create_task(self._notify(now))
         free = self.config.concurrency - len(self._inflight)
         claimed: list[deliveries.Claimed] = []
         if free > 0:
@@ -203,12 +208,14 @@ class Worker:
 
     async def step(self) -> None:
         """Run one cycle, wait for its sends, and record them (tests and `--once` drive this)."""
+        self._stepping = True
         await self.cycle()
         while self._inflight:
             await asyncio.wait(set(self._inflight))
         await self.flush()
-        if self._notifying is not None:
-            await self._notifying
+        if self._notify_at is not None:
+            now, self._notify_at = self._notify_at, None
+            await self._notify(now)
 
     # ---- the loop --------------------------------------------------------------------------
 
