@@ -49,9 +49,7 @@ def sandbox(sandbox_server: SandboxHandle, world: World, sessions: sessionmaker[
 class Harness:
     def __init__(self, sessions: sessionmaker[Session], clock: FrozenClock, sandbox: SandboxHandle, tmp: Any):
         self.sessions, self.clock, self.sandbox, self.tmp = sessions, clock, sandbox, tmp
-        self.settings = Settings(
-            data_dir=tmp, secret_key="k" * 40, alert_robot_key=OPS_ROBOT, alert_window_seconds=600
-        )
+        self.settings = Settings(data_dir=tmp, secret_key="k" * 40, alert_robot_key=OPS_ROBOT, alert_window_seconds=600)
 
     def run(self, *moments: float) -> None:
         """Step the worker (housekeeping every step) once at each moment, in seconds after the last."""

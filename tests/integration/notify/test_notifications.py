@@ -33,9 +33,7 @@ def test_reminder_goes_to_the_reviewer_once_an_hour_before_a_one_off_push(
     assert len(reminders(harness)) == 1
 
 
-def test_recurring_task_is_reminded_before_each_occurrence(
-    client: FlaskClient, world: World, harness: Harness
-) -> None:
+def test_recurring_task_is_reminded_before_each_occurrence(client: FlaskClient, world: World, harness: Harness) -> None:
     schedule = {"type": "recurring", "time": AT_11, "recurringInterval": "daily", "endAfter": 3}
     create_task(client, world.olga, task_body(world, schedule=schedule))
     harness.run(3600, 5)  # day 1, 10:00
@@ -49,7 +47,9 @@ def test_recurring_task_is_reminded_before_each_occurrence(
 def test_no_reminder_for_paused_deleted_or_late_created_tasks(
     client: FlaskClient, world: World, harness: Harness, db: Session
 ) -> None:
-    late = create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": "2026-03-02T09:40:00+08:00"}))
+    late = create_task(
+        client, world.olga, task_body(world, schedule={"type": "once", "time": "2026-03-02T09:40:00+08:00"})
+    )
     paused = create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": AT_11}))
     deleted = create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": AT_11}))
     for task_id in (paused, deleted):
