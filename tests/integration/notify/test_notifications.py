@@ -175,3 +175,27 @@ def test_metrics_expose_deliveries_and_api_latency(client: FlaskClient, world: W
     assert 'pushtask_api_request_seconds_count{method="POST",route="/api/tasks",status="201"}' in text
     assert "pushtask_queue_depth 0.0" in text
     assert "pushtask_delivery_lateness_seconds_bucket" in text
+
+
+def test_a_worker_that_stopped_ticking_raises_one_stalled_alert(
+    harness: Harness, sessions: object, clock: FrozenClock
+) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from pushtask.models import WorkerBeat
+
+    assert isinstance(sessions, sessionmaker)
+    with sessions.begin() as db:
+        db.add(
+            WorkerBeat(
+                id="dead-host:1:abc",
+                hostname="dead-host",
+                pid=1,
+                started_at=clock(),
+                last_tick_at=clock(),
+                stopped=False,
+            )
+        )
+    harness.run(600, 60, 600)
+    stalled = [t for t in harness.texts(OPS_ROBOT) if "dead-host:1:abc" in t]
+    assert len(stalled) == 1 and "调度停滞" in stalled[0]
