@@ -98,3 +98,6 @@ def test_purge_removes_only_what_is_older_than_retention_and_keeps_push_totals(
         assert summary.failed_groups[0]["error"] == "群聊不存在"
         kept = db.get(Push, push_id)
         assert kept is not None and (kept.sent_count, kept.failed_count) == (2, 1)
+    history = client.get(f"/api/push/{push_id}", headers=world.olga.headers).get_json()
+    assert (history["sentCount"], history["failedCount"]) == (2, 1)
+    assert history["failedGroups"] == [{"groupId": world.groups[1], "error": "群聊不存在"}]
