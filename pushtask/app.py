@@ -10,6 +10,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
 from pushtask.api import auth, directory, health, openapi, push, tasks
+from pushtask.api import feedback as feedback_api
+from pushtask.api import metrics as metrics_api
+from pushtask.api import notifications as notifications_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pushtask.i18n import translate
@@ -36,8 +39,13 @@ def create_app(runtime: Runtime) -> Flask:
         push.bp,
         push.history_bp,
         openapi.bp,
+        notifications_api.bp,
+        feedback_api.bp,
+        feedback_api.reports_bp,
+        metrics_api.bp,
     ):
         app.register_blueprint(blueprint)
+    metrics_api.init_app(app)
     _register_error_handlers(app)
     app.after_request(_security_headers)
     return app

@@ -55,6 +55,14 @@ class Settings:
     mp_preview_template_id: str | None = None
     bridge_url: str | None = None
     bridge_token: str | None = None
+    # Notifications, feedback and operations (issue 8).
+    retention_days: int = 30
+    alert_robot_key: str | None = None
+    alert_window_seconds: int = 600
+    public_url: str = "http://127.0.0.1:8000"
+    feedback_ttl_days: int = 7
+    mp_notice_template_id: str | None = None
+    log_format: str = "json"
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -127,6 +135,21 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MP_PREVIEW_TEMPLATE_ID", "(none)", "Subscribe-message template id used for previews."),
     ("PUSHTASK_BRIDGE_URL", "(none)", "Bot bridge endpoint for personal-WeChat groups (see docs/wechat.md)."),
     ("PUSHTASK_BRIDGE_TOKEN", "(none)", "Bearer token the bridge expects. Also _FILE."),
+    ("PUSHTASK_RETENTION_DAYS", "30", "Task logs, notifications, inbox and feedback older than this are purged daily."),
+    (
+        "PUSHTASK_ALERT_ROBOT_KEY",
+        "(none)",
+        "Key of the ops team's WeCom group robot that receives alerts (else alerts are only logged). Also _FILE.",
+    ),
+    ("PUSHTASK_ALERT_WINDOW_SECONDS", "600", "At most one alert of a kind per window; later ones are counted in."),
+    ("PUSHTASK_PUBLIC_URL", "http://127.0.0.1:8000", "Base URL of the admin, for links in notices."),
+    ("PUSHTASK_FEEDBACK_TTL_DAYS", "7", "How long a push's feedback link accepts answers."),
+    (
+        "PUSHTASK_MP_NOTICE_TEMPLATE_ID",
+        "(the preview template)",
+        "Subscribe-message template for reminders and results (keywords thing1, time2, thing3).",
+    ),
+    ("PUSHTASK_LOG_FORMAT", "json", "json: one JSON object per line; text: human-readable lines."),
 ]
 
 
@@ -253,6 +276,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         mp_preview_template_id=(env.get("PUSHTASK_MP_PREVIEW_TEMPLATE_ID") or "").strip() or None,
         bridge_url=_url(env, "PUSHTASK_BRIDGE_URL"),
         bridge_token=_secret(env, "PUSHTASK_BRIDGE_TOKEN"),
+        retention_days=_int(env, "PUSHTASK_RETENTION_DAYS", 30, 1, 3650),
+        alert_robot_key=_secret(env, "PUSHTASK_ALERT_ROBOT_KEY"),
+        alert_window_seconds=_int(env, "PUSHTASK_ALERT_WINDOW_SECONDS", 600, 10, 86400),
+        public_url=_url(env, "PUSHTASK_PUBLIC_URL") or "http://127.0.0.1:8000",
+        feedback_ttl_days=_int(env, "PUSHTASK_FEEDBACK_TTL_DAYS", 7, 1, 365),
+        mp_notice_template_id=(env.get("PUSHTASK_MP_NOTICE_TEMPLATE_ID") or "").strip() or None,
+        log_format=_choice(env, "PUSHTASK_LOG_FORMAT", "json", {"json": "json", "text": "text"}),
     )
 
 

@@ -114,6 +114,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
     "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
     "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),
+    # Notifications and feedback (issue 8).
+    "unknown_user": ("用户不存在或不属于本组织，请检查 userId", "No such user in your organisation; check userId"),
+    "recipient_linked": (
+        "该接收人已关联到其他用户，请先在对方的通知设置中解除",
+        "This recipient is already linked to another user; unlink it in their settings first",
+    ),
+    "feedback_token_invalid": (
+        "反馈链接无效或已过期，请从最新的群消息重新打开",
+        "The feedback link is invalid or has expired; open it again from the latest group message",
+    ),
+    "feedback_too_large": ("反馈内容过长（上限 {limit} 字节），请精简", "Feedback too large (limit {limit} bytes)"),
+    "feedback_rate_limited": (
+        "提交过于频繁，请 {seconds} 秒后再试",
+        "Too many submissions; try again in {seconds} s",
+    ),
 }
 
 

@@ -121,6 +121,7 @@ class TaskCreate(Input):
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
     previewRecipients: list[Id] = Field(default_factory=list, max_length=100)
+    feedbackEnabled: bool = False
 
 
 class TaskUpdate(Input):
@@ -131,6 +132,7 @@ class TaskUpdate(Input):
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
     previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+    feedbackEnabled: bool | None = None
 
 
 class PauseIn(Input):
@@ -196,6 +198,7 @@ class TaskOut(Output):
     pausedUntil: str | None
     createdAt: str
     updatedAt: str
+    feedbackEnabled: bool = False
 
 
 class GroupRef(Output):
@@ -449,3 +452,136 @@ class HealthOut(Output):
     redis: dict[str, object] | None
     scheduler: dict[str, object]
     sandbox: dict[str, object] | None = None
+
+
+# ---- notifications, feedback and reports (PRD §8.6, issue 8) ----------------------------------
+
+NotificationType = Literal["reminder", "result", "preview"]
+NotifyChannel = Literal["wecom", "miniprogram", "inbox"]
+
+
+class NotificationContentIn(Input):
+    message: str = Field(min_length=1, max_length=500)
+    status: Literal["success", "failed"] | None = None
+    error: str | None = Field(default=None, max_length=500)
+
+
+class NotificationIn(Input):
+    userId: Id
+    type: NotificationType
+    taskId: Id | None = None
+    content: NotificationContentIn
+
+
+class NotificationSent(Output):
+    message: str
+    notificationId: int
+    state: str
+
+
+class InboxItemOut(Output):
+    id: int
+    type: str
+    title: str
+    body: str
+    link: str | None
+    taskId: Id | None
+    createdAt: str
+    read: bool
+
+
+class InboxOut(Output):
+    notifications: list[InboxItemOut]
+    total: int
+    unread: int
+
+
+class MarkReadIn(Input):
+    ids: list[int] | None = Field(default=None, max_length=500)
+
+
+class MarkedOut(Output):
+    marked: int
+
+
+class NotificationSettingsIn(Input):
+    recipientId: Id | None = None
+    channels: list[NotifyChannel] = Field(
+        default_factory=lambda: list[NotifyChannel](["wecom", "miniprogram", "inbox"]), max_length=3
+    )
+    muteReminders: bool = False
+
+
+class NotificationSettingsOut(Output):
+    recipientId: Id | None
+    channels: list[str]
+    muteReminders: bool
+
+
+class FeedbackIn(Input):
+    token: str = Field(min_length=10, max_length=1000)
+    memberId: str = Field(min_length=1, max_length=64)
+    rating: int | None = Field(default=None, ge=1, le=5)
+    content: str = Field(default="", max_length=1000)
+
+
+class FeedbackAccepted(Output):
+    message: str
+    feedbackId: int
+    duplicate: bool
+
+
+class FeedbackItemOut(Output):
+    feedbackId: int
+    taskId: Id
+    groupId: Id
+    userId: str
+    rating: int | None
+    content: str
+    timestamp: str
+
+
+class FeedbackListOut(Output):
+    feedback: list[FeedbackItemOut]
+    total: int
+
+
+class GroupFeedbackOut(Output):
+    groupId: Id
+    groupName: str
+    deliveries: int
+    membersReached: int
+    responses: int
+    interactionRate: float
+    averageRating: float | None
+
+
+class DayFeedbackOut(Output):
+    date: str
+    deliveries: int
+    responses: int
+
+
+class OpinionOut(Output):
+    text: str
+    count: int
+    examples: list[str]
+
+
+class OpinionsOut(Output):
+    words: list[OpinionOut]
+    phrases: list[OpinionOut]
+
+
+class FeedbackReportOut(Output):
+    pushes: int
+    deliveries: int
+    membersReached: int
+    responses: int
+    responsesPerPush: float
+    interactionRate: float
+    ratings: dict[str, int]
+    averageRating: float | None
+    byGroup: list[GroupFeedbackOut]
+    overTime: list[DayFeedbackOut]
+    opinions: OpinionsOut

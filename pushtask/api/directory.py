@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
@@ -33,11 +35,12 @@ WRITE = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 def paging(
-    args: MultiDict[str, str], *, allowed: frozenset[str] = frozenset({"q", "page", "limit"}), default_limit: int = 100
+    args: Mapping[str, str], *, allowed: frozenset[str] = frozenset({"q", "page", "limit"}), default_limit: int = 100
 ) -> tuple[str | None, int, int]:
     """Read `q`, `page` and `limit` (≤ 500) from query parameters; anything else is a 400."""
     problems = [FieldProblem(k, "unknown_field") for k in args if k not in allowed]
-    problems += [FieldProblem(k, "repeated_param") for k in args if len(args.getlist(k)) > 1]
+    if isinstance(args, MultiDict):
+        problems += [FieldProblem(k, "repeated_param") for k in args if len(args.getlist(k)) > 1]
     values = {}
     for name, default, high in (("page", 1, 1_000_000), ("limit", default_limit, 500)):
         raw = args.get(name)

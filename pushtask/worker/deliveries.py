@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from pushtask.channels.base import SendResult
 from pushtask.domain.retry import retry_delay, should_retry
 from pushtask.models import Delivery, Group, Push, Task
+from pushtask.notify import planning as notices
+from pushtask.obs import metrics
 from pushtask.worker.planner import skip_locked
 
 # A worker that stopped mid-send cannot tell whether WeChat got the message.
@@ -131,6 +133,7 @@ def record(
             sent.append(outcome)
             at = outcome.at or now
             first_sent[outcome.delivery.push_id] = min(at, first_sent.get(outcome.delivery.push_id, at))
+            metrics.observe_delivery(True, False, outcome.delivery.fire_at, at)
         else:
             _record_failure(session, outcome, now, draw)
     if sent:
@@ -186,6 +189,7 @@ def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Cal
     else:
         values.update(state="uncertain" if r.may_duplicate else "failed")
     session.execute(update(Delivery).where(owned).values(**values).execution_options(synchronize_session=False))
+    metrics.observe_delivery(False, values.get("state") == "pending", d.fire_at, now)
 
 
 def recover_expired(session: Session, now: datetime, deduplicating: set[str], limit: int = 500) -> int:
@@ -236,6 +240,7 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
         push.uncertain_count = counts.get("uncertain", 0)
         push.status = "failed" if push.failed_count else "completed"
         push.finished_at = now
+        notices.on_push_finished(session, push, now)
         # Only a task still marked running follows its push; a pause in the meantime wins.
         session.execute(
             update(Task)

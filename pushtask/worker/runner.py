@@ -26,6 +26,7 @@ from pushtask.clock import Clock
 from pushtask.db import unit_of_work
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
+from pushtask.notify.delivery import Notifier
 from pushtask.services.rendering import message_from_content
 from pushtask.worker import deliveries, planner
 
@@ -66,6 +67,7 @@ class Worker:
         config: WorkerConfig | None = None,
         wakeup: Wakeup | None = None,
         worker_id: str | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.sessions = sessions
         self.sender = sender
@@ -82,6 +84,11 @@ class Worker:
         # Set by our own sends (results to write, slots free) and by other processes' changes.
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
+        # Notices, alerts and the retention purge: run beside the cycle so a slow WeChat call never delays a push.
+        self.notifier = notifier
+        self._notifying: asyncio.Task[None] | None = None
+        self._stepping = False
+        self._notify_at: datetime | None = None
 
     # ---- one cycle -------------------------------------------------------------------------
 
@@ -146,6 +153,11 @@ class Worker:
         self._changed.clear()
         if housekeeping or plan_tasks:
             await asyncio.to_thread(self._plan, now, housekeeping, plan_tasks)
+        if housekeeping and self.notifier is not None:
+            if self._stepping:
+                self._notify_at = now  # `step` runs it after the sends, one database call at a time
+            elif self._notifying is None or self._notifying.done():
+                self._notifying = asyncio.create_task(self._notify(now))
         free = self.config.concurrency - len(self._inflight)
         claimed: list[deliveries.Claimed] = []
         # Claim in batches: a claim per finished send would spend more time in the database than sending.
@@ -162,10 +174,22 @@ class Worker:
             return self.config.poll_s
         return max(0.0, min(self.config.poll_s, (next_due - self.clock()).total_seconds()))
 
+    async def _notify(self, now: datetime) -> None:
+        assert self.notifier is not None
+        try:
+            await self.notifier.housekeeping(now)
+        except Exception:  # a database hiccup: logged, tried again next housekeeping
+            log.exception("notification round failed")
+
     async def _send(self, item: deliveries.Claimed) -> None:
         target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
+        message = message_from_content(item.content)
+        if self.notifier is not None:
+            message = self.notifier.decorate(
+                item.task_id, item.group_id, item.push_id, item.fire_at, item.content, message
+            )
         try:
-            result = await self.sender.send(target, message_from_content(item.content))
+            result = await self.sender.send(target, message)
         except Exception as exc:  # a channel bug must not kill the worker; it is recorded
             log.exception("delivery %s: channel %s raised", item.id, item.channel)
             result = SendResult(
@@ -198,10 +222,14 @@ class Worker:
 
     async def step(self) -> None:
         """Run one cycle, wait for its sends, and record them (tests and `--once` drive this)."""
+        self._stepping = True
         await self.cycle()
         while self._inflight:
             await asyncio.wait(set(self._inflight))
         await self.flush()
+        if self._notify_at is not None:
+            now, self._notify_at = self._notify_at, None
+            await self._notify(now)
 
     # ---- the loop --------------------------------------------------------------------------
 
@@ -250,6 +278,8 @@ class Worker:
             log.info("draining %d send(s) in flight", len(self._inflight))
             await asyncio.wait(set(self._inflight), timeout=self.config.drain_s)
         await self.flush()
+        if self._notifying is not None:
+            await asyncio.wait({self._notifying}, timeout=self.config.drain_s)
 
     def _stopped(self) -> None:
         with unit_of_work(self.sessions) as session:
