@@ -3,26 +3,42 @@
 from pushtask.models.base import Base, new_id
 from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, Recipient
 from pushtask.models.org import ROLES, Organization, RevokedToken, User
+from pushtask.models.preview import (
+    DECISION_PATHS,
+    PREVIEW_STATUSES,
+    CallbackReceipt,
+    Preview,
+    PreviewDecision,
+    PreviewRecipient,
+    Subscription,
+)
 from pushtask.models.push import DELIVERY_STATES, PUSH_STATUSES, Delivery, Push, WorkerBeat
 from pushtask.models.task import PREVIEW_STATES, PRIORITIES, STATUSES, Task, TaskGroup, TaskLog, TaskRecipient
 from pushtask.models.template import Template
 
 __all__ = [
+    "DECISION_PATHS",
     "DELIVERY_STATES",
     "GROUP_CHANNELS",
     "PREVIEW_STATES",
+    "PREVIEW_STATUSES",
     "PRIORITIES",
     "PUSH_STATUSES",
     "RECIPIENT_CHANNELS",
     "ROLES",
     "STATUSES",
     "Base",
+    "CallbackReceipt",
     "Delivery",
     "Group",
     "Organization",
+    "Preview",
+    "PreviewDecision",
+    "PreviewRecipient",
     "Push",
     "Recipient",
     "RevokedToken",
+    "Subscription",
     "Task",
     "TaskGroup",
     "TaskLog",
