@@ -44,6 +44,7 @@ def _prepare(rt: Runtime, *, demo_data: bool) -> None:
             admin_password=rt.settings.admin_password,
             demo_data=demo_data,
             timezone=rt.settings.default_timezone,
+            approval_required=rt.settings.approval_required,
         )
     if result.created:
         print(f"Created the first organisation and its admin: wechatId '{result.admin_wechat_id}'.", flush=True)

@@ -54,6 +54,16 @@ class Settings:
     mp_preview_template_id: str | None = None
     bridge_url: str | None = None
     bridge_token: str | None = None
+    approval_required: bool = True
+    max_upload_bytes: int = 20 * 1024 * 1024
+    media_dir: Path | None = None
+    mp_token: str | None = None
+    mp_aes_key: str | None = None
+
+    @property
+    def media_root(self) -> Path:
+        """Return where uploaded images are kept (one file per sha256)."""
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -121,6 +131,15 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MP_PREVIEW_TEMPLATE_ID", "(none)", "Subscribe-message template id used for previews."),
     ("PUSHTASK_BRIDGE_URL", "(none)", "Bot bridge endpoint for personal-WeChat groups (see docs/wechat.md)."),
     ("PUSHTASK_BRIDGE_TOKEN", "(none)", "Bearer token the bridge expects. Also _FILE."),
+    (
+        "PUSHTASK_APPROVAL_REQUIRED",
+        "1",
+        "New organisations need a confirmed preview before a task is scheduled (0: no approval).",
+    ),
+    ("PUSHTASK_MAX_UPLOAD_BYTES", "20971520", "Largest image upload to /api/media (compressed to ≤2 MB after)."),
+    ("PUSHTASK_MEDIA_DIR", "<data dir>/media", "Where uploaded images are stored, e.g. a mounted object store."),
+    ("PUSHTASK_MP_TOKEN", "(none)", "Mini program 消息推送 Token (reviewer replies). Also _FILE."),
+    ("PUSHTASK_MP_AES_KEY", "(none)", "Mini program 消息推送 EncodingAESKey (43 characters). Also _FILE."),
 ]
 
 
@@ -179,10 +198,15 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
-def _aes_key(value: str | None) -> str | None:
+def _aes_key(value: str | None, name: str = "PUSHTASK_WECOM_AES_KEY") -> str | None:
     if value is not None and len(value) != 43:
-        raise SettingsError("PUSHTASK_WECOM_AES_KEY must be the 43-character EncodingAESKey from the WeCom console.")
+        raise SettingsError(f"{name} must be the 43-character EncodingAESKey from the WeChat/WeCom console.")
     return value
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = (env.get(name) or "").strip()
+    return Path(raw).expanduser() if raw else None
 
 
 def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
@@ -246,6 +270,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         mp_preview_template_id=(env.get("PUSHTASK_MP_PREVIEW_TEMPLATE_ID") or "").strip() or None,
         bridge_url=_url(env, "PUSHTASK_BRIDGE_URL"),
         bridge_token=_secret(env, "PUSHTASK_BRIDGE_TOKEN"),
+        approval_required=_bool(env, "PUSHTASK_APPROVAL_REQUIRED", True),
+        max_upload_bytes=_int(env, "PUSHTASK_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1024 * 1024, 512 * 1024 * 1024),
+        media_dir=_path(env, "PUSHTASK_MEDIA_DIR"),
+        mp_token=_secret(env, "PUSHTASK_MP_TOKEN"),
+        mp_aes_key=_aes_key(_secret(env, "PUSHTASK_MP_AES_KEY"), "PUSHTASK_MP_AES_KEY"),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,9 @@ from pushtask.config import Settings, ensure_secret_key
 from pushtask.db import create_db_engine, create_session_factory
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenSigner
+
+if TYPE_CHECKING:
+    from pushtask.infra.wechatlink import WeChatLink
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Runtime:
     wakeup: Wakeup
     # Base URL of the WeChat sandbox this process started (embedded default), else None.
     sandbox_url: str | None = None
+    # Reviewer messages from request threads: built on first use (pushtask.infra.wechatlink).
+    wechat_link: WeChatLink | None = None
 
 
 def build_runtime(

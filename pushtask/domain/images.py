@@ -87,8 +87,8 @@ def _open(data: bytes) -> Image.Image:
 
 def _has_alpha(image: Image.Image) -> bool:
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        extrema = image.convert("RGBA").getchannel("A").getextrema()
-        return bool(extrema[0] < 255)
+        low, _high = image.convert("RGBA").getchannel("A").getextrema()
+        return isinstance(low, int) and low < 255
     return False
 
 
