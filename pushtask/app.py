@@ -9,6 +9,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from pushtask.api import auth, directory, health, openapi, push, tasks
+from pushtask.api import callbacks as wechat_callbacks
+from pushtask.api import previews as preview_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pushtask.i18n import translate
@@ -34,6 +36,9 @@ def create_app(runtime: Runtime) -> Flask:
         push.bp,
         push.history_bp,
         openapi.bp,
+        preview_api.bp,
+        preview_api.media_bp,
+        wechat_callbacks.bp,
     ):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)

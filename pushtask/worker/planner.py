@@ -36,6 +36,8 @@ def content_snapshot(task: Task) -> dict[str, Any]:
         "image": task.content_image,
         "link": task.content_link,
         "miniprogram": task.content_miniprogram,
+        # The zone {{日期}} is read in when the push fills variables per group.
+        "timezone": task.timezone,
     }
 
 

@@ -15,8 +15,9 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.channels.base import GroupTarget, Message, SendResult
 from pushtask.clock import Clock
 from pushtask.db import unit_of_work
+from pushtask.domain.content import fill_variables
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
 from pushtask.services.rendering import message_from_content
@@ -153,8 +155,10 @@ class Worker:
 
     async def _send(self, item: deliveries.Claimed) -> None:
         target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
+        # {{群名}} / {{日期}} are filled here, per group, in the task's zone on the occurrence's date.
+        content = fill_variables(item.content, item.group_name, _local_date(item.fire_at, item.content))
         try:
-            result = await self.sender.send(target, message_from_content(item.content))
+            result = await self.sender.send(target, message_from_content(content))
         except Exception as exc:  # a channel bug must not kill the worker; it is recorded
             log.exception("delivery %s: channel %s raised", item.id, item.channel)
             result = SendResult(
@@ -236,6 +240,14 @@ class Worker:
             beat = session.get(WorkerBeat, self.id)
             if beat is not None:
                 beat.stopped = True
+
+
+def _local_date(fire_at: datetime, content: dict[str, Any]) -> date:
+    zone = str(content.get("timezone") or "Asia/Shanghai")
+    try:
+        return fire_at.astimezone(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return fire_at.date()
 
 
 async def run_until(stop_when: Callable[[], Awaitable[None]], worker: Worker) -> None:
