@@ -9,7 +9,11 @@ from PIL import Image
 
 def photo(width: int = 4000, height: int = 3000, quality: int = 97, exif: Image.Exif | None = None) -> bytes:
     """A noisy, photo-like JPEG (≈9 MB at the default size): hard to compress, as real photos are."""
-    base = Image.effect_noise((width // 8, height // 8), 80).convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+    base = (
+        Image.effect_noise((width // 8, height // 8), 80)
+        .convert("RGB")
+        .resize((width, height), Image.Resampling.BICUBIC)
+    )
     fine = Image.effect_noise((width, height), 40).convert("RGB")
     out = io.BytesIO()
     Image.blend(base, fine, 0.35).save(out, "JPEG", quality=quality, exif=exif or Image.Exif())

@@ -385,7 +385,10 @@ def upload() -> Response:
         raise ApiError(413, "Payload too large", translate("upload_too_large", lang(), limit_mb=limit_mb)) from None
     if upload_file is None:
         raise InvalidInput([FieldProblem("file", "file_required")])
-    data = upload_file.read(settings.max_upload_bytes + 1)
+    try:
+        data = upload_file.read(settings.max_upload_bytes + 1)
+    finally:
+        upload_file.close()
     if len(data) > settings.max_upload_bytes:
         raise ApiError(413, "Payload too large", translate("upload_too_large", lang(), limit_mb=limit_mb))
     try:

@@ -140,7 +140,13 @@ def start(
     """Check the task's content (saving `content` first when given) and record a preview to send."""
     task = task_service.get_task(session, actor, task_id, for_update=True)
     if content is not None:
-        task = task_service.update_task(session, actor, task_id, TaskUpdate(content=content), now)
+        try:
+            task = task_service.update_task(session, actor, task_id, TaskUpdate(content=content), now)
+        except InvalidInput as exc:
+            # The content is what a preview reports on; nothing is saved or sent.
+            if all(p.field.startswith("content") for p in exc.problems):
+                raise InvalidContent(exc.problems) from None
+            raise
     snapshot = content_snapshot(task)
     groups = task_service.group_ids_of(session, [task.id]).get(task.id, [])
     targets = group_targets(session, actor.org_id, groups)
@@ -242,8 +248,8 @@ def record_sends(
     }
     for outcome in outcomes:
         row = rows.get(outcome.recipient_id)
-        if row is None:
-            continue
+        if row is None or row.state != "sending":
+            continue  # no_quota / no_channel: nothing was sent, the planned state stands
         row.response_code = outcome.response_code
         quota_gone = outcome.errcode == 43101
         row.state = "sent" if outcome.sent else ("no_quota" if quota_gone else "failed")

@@ -126,7 +126,9 @@ def test_wecom_byte_limit_applies_per_group_channel() -> None:
 
 def test_variables_are_filled_per_group_and_date() -> None:
     filled = content.fill_variables(
-        {"name": "提醒", "text": "{{群名}}：{{日期}}上课", "link": "https://e.com/?g={{群名}}"}, "一年级2班", date(2026, 3, 9)
+        {"name": "提醒", "text": "{{群名}}：{{日期}}上课", "link": "https://e.com/?g={{群名}}"},
+        "一年级2班",
+        date(2026, 3, 9),
     )
     assert filled["text"] == "一年级2班：2026年3月9日上课"
     assert filled["link"] == "https://e.com/?g=一年级2班"
