@@ -59,6 +59,7 @@ class Settings:
     media_dir: Path | None = None
     mp_token: str | None = None
     mp_aes_key: str | None = None
+    preview_rate_per_user: int = 30
 
     @property
     def media_root(self) -> Path:
@@ -140,6 +141,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MEDIA_DIR", "<data dir>/media", "Where uploaded images are stored, e.g. a mounted object store."),
     ("PUSHTASK_MP_TOKEN", "(none)", "Mini program 消息推送 Token (reviewer replies). Also _FILE."),
     ("PUSHTASK_MP_AES_KEY", "(none)", "Mini program 消息推送 EncodingAESKey (43 characters). Also _FILE."),
+    ("PUSHTASK_PREVIEW_RATE_PER_USER", "30", "Previews one user may send per minute (and 6 per task); more → 429."),
 ]
 
 
@@ -275,6 +277,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         media_dir=_path(env, "PUSHTASK_MEDIA_DIR"),
         mp_token=_secret(env, "PUSHTASK_MP_TOKEN"),
         mp_aes_key=_aes_key(_secret(env, "PUSHTASK_MP_AES_KEY"), "PUSHTASK_MP_AES_KEY"),
+        preview_rate_per_user=_int(env, "PUSHTASK_PREVIEW_RATE_PER_USER", 30, 1, 1_000_000),
     )
 
 

@@ -46,7 +46,6 @@ media_bp = Blueprint("media", __name__, url_prefix="/api/media")
 
 SEND_TIMEOUT_S = 8.0
 PER_TASK = (6, 60.0)  # previews per task per minute
-PER_USER = (30, 60.0)  # previews per user per minute
 
 
 def _validation(problems: list[FieldProblem]) -> dict[str, Any]:
@@ -89,7 +88,8 @@ def _limit(link: WeChatLink, task_id: str) -> None:
     """Answer 429 when this user or this task has sent too many previews lately."""
     store = link.store
     now = runtime().clock().timestamp()
-    for key, (limit, window) in ((f"preview:user:{actor().user_id}", PER_USER), (f"preview:task:{task_id}", PER_TASK)):
+    per_user = (runtime().settings.preview_rate_per_user, 60.0)
+    for key, (limit, window) in ((f"preview:user:{actor().user_id}", per_user), (f"preview:task:{task_id}", PER_TASK)):
         wait = link.bridge.run(store.admit(key, now, window, limit), timeout=2)
         if wait > 0:
             raise ApiError(429, "Rate limit exceeded", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
