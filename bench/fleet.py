@@ -26,6 +26,8 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from pushtask.db import create_db_engine
+from pushtask.infra import fieldcrypt
+from pushtask.infra.fieldcrypt import KeyRing
 from pushtask.migrations import upgrade
 from pushtask.models import Delivery, Group, Organization, Push, Task, TaskGroup, User, new_id
 
@@ -62,6 +64,11 @@ class Fleet:
     _logs: list[Any] = field(default_factory=list)
 
     # ---- setup ---------------------------------------------------------------------------------
+
+    def __post_init__(self) -> None:
+        # Workers and this process must share the key ring that encrypts the groups' channel refs.
+        self.keys = KeyRing.generate_entry("fleet")
+        fieldcrypt.install(KeyRing.parse(self.keys))
 
     def create_database(self) -> None:
         base = make_url(self.server_url)
@@ -199,6 +206,7 @@ class Fleet:
         env = {
             **os.environ,
             "PUSHTASK_DATABASE_URL": self.database_url,
+            "PUSHTASK_ENCRYPTION_KEYS": self.keys,
             "PUSHTASK_WECHAT_BASE_URL": self.sandbox_url,
             "PUSHTASK_DATA_DIR": str(self.workdir),
             "PUSHTASK_SECRET_KEY": "f" * 40,

@@ -265,6 +265,25 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    """Print a new key-ring entry to append to PUSHTASK_ENCRYPTION_KEYS (newest last)."""
+    from pushtask.infra.fieldcrypt import KeyRing
+
+    print(KeyRing.generate_entry(args.id))
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """Re-encrypt every encrypted column with the newest key, in small batches, while the service runs."""
+    from pushtask.services.keys import rotate
+
+    rt = _runtime(args)
+    counts = rotate(rt.sessions, batch=args.batch)
+    for column, count in counts.items():
+        print(f"{column}: {count} value(s) re-encrypted")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pushtask", description="Scheduled pushes to WeChat groups.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -295,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_up = db_sub.add_parser("upgrade", help="apply pending migrations")
     db_up.add_argument("--data-dir", default=None)
     db_up.set_defaults(func=cmd_db_upgrade)
+
+    keys = sub.add_parser("keys", help="encryption key ring")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    gen = keys_sub.add_parser("generate", help="print a new key entry (append it, newest last)")
+    gen.add_argument("--id", default=None, help="key id (default: random)")
+    gen.set_defaults(func=cmd_keys_generate)
+    rot = keys_sub.add_parser("rotate", help="re-encrypt stored values with the newest key")
+    rot.add_argument("--batch", type=int, default=500)
+    rot.add_argument("--data-dir", default=None)
+    rot.set_defaults(func=cmd_keys_rotate)
 
     user = sub.add_parser("user", help="user maintenance")
     user_sub = user.add_subparsers(dest="user_command", required=True)

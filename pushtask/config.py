@@ -30,6 +30,7 @@ class Settings:
     database_url: str = ""
     redis_url: str | None = None
     secret_key: str = ""
+    encryption_keys: str | None = None
     jwt_ttl_seconds: int = 8 * 3600
     jwt_issuer: str = "pushtask"
     admin_password: str | None = None
@@ -105,6 +106,12 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "PUSHTASK_SECRET_KEY",
         "generated into <data dir>/secret_key",
         "JWT signing secret (≥32 characters). Also PUSHTASK_SECRET_KEY_FILE.",
+    ),
+    (
+        "PUSHTASK_ENCRYPTION_KEYS",
+        "generated into <data dir>/encryption.keys",
+        "AES-256-GCM key ring `id:base64,...` (newest last) for robot keys and feedback text. Also _FILE; "
+        "required with MySQL/MariaDB.",
     ),
     ("PUSHTASK_JWT_TTL_SECONDS", "28800", "Lifetime of a sign-in token."),
     ("PUSHTASK_JWT_ISSUER", "pushtask", "Issuer and audience written into and required of tokens."),
@@ -273,6 +280,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         database_url=database_url,
         redis_url=redis_url,
         secret_key=secret_key,
+        encryption_keys=_secret(env, "PUSHTASK_ENCRYPTION_KEYS"),
         jwt_ttl_seconds=_int(env, "PUSHTASK_JWT_TTL_SECONDS", 8 * 3600, 60, 30 * 24 * 3600),
         jwt_issuer=(env.get("PUSHTASK_JWT_ISSUER") or "pushtask").strip(),
         admin_password=_secret(env, "PUSHTASK_ADMIN_PASSWORD"),

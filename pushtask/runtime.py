@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.clock import Clock, system_clock
-from pushtask.config import Settings, ensure_secret_key
+from pushtask.config import Settings, SettingsError, ensure_secret_key
 from pushtask.db import create_db_engine, create_session_factory
+from pushtask.infra import fieldcrypt
 from pushtask.infra.throttle import LoginThrottle, MemoryCounter, RedisCounter
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenSigner
@@ -40,6 +41,11 @@ def build_runtime(
 ) -> Runtime:
     """Create the engine, session factory and token signer for these settings."""
     settings = ensure_secret_key(settings)
+    try:
+        ring = fieldcrypt.load_or_create(settings.encryption_keys, settings.data_dir, embedded=settings.is_embedded)
+    except fieldcrypt.KeyRingError as exc:
+        raise SettingsError(str(exc)) from None
+    fieldcrypt.install(ring)
     engine = None
     if sessions is None:
         engine = create_db_engine(settings.database_url, pool_size=max(5, settings.api_threads + 2))

@@ -14,8 +14,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.db import create_db_engine
+from pushtask.infra import fieldcrypt
+from pushtask.infra.fieldcrypt import KeyRing
 from pushtask.migrations import upgrade
 from tests.support import FrozenClock, mariadb_url
+
+TEST_KEYS = KeyRing.generate_entry("test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def encryption_keys() -> str:
+    """A key ring for rows written without a runtime (a runtime installs its own)."""
+    fieldcrypt.install(KeyRing.parse(TEST_KEYS))
+    return TEST_KEYS
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pushtask.infra.fieldcrypt import EncryptedText
 from pushtask.models.base import Base, UTCDateTime, new_id
 
 GROUP_CHANNELS = ("wecom_appchat", "wecom_robot", "bot_bridge")
@@ -23,8 +24,8 @@ class Group(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("t_orgs.id"))
     name: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(32))
-    # chatid / robot key / room id: a credential for robots, so it is never returned by the API.
-    channel_ref: Mapped[str] = mapped_column(Text)
+    # chatid / robot key / room id: a credential for robots, so it is encrypted at rest and never returned.
+    channel_ref: Mapped[str] = mapped_column(EncryptedText("t_groups.channel_ref"))
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pushtask.infra.fieldcrypt import EncryptedText
 from pushtask.models.base import Base, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -114,7 +115,8 @@ class Feedback(Base):
     push_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     member: Mapped[str] = mapped_column(String(64))
     rating: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
-    content: Mapped[str] = mapped_column(Text)
+    # Members' words are personal data: encrypted at rest.
+    content: Mapped[str] = mapped_column(EncryptedText("t_feedback.content"))
     token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

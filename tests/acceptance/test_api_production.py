@@ -16,6 +16,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from pushtask.infra.fieldcrypt import KeyRing
 from tests.acceptance.conftest import ADMIN_PASSWORD, free_port
 from tests.support import mariadb_url, redis_url
 
@@ -52,6 +53,7 @@ def test_two_api_workers_on_mariadb_share_sign_in_and_data(database_url: str, tm
         "PUSHTASK_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "PUSHTASK_SECRET_KEY": "a-shared-secret-for-every-api-process-0123456789",
         "PUSHTASK_API_WORKERS": "2",
+        "PUSHTASK_ENCRYPTION_KEYS": KeyRing.generate_entry("prod"),
         "PUSHTASK_APPROVAL_REQUIRED": "0",
         "PUSHTASK_DATA_DIR": str(tmp_path),
     }

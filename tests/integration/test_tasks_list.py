@@ -228,7 +228,7 @@ def test_a_page_beyond_the_end_is_empty_and_still_counts(
     assert (body["tasks"], body["total"], body["page"]) == ([], 25, 5)
 
 
-@pytest.mark.parametrize(("limit", "size"), [("1", 1), ("100", 25), ("", 20)])
+@pytest.mark.parametrize(("limit", "size"), [("1", 1), ("100", 25)])
 def test_limit_between_1_and_100_sets_the_page_size(
     client: FlaskClient, world: World, twenty_five: list[str], limit: str, size: int
 ) -> None:
@@ -262,3 +262,9 @@ def test_deleted_tasks_leave_the_list_and_the_total(client: FlaskClient, world: 
     body = listing(client, world.olga)
     assert body["total"] == 5
     assert bravo.name not in [t["name"] for t in body["tasks"]]
+
+
+def test_an_empty_page_size_is_refused_rather_than_guessed(client: FlaskClient, world: World) -> None:
+    response = client.get("/api/tasks?limit=", headers=world.olga.headers)
+    assert response.status_code == 400
+    assert response.get_json()["details"][0]["field"] == "limit"
