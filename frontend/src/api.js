@@ -79,7 +79,11 @@ export function toQuery(params = {}) {
  * server could not be reached, otherwise the HTTP status with the server's `error` as message.
  */
 export async function request(method, path, { query, body, responseType = 'json', auth = true } = {}) {
-  const headers = { Accept: responseType === 'blob' ? '*/*' : 'application/json' }
+  const headers = {
+    Accept: responseType === 'blob' ? '*/*' : 'application/json',
+    // The server words its messages in the user's language (zh-CN default, en).
+    'Accept-Language': localStorage.getItem('pushtask.locale') === 'en' ? 'en' : 'zh-CN',
+  }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   const token = session.token
   if (auth && token) headers.Authorization = `Bearer ${token}`
