@@ -1,0 +1,3 @@
+"""PushTask: scheduled message pushes to WeChat groups, previewed and confirmed in WeChat."""
+
+__version__ = "0.1.0"

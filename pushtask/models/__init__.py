@@ -1,0 +1,34 @@
+"""SQLAlchemy models, one module per aggregate; importing this registers them all."""
+
+from pushtask.models.base import Base, new_id
+from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, Recipient
+from pushtask.models.org import ROLES, Organization, RevokedToken, User
+from pushtask.models.push import DELIVERY_STATES, PUSH_STATUSES, Delivery, Push, WorkerBeat
+from pushtask.models.task import PREVIEW_STATES, PRIORITIES, STATUSES, Task, TaskGroup, TaskLog, TaskRecipient
+from pushtask.models.template import Template
+
+__all__ = [
+    "DELIVERY_STATES",
+    "GROUP_CHANNELS",
+    "PREVIEW_STATES",
+    "PRIORITIES",
+    "PUSH_STATUSES",
+    "RECIPIENT_CHANNELS",
+    "ROLES",
+    "STATUSES",
+    "Base",
+    "Delivery",
+    "Group",
+    "Organization",
+    "Push",
+    "Recipient",
+    "RevokedToken",
+    "Task",
+    "TaskGroup",
+    "TaskLog",
+    "TaskRecipient",
+    "Template",
+    "User",
+    "WorkerBeat",
+    "new_id",
+]

@@ -1,0 +1,56 @@
+# PushTask — `make run` to try it, `make test` to check it. `make` alone lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test test-unit test-integration test-acceptance lint fmt typecheck lock migrate clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+run: install ## Start everything on http://127.0.0.1:8000 (SQLite under var/)
+	$(VENV)/bin/pushtask serve --host $(HOST) --port $(PORT)
+
+test: install ## Run every test suite (MariaDB/Redis tests skip when neither URL is set nor answers)
+	$(PY) -m pytest tests
+
+test-unit: install ## Run the unit tests only
+	$(PY) -m pytest tests/unit
+
+test-integration: install ## Run the integration tests (SQLite, MariaDB, Redis)
+	$(PY) -m pytest tests/integration
+
+test-acceptance: install ## Run the acceptance tests (real `pushtask` processes over HTTP)
+	$(PY) -m pytest tests/acceptance
+
+lint: install ## Check style and types (ruff, mypy)
+	$(VENV)/bin/ruff check pushtask tests bench
+	$(VENV)/bin/ruff format --check pushtask tests bench
+	$(VENV)/bin/mypy
+
+fmt: install ## Format the code
+	$(VENV)/bin/ruff check --fix pushtask tests bench
+	$(VENV)/bin/ruff format pushtask tests bench
+
+lock: install ## Re-pin requirements.lock from pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -q -o requirements.lock
+
+migrate: install ## Apply database migrations (PUSHTASK_DATABASE_URL or the SQLite default)
+	$(VENV)/bin/pushtask db upgrade
+
+clean: ## Remove the virtualenv and caches (keeps var/, your data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,158 @@
+"""The route table: each API route declares its role, body model and responses once.
+
+The same declaration authenticates and authorises the request, validates its body,
+opens and commits the unit of work, and documents the route in OpenAPI — so a route
+cannot exist without a rule, and the documentation cannot drift from the checks.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from pushtask.api.validation import parse_json_body, validate
+from pushtask.i18n import pick_language, translate
+from pushtask.runtime import Runtime
+from pushtask.security import InvalidToken
+from pushtask.services import users as user_service
+from pushtask.services.context import Actor
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    endpoint: str
+    summary: str
+    tag: str
+    role: str | None
+    body: type[BaseModel] | None
+    responses: dict[int, type[BaseModel] | str]
+    query: tuple[QueryParam, ...] = ()
+
+
+ROUTES: list[RouteSpec] = []
+
+
+class ApiError(Exception):
+    """An HTTP answer other than success, with the PRD's `error` text and optional reason."""
+
+    def __init__(self, status: int, error: str, reason: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.reason = reason
+        self.headers = headers or {}
+
+
+def runtime() -> Runtime:
+    """Return this app's collaborators."""
+    rt: Runtime = current_app.extensions["pushtask"]
+    return rt
+
+
+def lang() -> str:
+    """Return the caller's language: zh-CN unless Accept-Language prefers English."""
+    return pick_language(request.headers.get("Accept-Language"))
+
+
+def session() -> Session:
+    """Return the request's database session (opened by the route wrapper)."""
+    db: Session = g.db
+    return db
+
+
+def actor() -> Actor:
+    """Return the signed-in user of this request."""
+    who: Actor = g.actor
+    return who
+
+
+def _authenticate(db: Session, rt: Runtime) -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "Unauthorized", translate("auth_missing", lang()))
+    try:
+        g.actor, g.claims = user_service.authenticate(db, rt.signer, token.strip(), rt.clock())
+    except InvalidToken:
+        raise ApiError(401, "Unauthorized", translate("auth_invalid", lang())) from None
+
+
+def api_route(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    role: str | None,
+    responses: dict[int, type[BaseModel] | str],
+    body: type[BaseModel] | None = None,
+    query: tuple[QueryParam, ...] = (),
+    tag: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view with its access rule, body model and documented responses."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(**path_args: Any) -> Any:
+            rt = runtime()
+            db = rt.sessions()
+            g.db = db
+            try:
+                if role is not None:
+                    _authenticate(db, rt)
+                    if not actor().can(role):
+                        raise ApiError(403, "Forbidden", translate("forbidden_role", lang(), role=role))
+                if body is not None:
+                    path_args["body"] = validate(body, parse_json_body(request.get_data()))
+                result = view(**path_args)
+                db.commit()
+                if method != "GET":
+                    # A change may make something due sooner: workers re-plan now instead of at their next poll.
+                    rt.wakeup.notify()
+                return result
+            except BaseException:
+                db.rollback()
+                raise
+            finally:
+                db.close()
+
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        prefix = bp.url_prefix or ""
+        ROUTES.append(
+            RouteSpec(
+                method=method,
+                path=prefix + rule,
+                endpoint=f"{bp.name}.{view.__name__}",
+                summary=summary,
+                tag=tag or bp.name,
+                role=role,
+                body=body,
+                responses=responses,
+                query=query,
+            )
+        )
+        return wrapper
+
+    return decorate
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    """Return a JSON response with this status."""
+    response = jsonify(payload)
+    response.status_code = status
+    return response

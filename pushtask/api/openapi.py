@@ -1,0 +1,117 @@
+"""The OpenAPI 3.1 document, generated from the route table and its pydantic models."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Blueprint, Response, send_from_directory
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from pushtask import __version__
+from pushtask.api.base import ROUTES, json_response
+
+bp = Blueprint("docs", __name__, url_prefix="/api")
+SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+STATIC_DIR = Path(__file__).parent / "static"
+
+_ERROR_TEXT = {
+    400: "Invalid input",
+    401: "Not signed in",
+    403: "Role not allowed",
+    404: "Not found",
+    409: "Not allowed in the current state",
+    413: "Body too large",
+    503: "Unavailable",
+}
+
+
+def build_openapi() -> dict[str, Any]:
+    """Return the OpenAPI document describing every registered route."""
+    models: list[type[BaseModel]] = []
+    for spec in ROUTES:
+        if spec.body is not None:
+            models.append(spec.body)
+        models += [m for m in spec.responses.values() if isinstance(m, type)]
+    unique = list(dict.fromkeys(models))
+    refs, schemas = models_json_schema([(m, "validation") for m in unique], ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in ROUTES:
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", spec.path)
+        operation: dict[str, Any] = {
+            "operationId": spec.endpoint.replace(".", "_"),
+            "summary": spec.summary,
+            "tags": [spec.tag],
+            "responses": {},
+        }
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", path)
+        ]
+        params += [
+            {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
+            for q in spec.query
+        ]
+        if params:
+            operation["parameters"] = params
+        if spec.role is None:
+            operation["security"] = []
+        else:
+            operation["description"] = f"Requires the {spec.role} role or higher."
+        if spec.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
+            }
+        for status, model in spec.responses.items():
+            if isinstance(model, str):
+                content = {model: {"schema": {"type": "string"}}}
+            else:
+                content = {"application/json": {"schema": refs[(model, "validation")]}}
+            operation["responses"][str(status)] = {
+                "description": _ERROR_TEXT.get(status, "Success"),
+                "content": content,
+            }
+        if spec.role is not None:
+            operation["responses"].setdefault("401", {"description": _ERROR_TEXT[401]})
+            operation["responses"].setdefault("403", {"description": _ERROR_TEXT[403]})
+        paths.setdefault(path, {})[spec.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "PushTask API",
+            "version": __version__,
+            "description": "Scheduled pushes to WeChat groups (PRD §8). Sign in with POST /api/auth/login "
+            "and send the token as `Authorization: Bearer <token>`.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    return json_response(build_openapi())
+
+
+@bp.get("/docs")
+def docs_page() -> Response:
+    return send_from_directory(STATIC_DIR, "docs.html")
+
+
+@bp.get("/docs/init.js")
+def docs_init() -> Response:
+    return send_from_directory(STATIC_DIR, "docs-init.js")
+
+
+@bp.get("/docs/assets/<path:filename>")
+def docs_assets(filename: str) -> Response:
+    return send_from_directory(SWAGGER_DIR, filename, max_age=86400)

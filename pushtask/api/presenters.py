@@ -1,0 +1,150 @@
+"""Serialise models into the API's JSON shapes (PRD §8, camelCase)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pushtask.domain import recurrence
+from pushtask.models import Group, Push, Recipient, Task, User
+from pushtask.services import pushes
+from pushtask.services.directory import names_by_id
+from pushtask.services.schedules import iso_in_zone, iso_utc, rule_of, schedule_out
+from pushtask.services.tasks import PRIORITY_NAMES, group_ids_of, recipient_ids_of
+
+
+def content_out(task: Task) -> dict[str, Any]:
+    return {
+        "text": task.content_text,
+        "image": task.content_image,
+        "link": task.content_link,
+        "miniprogram": task.content_miniprogram,
+    }
+
+
+def tasks_out(session: Session, tasks: Sequence[Task], lang: str) -> list[dict[str, Any]]:
+    """Serialise a page of tasks, loading their groups, reviewers and creators in three queries."""
+    ids = [t.id for t in tasks]
+    groups = group_ids_of(session, ids)
+    recipients = recipient_ids_of(session, ids)
+    group_rows = names_by_id(session, Group, {g for gs in groups.values() for g in gs})
+    recipient_rows = names_by_id(session, Recipient, {r for rs in recipients.values() for r in rs})
+    creators = names_by_id(session, User, {t.creator_id for t in tasks})
+    out = []
+    for task in tasks:
+        gids = groups.get(task.id, [])
+        rids = recipients.get(task.id, [])
+        creator = creators.get(task.creator_id)
+        out.append(
+            {
+                "taskId": task.id,
+                "name": task.name,
+                "schedule": schedule_out(task),
+                "scheduleText": recurrence.describe(rule_of(task), lang),
+                "content": content_out(task),
+                "contentVersion": task.content_version,
+                "groups": gids,
+                "groupNames": [group_rows[g].name for g in gids if g in group_rows],
+                "priority": PRIORITY_NAMES[task.priority],
+                "status": task.status,
+                "creatorId": task.creator_id,
+                "creatorName": creator.name if creator else "",
+                "previewRecipients": rids,
+                "previewRecipientNames": [recipient_rows[r].name for r in rids if r in recipient_rows],
+                "previewState": task.preview_state,
+                "nextFireAt": iso_in_zone(task.next_fire_at, task.timezone),
+                "pausedUntil": iso_in_zone(task.paused_until, task.timezone),
+                "createdAt": iso_utc(task.created_at),
+                "updatedAt": iso_utc(task.updated_at),
+            }
+        )
+    return out
+
+
+def task_detail_out(session: Session, task: Task, lang: str, now: datetime) -> dict[str, Any]:
+    """Serialise one task with its groups, reviewers and the next five fire times."""
+    (base,) = tasks_out(session, [task], lang)
+    group_rows = names_by_id(session, Group, set(base["groups"]))
+    recipient_rows = names_by_id(session, Recipient, set(base["previewRecipients"]))
+    # Drafts and paused tasks show their upcoming times too: the operator sees what the rule means.
+    upcoming = recurrence.upcoming(rule_of(task), now, 5)
+    base.update(
+        {
+            "groupsDetail": [
+                {"groupId": g, "name": group_rows[g].name, "channel": group_rows[g].channel}
+                for g in base["groups"]
+                if g in group_rows
+            ],
+            "recipientsDetail": [
+                {
+                    "recipientId": r,
+                    "name": recipient_rows[r].name,
+                    "wechatId": recipient_rows[r].wechat_id,
+                    "channel": recipient_rows[r].channel,
+                }
+                for r in base["previewRecipients"]
+                if r in recipient_rows
+            ],
+            "upcoming": [iso_in_zone(u, task.timezone) for u in upcoming],
+            "lastResult": _last_result(session, task, lang),
+        }
+    )
+    return base
+
+
+def _last_result(session: Session, task: Task, lang: str) -> dict[str, Any] | None:
+    push = pushes.last_result(session, task)
+    if push is None:
+        return None
+    return push_out(push, pushes.deliveries_of(session, push), lang)
+
+
+def push_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dict[str, Any]:
+    """Serialise a push with the PRD's sentGroups/failedGroups and the uncertain ones."""
+
+    def error(d: Any) -> str:
+        return str((d.error_en if language == "en" else d.error_zh) or d.error_zh or "")
+
+    return {
+        "pushId": push.id,
+        "taskId": push.task_id,
+        "status": push.status,
+        "trigger": push.trigger,
+        "fireAt": iso_utc(push.fire_at),
+        "sentGroups": [v.delivery.group_id for v in views if v.delivery.state == "sent"],
+        "failedGroups": [
+            {"groupId": v.delivery.group_id, "error": error(v.delivery)} for v in views if v.delivery.state == "failed"
+        ],
+        "uncertainGroups": [v.delivery.group_id for v in views if v.delivery.state == "uncertain"],
+        "total": push.total,
+        "sentCount": sum(v.delivery.state == "sent" for v in views),
+        "failedCount": sum(v.delivery.state == "failed" for v in views),
+        "uncertainCount": sum(v.delivery.state == "uncertain" for v in views),
+        "missedCount": push.missed_count,
+        "contentVersion": push.content_version,
+        "timestamp": iso_utc(push.created_at),
+        "firstSentAt": iso_utc(push.first_sent_at),
+        "finishedAt": iso_utc(push.finished_at),
+    }
+
+
+def push_detail_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dict[str, Any]:
+    out = push_out(push, views, language)
+    out["groups"] = [
+        {
+            "groupId": v.delivery.group_id,
+            "groupName": v.group_name,
+            "channel": v.delivery.channel,
+            "state": v.delivery.state,
+            "attempts": v.delivery.attempts,
+            "errcode": v.delivery.errcode,
+            "error": (v.delivery.error_en if language == "en" else v.delivery.error_zh) or None,
+            "firstAttemptAt": iso_utc(v.delivery.first_attempt_at),
+            "sentAt": iso_utc(v.delivery.sent_at),
+        }
+        for v in views
+    ]
+    return out

@@ -1,0 +1,119 @@
+"""Turn request bodies and pydantic errors into field-level problems."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from pushtask.errors import FieldProblem, InvalidInput
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# pydantic error type -> our message code
+_CODES = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "string_type": "type_string",
+    "int_type": "type_int",
+    "int_parsing": "type_int",
+    "int_from_float": "type_int",
+    "bool_type": "type_bool",
+    "bool_parsing": "type_bool",
+    "list_type": "type_list",
+    "model_type": "type_object",
+    "model_attributes_type": "type_object",
+    "dict_type": "type_object",
+    "datetime_type": "type_datetime",
+    "datetime_parsing": "type_datetime",
+    "datetime_from_date_parsing": "type_datetime",
+    "datetime_object_invalid": "type_datetime",
+    "literal_error": "choice",
+    "string_too_short": "too_short",
+    "string_too_long": "too_long",
+    "too_short": "too_short",
+    "too_long": "list_too_long",
+    "greater_than_equal": "out_of_range",
+    "less_than_equal": "out_of_range",
+}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "body"
+
+
+def _bounds(model: type[BaseModel], loc: tuple[int | str, ...]) -> dict[str, Any]:
+    """Find the ge/le of the field at `loc`, so range messages give both ends."""
+    current: Any = model
+    info = None
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        info = current.model_fields.get(part)
+        if info is None:
+            return {}
+        annotation = info.annotation
+        nested = [
+            a
+            for a in getattr(annotation, "__args__", (annotation,))
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        current = nested[0] if nested else None
+    if info is None:
+        return {}
+    low = high = None
+    for meta in info.metadata:
+        low = getattr(meta, "ge", low)
+        high = getattr(meta, "le", high)
+    return {"min": low, "max": high}
+
+
+def problems_from(error: ValidationError, model: type[BaseModel]) -> list[FieldProblem]:
+    """Map pydantic's findings onto our field problems with message parameters."""
+    problems = []
+    for item in error.errors(include_url=False):
+        kind = item["type"]
+        loc = tuple(item["loc"])
+        ctx = item.get("ctx") or {}
+        code = _CODES.get(kind, "invalid")
+        params: dict[str, Any] = {}
+        if code == "choice":
+            params["choices"] = str(ctx.get("expected", "")).replace("'", "")
+        elif code == "too_long":
+            params = {"max": ctx.get("max_length"), "actual": len(item.get("input") or "")}
+        elif code == "too_short":
+            params = {"min": ctx.get("min_length")}
+        elif code == "list_too_long":
+            params = {"max": ctx.get("max_length"), "actual": ctx.get("actual_length")}
+        elif code == "out_of_range":
+            params = _bounds(model, loc)
+        problems.append(FieldProblem(_path(loc), code, params))
+    return problems
+
+
+def parse_json_body(raw: bytes) -> dict[str, Any]:
+    """Decode a JSON object body; an empty body is an empty object."""
+    if not raw.strip():
+        return {}
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InvalidInput([FieldProblem("body", "invalid_json")]) from None
+    if not isinstance(payload, dict):
+        raise InvalidInput([FieldProblem("body", "body_not_object")])
+    return payload
+
+
+def validate(model: type[Model], payload: dict[str, Any]) -> Model:
+    """Validate a decoded body against an input model, raising InvalidInput on problems."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from(exc, model)) from None

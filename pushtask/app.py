@@ -1,0 +1,103 @@
+"""Build the Flask application: blueprints, error answers, and the collaborators it uses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from pushtask.api import auth, directory, health, openapi, push, tasks
+from pushtask.api.base import ApiError, json_response, lang
+from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
+from pushtask.i18n import translate
+from pushtask.runtime import Runtime
+
+log = logging.getLogger("pushtask.api")
+
+
+def create_app(runtime: Runtime) -> Flask:
+    """Return the WSGI application for this runtime (settings, database, clock)."""
+    app = Flask("pushtask", static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["pushtask"] = runtime
+    for blueprint in (
+        health.bp,
+        auth.auth_bp,
+        auth.users_bp,
+        tasks.bp,
+        directory.groups_bp,
+        directory.recipients_bp,
+        push.bp,
+        push.history_bp,
+        openapi.bp,
+    ):
+        app.register_blueprint(blueprint)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(InvalidInput)
+    def invalid_input(exc: InvalidInput) -> Response:
+        language = lang()
+        details = [{"field": p.field, "message": translate(p.code, language, **p.params)} for p in exc.problems]
+        return json_response({"error": exc.error, "details": details}, 400)
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> Response:
+        return json_response({"error": exc.error}, 404)
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict) -> Response:
+        return json_response({"error": exc.error, "reason": translate(exc.code, lang(), **exc.params)}, 409)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc: Forbidden) -> Response:
+        return json_response({"error": "Forbidden", "reason": str(exc)}, 403)
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Response:
+        payload: dict[str, object] = {"error": exc.error}
+        if exc.reason:
+            payload["reason"] = exc.reason
+        response = json_response(payload, exc.status)
+        response.headers.update(exc.headers)
+        return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> Response:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return json_response(
+            {"error": "Payload too large", "reason": translate("body_too_large", lang(), limit=limit)}, 413
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        if code == 404:
+            return json_response({"error": "Not found", "reason": translate("not_found", lang())}, 404)
+        if code == 405:
+            return json_response(
+                {"error": "Method not allowed", "reason": translate("method_not_allowed", lang())}, 405
+            )
+        return json_response({"error": exc.name}, code)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_down(exc: DBAPIError) -> Response:
+        if not exc.connection_invalidated and not isinstance(exc, OperationalError):
+            log.exception("database error on %s %s", request.method, request.path)
+            return json_response({"error": "Internal error", "reason": translate("internal", lang())}, 500)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
+        response = json_response({"error": "Service unavailable", "reason": translate("db_unavailable", lang())}, 503)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return json_response({"error": "Internal error", "reason": translate("internal", lang())}, 500)

@@ -1,0 +1,149 @@
+"""The delivery-channel protocol: plain targets and messages in, a SendResult out.
+
+A channel never raises for a delivery problem: `send` returns a SendResult that says whether the
+message was sent, and if not the errcode, the explanation (zh-CN/en), whether the failure is
+permanent, and whether a retry could duplicate the message in the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pushtask.wechat.errors import CONTENT_REFUSED, ErrorKind, WeChatError
+
+
+@dataclass(frozen=True)
+class GroupTarget:
+    """A group to deliver to; `ref` is the channel's own id (chatid / robot key / room id), decrypted."""
+
+    group_id: int | str
+    name: str
+    channel: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image stored by PushTask; the channel asks a MediaSource for its bytes."""
+
+    key: str
+    filename: str = "image.jpg"
+
+
+@dataclass(frozen=True)
+class MediaBlob:
+    data: bytes
+    filename: str
+    mime: str
+
+
+MediaSource = Callable[[ImageRef], MediaBlob]
+
+
+@dataclass(frozen=True)
+class LinkCard:
+    title: str
+    url: str
+    description: str = ""
+    thumb_url: str = ""
+
+
+@dataclass(frozen=True)
+class MiniProgramCard:
+    appid: str
+    pagepath: str
+    title: str
+    thumb_url: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """Channel-neutral content of one push; each present part becomes one wire message, in order."""
+
+    text: str = ""
+    image: ImageRef | None = None
+    link: LinkCard | None = None
+    miniprogram: MiniProgramCard | None = None
+    mentions: tuple[str, ...] = ()  # member ids to @ (robot: userids; bridge: wxids)
+    mention_all: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a channel cannot carry some content; shown at validation, field by field."""
+
+    field: str
+    code: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    channel: str
+    sent: bool
+    msgids: tuple[str, ...] = ()
+    errcode: int | None = None
+    errmsg: str = ""
+    reason_zh: str = ""
+    reason_en: str = ""
+    permanent: bool = False
+    may_duplicate: bool = False  # a retry could show (part of) this message twice in the group
+    retry_after_s: float | None = None
+    refusals: tuple[Refusal, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        return "sent" if self.sent else "failed"
+
+
+class Channel(Protocol):
+    """What every delivery channel implements."""
+
+    name: str
+    deduplicates: bool  # True when the channel itself drops a repeated send
+
+    def validate(self, target: GroupTarget, message: Message) -> list[Refusal]:
+        """Return why this content cannot go to this target (empty when it can). No I/O."""
+        ...
+
+    async def send(self, target: GroupTarget, message: Message) -> SendResult:
+        """Deliver the message; never raise for a delivery failure."""
+        ...
+
+
+def sent(channel: str, msgids: Sequence[str] = ()) -> SendResult:
+    return SendResult(channel=channel, sent=True, msgids=tuple(m for m in msgids if m))
+
+
+def failed(channel: str, error: WeChatError, *, parts_delivered: int, deduplicates: bool) -> SendResult:
+    """Turn an error into a result; a retry may duplicate if anything may have reached the group."""
+    maybe_delivered = parts_delivered > 0 or error.delivery_unknown
+    return SendResult(
+        channel=channel,
+        sent=False,
+        errcode=error.code,
+        errmsg=error.errmsg,
+        reason_zh=error.info.zh,
+        reason_en=error.info.en,
+        permanent=error.info.kind is ErrorKind.PERMANENT,
+        may_duplicate=maybe_delivered and not deduplicates,
+        retry_after_s=error.retry_after_s,
+    )
+
+
+def refused(channel: str, refusals: Sequence[Refusal]) -> SendResult:
+    """The content was refused before anything was sent."""
+    return SendResult(
+        channel=channel,
+        sent=False,
+        errcode=CONTENT_REFUSED,
+        errmsg="; ".join(r.en for r in refusals),
+        reason_zh="；".join(r.zh for r in refusals),
+        reason_en="; ".join(r.en for r in refusals),
+        permanent=True,
+        may_duplicate=False,
+        refusals=tuple(refusals),
+    )

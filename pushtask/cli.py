@@ -1,0 +1,208 @@
+"""The `pushtask` command: serve, api, db upgrade, user create."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from pushtask.config import SettingsError, load_settings
+from pushtask.db import unit_of_work
+from pushtask.errors import InvalidInput
+from pushtask.i18n import translate
+from pushtask.migrations import upgrade
+from pushtask.runtime import Runtime, build_runtime
+
+log = logging.getLogger("pushtask")
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    settings = load_settings(data_dir=getattr(args, "data_dir", None))
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return build_runtime(settings)
+
+
+def _prepare(rt: Runtime, *, demo_data: bool) -> None:
+    """Migrate the database and, on first start, create the admin (printing a generated password once)."""
+    from pushtask.services.bootstrap import ensure_initial_data
+
+    assert rt.engine is not None
+    upgrade(rt.engine)
+    with unit_of_work(rt.sessions) as db:
+        result = ensure_initial_data(
+            db,
+            rt.clock(),
+            admin_password=rt.settings.admin_password,
+            demo_data=demo_data,
+            timezone=rt.settings.default_timezone,
+        )
+    if result.created:
+        print(f"Created the first organisation and its admin: wechatId '{result.admin_wechat_id}'.", flush=True)
+        if result.generated_password:
+            print(
+                f"Admin password (shown once, change it after signing in): {result.generated_password}",
+                flush=True,
+            )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run everything in one process: the API and admin on one port (embedded default)."""
+    from waitress.server import create_server
+
+    from pushtask.app import create_app
+
+    rt = _runtime(args)
+    _prepare(rt, demo_data=rt.settings.demo_data)
+    app = create_app(rt)
+    server = create_server(app, host=args.host, port=args.port, threads=rt.settings.api_threads, ident="pushtask")
+    _on_stop(server.close)
+    backend = "SQLite" if rt.settings.is_embedded else "MySQL/MariaDB"
+    print(
+        f"PushTask serving on http://{args.host}:{server.effective_port} ({backend}, data in {rt.settings.data_dir})",
+        flush=True,
+    )
+    try:
+        server.run()
+    except (OSError, ValueError):
+        # Closing the listening socket from the signal handler ends the loop with one of these.
+        pass
+    finally:
+        print("PushTask stopped.", flush=True)
+    return 0
+
+
+def _on_stop(stop: Callable[[], None]) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """Run the API under gunicorn (production: several processes, MySQL/MariaDB + Redis)."""
+    from gunicorn.app.base import BaseApplication
+
+    from pushtask.app import create_app
+
+    rt = _runtime(args)
+    settings = rt.settings
+    if settings.is_embedded:
+        print("note: `pushtask api` on SQLite works, but production should use MySQL/MariaDB.", file=sys.stderr)
+    # Migrate and create the first admin in the master, before the workers fork; never demo data here.
+    _prepare(rt, demo_data=False)
+    assert rt.engine is not None
+    rt.engine.dispose()
+    bind = f"{args.host}:{args.port}"
+
+    class Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", settings.api_workers)
+            self.cfg.set("threads", settings.api_threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("graceful_timeout", 20)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> object:
+            return create_app(build_runtime(settings))
+
+    Application().run()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply every pending migration."""
+    rt = _runtime(args)
+    assert rt.engine is not None
+    upgrade(rt.engine)
+    print("Database is at the newest schema.")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    """Add a user to an organisation (the first one unless --org names another)."""
+    from sqlalchemy import select
+
+    from pushtask.models import Organization
+    from pushtask.services.users import create_user
+
+    rt = _runtime(args)
+    password = args.password or (getpass.getpass("Password: ") if sys.stdin.isatty() else secrets.token_urlsafe(12))
+    if len(password) < 8:
+        print(translate("password_short", "en"), file=sys.stderr)
+        return 2
+    with unit_of_work(rt.sessions) as db:
+        query = select(Organization).order_by(Organization.created_at)
+        if args.org:
+            query = query.where((Organization.id == args.org) | (Organization.name == args.org))
+        org = db.scalars(query).first()
+        if org is None:
+            print("No such organisation; start `pushtask serve` once or give --org.", file=sys.stderr)
+            return 2
+        try:
+            user = create_user(db, org.id, args.wechat_id, args.name or args.wechat_id, password, args.role, rt.clock())
+        except InvalidInput as exc:
+            print("; ".join(translate(p.code, "en") for p in exc.problems), file=sys.stderr)
+            return 2
+    print(f"Created {args.role} '{user.wechat_id}' in {org.name}.")
+    if not args.password:
+        print(f"Password: {password}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pushtask", description="Scheduled pushes to WeChat groups.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run API, admin (and worker, sandbox) in one process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", default=None, help="default: $PUSHTASK_DATA_DIR or ./var")
+    serve.set_defaults(func=cmd_serve)
+
+    api = sub.add_parser("api", help="run the API under gunicorn (production)")
+    api.add_argument("--host", default="0.0.0.0")  # noqa: S104 — the production API listens for a load balancer
+    api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--data-dir", default=None)
+    api.set_defaults(func=cmd_api)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_up = db_sub.add_parser("upgrade", help="apply pending migrations")
+    db_up.add_argument("--data-dir", default=None)
+    db_up.set_defaults(func=cmd_db_upgrade)
+
+    user = sub.add_parser("user", help="user maintenance")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="add a user")
+    create.add_argument("--wechat-id", required=True)
+    create.add_argument("--name", default=None)
+    create.add_argument("--role", choices=["admin", "operator", "viewer"], default="operator")
+    create.add_argument("--password", default=None, help="default: prompt, or generate and print")
+    create.add_argument("--org", default=None, help="organisation id or name (default: the first)")
+    create.add_argument("--data-dir", default=None)
+    create.set_defaults(func=cmd_user_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `pushtask` command line."""
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

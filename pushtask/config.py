@@ -1,0 +1,269 @@
+"""Read PushTask's settings from the environment, once, into one typed object.
+
+Every setting is a ``PUSHTASK_*`` variable; secrets may instead be given as
+``PUSHTASK_<NAME>_FILE`` pointing at a file. A bad value stops start-up with a
+message that names the variable and says what is accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message tells the operator how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration of one PushTask process."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = ""
+    jwt_ttl_seconds: int = 8 * 3600
+    jwt_issuer: str = "pushtask"
+    admin_password: str | None = None
+    demo_data: bool = True
+    default_timezone: str = "Asia/Shanghai"
+    api_workers: int = 2
+    api_threads: int = 4
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+    worker_concurrency: int = 64
+    # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
+    sandbox: str = "auto"
+    sandbox_port: int = 8001
+    wechat_base_url: str | None = None
+    wecom_corp_id: str | None = None
+    wecom_corp_secret: str | None = None
+    wecom_agent_id: int = 0
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    mp_appid: str | None = None
+    mp_secret: str | None = None
+    mp_preview_template_id: str | None = None
+    bridge_url: str | None = None
+    bridge_token: str | None = None
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """Tell whether `pushtask serve` runs the WeChat sandbox and points the clients at it."""
+        if self.sandbox == "auto":
+            return not (self.wecom_corp_id or self.mp_appid or self.wechat_base_url or self.bridge_url)
+        return self.sandbox == "on"
+
+    @property
+    def is_embedded(self) -> bool:
+        """Tell whether this process runs on the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with some fields replaced (used by the CLI flags and tests)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+# (variable, default, meaning) — the README's settings table is written from this list.
+SETTINGS_DOC: list[tuple[str, str, str]] = [
+    ("PUSHTASK_DATA_DIR", "var", "Directory for the SQLite file, generated secrets and uploads."),
+    (
+        "PUSHTASK_DATABASE_URL",
+        "sqlite:///<data dir>/pushtask.db",
+        "SQLAlchemy URL; MariaDB/MySQL: mysql+pymysql://user:pass@host:3306/db?charset=utf8mb4",
+    ),
+    ("PUSHTASK_REDIS_URL", "(none)", "redis://host:6379/0; without it caches and limits are in-process."),
+    (
+        "PUSHTASK_SECRET_KEY",
+        "generated into <data dir>/secret_key",
+        "JWT signing secret (≥32 characters). Also PUSHTASK_SECRET_KEY_FILE.",
+    ),
+    ("PUSHTASK_JWT_TTL_SECONDS", "28800", "Lifetime of a sign-in token."),
+    ("PUSHTASK_JWT_ISSUER", "pushtask", "Issuer and audience written into and required of tokens."),
+    (
+        "PUSHTASK_ADMIN_PASSWORD",
+        "(random, printed once)",
+        "Password of the first admin created on an empty database. Also _FILE.",
+    ),
+    ("PUSHTASK_DEMO_DATA", "1", "Seed demo groups and reviewers into an empty database (0 to skip)."),
+    ("PUSHTASK_DEFAULT_TIMEZONE", "Asia/Shanghai", "IANA zone of new organisations and their tasks."),
+    ("PUSHTASK_API_WORKERS", "2", "Worker processes of `pushtask api` (gunicorn)."),
+    ("PUSHTASK_API_THREADS", "4", "Threads per API worker process (and of `pushtask serve`)."),
+    ("PUSHTASK_MAX_BODY_BYTES", "1048576", "Largest accepted JSON request body; larger → 413."),
+    ("PUSHTASK_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    ("PUSHTASK_WORKER_CONCURRENCY", "64", "Sends in flight per worker process."),
+    (
+        "PUSHTASK_SANDBOX",
+        "auto",
+        "auto: `serve` runs the WeChat sandbox unless real credentials are set; on; off.",
+    ),
+    ("PUSHTASK_SANDBOX_PORT", "8001", "Port of the sandbox `serve` starts (0: any free port)."),
+    (
+        "PUSHTASK_WECHAT_BASE_URL",
+        "(the real hosts)",
+        "Send every WeChat/WeCom call to this base URL, e.g. a separate `pushtask wechat-sim`.",
+    ),
+    ("PUSHTASK_WECOM_CORP_ID", "(none)", "WeCom corp ID (企业ID) of your self-built app."),
+    ("PUSHTASK_WECOM_CORP_SECRET", "(none)", "The app's Secret. Also _FILE."),
+    ("PUSHTASK_WECOM_AGENT_ID", "0", "The app's AgentId."),
+    ("PUSHTASK_WECOM_TOKEN", "(none)", "Callback Token of the app's 接收消息 settings. Also _FILE."),
+    ("PUSHTASK_WECOM_AES_KEY", "(none)", "Callback EncodingAESKey (43 characters). Also _FILE."),
+    ("PUSHTASK_MP_APPID", "(none)", "Mini program AppID (for subscribe-message notices)."),
+    ("PUSHTASK_MP_SECRET", "(none)", "Mini program AppSecret. Also _FILE."),
+    ("PUSHTASK_MP_PREVIEW_TEMPLATE_ID", "(none)", "Subscribe-message template id used for previews."),
+    ("PUSHTASK_BRIDGE_URL", "(none)", "Bot bridge endpoint for personal-WeChat groups (see docs/wechat.md)."),
+    ("PUSHTASK_BRIDGE_TOKEN", "(none)", "Bearer token the bridge expects. Also _FILE."),
+]
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number.") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name}={value} is out of range; use {minimum}..{maximum}.")
+    return value
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """Read NAME, or the file named by NAME_FILE (trailing newline stripped)."""
+    direct = env.get(name)
+    path = env.get(f"{name}_FILE")
+    if direct and path:
+        raise SettingsError(f"Set either {name} or {name}_FILE, not both.")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}.") from None
+    return direct or None
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: Mapping[str, str]) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r}; use one of {', '.join(sorted(set(choices)))}.")
+    return choices[raw]
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name}={raw!r} must be an http:// or https:// URL.")
+    return raw.rstrip("/")
+
+
+def _aes_key(value: str | None) -> str | None:
+    if value is not None and len(value) != 43:
+        raise SettingsError("PUSHTASK_WECOM_AES_KEY must be the 43-character EncodingAESKey from the WeCom console.")
+    return value
+
+
+def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name}={value!r} is not an IANA time zone such as Asia/Shanghai.") from None
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None = None) -> Settings:
+    """Build Settings from the environment, refusing bad values with a clear message."""
+    env = os.environ if env is None else env
+    root = Path(data_dir or env.get("PUSHTASK_DATA_DIR") or "var").expanduser()
+    database_url = (env.get("PUSHTASK_DATABASE_URL") or "").strip() or (f"sqlite:///{(root / 'pushtask.db').resolve()}")
+    if not database_url.startswith(("sqlite", "mysql", "mariadb")):
+        raise SettingsError(
+            "PUSHTASK_DATABASE_URL must be a sqlite:/// or mysql+pymysql:// URL "
+            f"(got {database_url.split(':', 1)[0]!r})."
+        )
+    redis_url = (env.get("PUSHTASK_REDIS_URL") or "").strip() or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("PUSHTASK_REDIS_URL must start with redis://, rediss:// or unix://.")
+    secret_key = _secret(env, "PUSHTASK_SECRET_KEY") or ""
+    if secret_key and len(secret_key) < 32:
+        raise SettingsError("PUSHTASK_SECRET_KEY must be at least 32 characters long.")
+    level = (env.get("PUSHTASK_LOG_LEVEL") or "INFO").strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"PUSHTASK_LOG_LEVEL={level!r}; use DEBUG, INFO, WARNING or ERROR.")
+    return Settings(
+        data_dir=root,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=secret_key,
+        jwt_ttl_seconds=_int(env, "PUSHTASK_JWT_TTL_SECONDS", 8 * 3600, 60, 30 * 24 * 3600),
+        jwt_issuer=(env.get("PUSHTASK_JWT_ISSUER") or "pushtask").strip(),
+        admin_password=_secret(env, "PUSHTASK_ADMIN_PASSWORD"),
+        demo_data=_bool(env, "PUSHTASK_DEMO_DATA", True),
+        default_timezone=_timezone(env, "PUSHTASK_DEFAULT_TIMEZONE", "Asia/Shanghai"),
+        api_workers=_int(env, "PUSHTASK_API_WORKERS", 2, 1, 64),
+        api_threads=_int(env, "PUSHTASK_API_THREADS", 4, 1, 256),
+        max_body_bytes=_int(env, "PUSHTASK_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+        log_level=level,
+        worker_concurrency=_int(env, "PUSHTASK_WORKER_CONCURRENCY", 64, 1, 4096),
+        sandbox=_choice(
+            env,
+            "PUSHTASK_SANDBOX",
+            "auto",
+            {"auto": "auto", "1": "on", "on": "on", "true": "on", "0": "off", "off": "off", "false": "off"},
+        ),
+        sandbox_port=_int(env, "PUSHTASK_SANDBOX_PORT", 8001, 0, 65535),
+        wechat_base_url=_url(env, "PUSHTASK_WECHAT_BASE_URL"),
+        wecom_corp_id=(env.get("PUSHTASK_WECOM_CORP_ID") or "").strip() or None,
+        wecom_corp_secret=_secret(env, "PUSHTASK_WECOM_CORP_SECRET"),
+        wecom_agent_id=_int(env, "PUSHTASK_WECOM_AGENT_ID", 0, 0, 2**31 - 1),
+        wecom_token=_secret(env, "PUSHTASK_WECOM_TOKEN"),
+        wecom_aes_key=_aes_key(_secret(env, "PUSHTASK_WECOM_AES_KEY")),
+        mp_appid=(env.get("PUSHTASK_MP_APPID") or "").strip() or None,
+        mp_secret=_secret(env, "PUSHTASK_MP_SECRET"),
+        mp_preview_template_id=(env.get("PUSHTASK_MP_PREVIEW_TEMPLATE_ID") or "").strip() or None,
+        bridge_url=_url(env, "PUSHTASK_BRIDGE_URL"),
+        bridge_token=_secret(env, "PUSHTASK_BRIDGE_TOKEN"),
+    )
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a JWT secret, generating one into the data directory if none was set.
+
+    The embedded default must work with nothing configured, yet tokens must survive a
+    restart, so the generated key is stored with 0600 permissions and reused.
+    """
+    if settings.secret_key:
+        return settings
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key + "\n")
+    return settings.with_overrides(secret_key=key)

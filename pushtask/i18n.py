@@ -1,0 +1,142 @@
+"""Operator-facing messages in zh-CN (default) and English, looked up by code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_LANG = "zh-CN"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # (zh-CN, en)
+    "required": ("必填项", "This field is required"),
+    "invalid_json": ("请求体不是有效的 JSON，请检查格式", "The request body is not valid JSON"),
+    "body_not_object": ("请求体应为 JSON 对象", "The request body must be a JSON object"),
+    "unknown_field": ("不支持的字段，请删除", "Unknown field; remove it"),
+    "type_string": ("应为文本", "Must be a string"),
+    "type_int": ("应为整数", "Must be a whole number"),
+    "type_bool": ("应为 true 或 false", "Must be true or false"),
+    "type_list": ("应为列表", "Must be a list"),
+    "type_object": ("应为对象", "Must be an object"),
+    "type_datetime": (
+        "时间格式无效，请使用 ISO 8601，例如 2025-06-10T18:00:00+08:00",
+        "Invalid time; use ISO 8601 such as 2025-06-10T18:00:00+08:00",
+    ),
+    "choice": ("取值无效，可选：{choices}", "Invalid value; choose one of: {choices}"),
+    "too_short": ("至少 {min} 个字符", "Must be at least {min} characters"),
+    "too_long": ("最多 {max} 个字符（当前 {actual} 个）", "At most {max} characters (now {actual})"),
+    "blank": ("不能为空", "Must not be blank"),
+    "out_of_range": ("取值应在 {min} 到 {max} 之间", "Must be between {min} and {max}"),
+    "list_too_long": ("最多 {max} 项（当前 {actual} 项）", "At most {max} items (now {actual})"),
+    "duplicate_items": ("包含重复项", "Contains duplicates"),
+    "invalid": ("取值无效", "Invalid value"),
+    "name_length": ("任务名称应为 1–50 个字（当前 {actual} 个）", "Task name must be 1–50 characters (now {actual})"),
+    "time_in_past": ("推送时间已过，请选择将来的时间", "The push time has passed; choose a time in the future"),
+    "unknown_timezone": (
+        "未知时区，请使用 IANA 时区名，例如 Asia/Shanghai",
+        "Unknown time zone; use an IANA name such as Asia/Shanghai",
+    ),
+    "interval_required": ("周期任务需选择每天、每周或每月", "Recurring tasks need daily, weekly or monthly"),
+    "end_before_start": ("结束时间应晚于首次推送时间", "The end must be after the first push"),
+    "weekdays_invalid": ("星期应为 1（周一）到 7（周日）", "Weekdays are 1 (Monday) to 7 (Sunday)"),
+    "groups_required": ("请至少选择 1 个目标群", "Choose at least one target group"),
+    "groups_too_many": ("最多选择 100 个群（当前 {actual} 个）", "At most 100 groups (now {actual})"),
+    "groups_unknown": ("以下群不存在或无权访问：{ids}", "These groups do not exist or are not yours: {ids}"),
+    "recipients_unknown": ("以下接收人不存在：{ids}", "These recipients do not exist: {ids}"),
+    "content_required": (
+        "请填写推送内容（文本、图片、链接或小程序至少一项）",
+        "Add content: text, image, link or mini program",
+    ),
+    "status_on_create": ("新建任务的状态只能是 draft 或 scheduled", "A new task's status is draft or scheduled"),
+    "invalid_query": ("查询参数无效", "Invalid query parameter"),
+    "sort_key": ("无法按此字段排序，可选：{choices}", "Cannot sort by this; choose from: {choices}"),
+    "not_uuid": ("ID 格式无效", "Malformed ID"),
+    "resume_in_past": ("恢复时间应在将来", "The resume time must be in the future"),
+    "wechat_id_taken": ("该微信号已被使用", "This WeChat ID is already in use"),
+    "password_short": ("密码至少 8 个字符", "Passwords have at least 8 characters"),
+    "auth_missing": ("请先登录（缺少 Authorization: Bearer 令牌）", "Sign in first (no Authorization: Bearer token)"),
+    "auth_invalid": ("登录已失效，请重新登录", "Your session has expired or is invalid; sign in again"),
+    "forbidden_role": (
+        "权限不足：此操作需要 {role} 角色，请联系管理员",
+        "Not allowed: this needs the {role} role; ask an admin",
+    ),
+    "not_found": ("未找到，请检查 ID 或刷新列表", "Not found; check the ID or refresh the list"),
+    "task_not_found": ("任务不存在或已删除", "The task does not exist or was deleted"),
+    "body_too_large": (
+        "请求体过大（上限 {limit} 字节），请精简内容",
+        "The request body is too large (limit {limit} bytes)",
+    ),
+    "db_unavailable": (
+        "数据库暂时不可用，请稍后重试；若持续出现请联系运维",
+        "The database is unavailable; retry shortly and tell operations if it persists",
+    ),
+    "method_not_allowed": ("不支持此请求方法", "This method is not allowed here"),
+    "internal": ("服务器内部错误，已记录；请稍后重试或联系运维", "Internal error, logged; retry or tell operations"),
+    # Refusals of an action (HTTP 409), each saying what to do instead.
+    "edit_running": (
+        "任务正在执行，无法修改；请等待本次推送完成后再编辑",
+        "The task is being pushed and cannot be edited; wait until this push finishes",
+    ),
+    "edit_completed": (
+        "任务已完成，无法修改；可复制为新任务后编辑",
+        "The task is completed and cannot be edited; copy it into a new task instead",
+    ),
+    "delete_active": (
+        "只能删除草稿或已暂停的任务；请先暂停任务再删除",
+        "Only drafts and paused tasks can be deleted; pause the task first",
+    ),
+    "pause_state": (
+        "只有待执行或进行中的任务可以暂停（当前：{status}）",
+        "Only scheduled or running tasks can be paused (now: {status})",
+    ),
+    "resume_state": ("只有已暂停的任务可以恢复（当前：{status}）", "Only paused tasks can be resumed (now: {status})"),
+    "resume_expired": (
+        "单次任务的推送时间已过，请修改推送时间后再提交",
+        "This one-off task's time has passed; edit the time and submit it again",
+    ),
+    "schedule_ended": (
+        "周期规则已没有后续推送时间，请修改结束条件",
+        "The recurrence has no further push times; change its end",
+    ),
+    "group_in_use": (
+        "该群仍被以下任务使用：{names}；请先从任务中移除",
+        "Still used by these tasks: {names}; remove it from them first",
+    ),
+    "recipient_in_use": (
+        "该接收人仍被以下任务使用：{names}；请先从任务中移除",
+        "Still a reviewer of these tasks: {names}; remove them first",
+    ),
+    "push_exists": ("该任务此刻已有一次推送，请稍后再试", "This task already has a push at this instant; try again"),
+    "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
+    "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
+    "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),
+}
+
+
+def pick_language(accept_language: str | None) -> str:
+    """Choose zh-CN or en from an Accept-Language header (zh-CN unless English is preferred)."""
+    if not accept_language:
+        return DEFAULT_LANG
+    best, best_q = DEFAULT_LANG, -1.0
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        lang = tag.strip().lower()
+        candidate = "en" if lang.startswith("en") else DEFAULT_LANG if lang.startswith("zh") else None
+        if candidate and q > 0 and q > best_q:
+            best, best_q = candidate, q
+    return best
+
+
+def translate(code: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+    """Return the message for `code` in `lang`, with `params` filled in."""
+    zh, en = MESSAGES.get(code, MESSAGES["invalid"])
+    template = en if lang == "en" else zh
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,107 @@
+"""Occurrences of a task (pushes), one delivery per group of each, and worker heartbeats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pushtask.models.base import Base, UTCDateTime
+
+# BIGINT on MySQL, INTEGER (the rowid alias that autoincrements) on SQLite.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+PUSH_STATUSES = ("running", "completed", "failed", "missed")
+DELIVERY_STATES = ("pending", "sending", "sent", "failed", "uncertain")
+
+
+class Push(Base):
+    """One occurrence of a task: the content as it stood when the occurrence was created."""
+
+    __tablename__ = "t_pushes"
+    __table_args__ = (
+        # A second scheduler creating the same occurrence hits this key: a no-op, never a second push.
+        UniqueConstraint("task_id", "fire_at"),
+        Index("ix_t_pushes_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("t_tasks.id"))
+    org_id: Mapped[str] = mapped_column(String(36))
+    fire_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_version: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    sent_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Occurrences skipped because no worker ran in time (recorded on the push that noticed them).
+    missed_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Delivery(Base):
+    """One group of one push: pending → sending → sent | failed | uncertain."""
+
+    __tablename__ = "t_deliveries"
+    __table_args__ = (
+        UniqueConstraint("push_id", "group_id"),
+        # The claim reads this index in order — most urgent first, then fire time, then id — and
+        # filters on next_attempt_at inside it, so a burst of 100,000 rows is never sorted.
+        Index("ix_t_deliveries_claim", "state", "claim_rank", "fire_at", "id", "next_attempt_at"),
+        # Recovery: leases that ran out.
+        Index("ix_t_deliveries_state_lease_expires_at", "state", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    push_id: Mapped[str] = mapped_column(ForeignKey("t_pushes.id"))
+    group_id: Mapped[str] = mapped_column(ForeignKey("t_groups.id"))
+    org_id: Mapped[str] = mapped_column(String(36))
+    channel: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    # 1 = high, 2 = medium, 3 = low: ascending, so one index serves the claim's whole ORDER BY.
+    claim_rank: Mapped[int] = mapped_column(SmallInteger)
+    fire_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    errcode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    msgids: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkerBeat(Base):
+    """A worker's liveness: health reports the scheduler down when no beat is recent."""
+
+    __tablename__ = "t_workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)

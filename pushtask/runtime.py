@@ -1,0 +1,43 @@
+"""The collaborators one process builds from its settings and hands to requests and workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from pushtask.clock import Clock, system_clock
+from pushtask.config import Settings, ensure_secret_key
+from pushtask.db import create_db_engine, create_session_factory
+from pushtask.infra.wakeup import RedisWakeup, Wakeup
+from pushtask.security import TokenSigner
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine | None
+    sessions: sessionmaker[Session]
+    signer: TokenSigner
+    clock: Clock
+    wakeup: Wakeup
+    # Base URL of the WeChat sandbox this process started (embedded default), else None.
+    sandbox_url: str | None = None
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock = system_clock, sessions: sessionmaker[Session] | None = None
+) -> Runtime:
+    """Create the engine, session factory and token signer for these settings."""
+    settings = ensure_secret_key(settings)
+    engine = None
+    if sessions is None:
+        engine = create_db_engine(settings.database_url, pool_size=max(5, settings.api_threads + 2))
+        sessions = create_session_factory(engine)
+    signer = TokenSigner(
+        secret=settings.secret_key, issuer=settings.jwt_issuer, ttl=timedelta(seconds=settings.jwt_ttl_seconds)
+    )
+    wakeup = RedisWakeup(settings.redis_url) if settings.redis_url else Wakeup()
+    return Runtime(settings=settings, engine=engine, sessions=sessions, signer=signer, clock=clock, wakeup=wakeup)

@@ -1,0 +1,440 @@
+"""Request and response shapes of the REST API (PRD §8), used to validate and to document.
+
+Names are the PRD's camelCase. Input models forbid unknown fields so a typo is a 400,
+not silently ignored. The OpenAPI document is generated from these same classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+Priority = Literal["high", "medium", "low"]
+Status = Literal["draft", "scheduled", "running", "completed", "failed", "paused"]
+Frequency = Literal["daily", "weekly", "monthly"]
+GroupChannel = Literal["wecom_appchat", "wecom_robot", "bot_bridge"]
+RecipientChannel = Literal["wecom", "miniprogram"]
+Role = Literal["admin", "operator", "viewer"]
+PreviewState = Literal["none", "pending", "confirmed", "modify_requested", "stale"]
+
+Id = str
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- sign-in -----------------------------------------------------------------------------------
+
+
+class LoginIn(Input):
+    wechatId: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class UserOut(Output):
+    id: Id
+    wechatId: str
+    name: str
+    role: Role
+    orgId: Id
+    orgName: str
+
+
+class LoginOut(Output):
+    token: str
+    expiresAt: str
+    user: UserOut
+
+
+class MeOut(Output):
+    user: UserOut
+
+
+# ---- tasks -------------------------------------------------------------------------------------
+
+
+class MiniProgramIn(Input):
+    appid: str | None = Field(default=None, max_length=64)
+    pagePath: str | None = Field(default=None, max_length=512)
+    title: str | None = Field(default=None, max_length=100)
+    thumbnail: str | None = Field(default=None, max_length=255)
+
+
+class ContentIn(Input):
+    text: str | None = Field(default=None, max_length=20000)
+    image: str | None = Field(default=None, max_length=255)
+    link: str | None = Field(default=None, max_length=2048)
+    miniprogram: MiniProgramIn | None = None
+
+
+class ScheduleIn(Input):
+    type: Literal["once", "recurring"]
+    time: datetime = Field(
+        description="First (or only) push time, ISO 8601; without an offset it is read in `timezone`."
+    )
+    timezone: str | None = Field(default=None, max_length=64, description="IANA zone; default: the organisation's.")
+    recurringInterval: Frequency | None = None
+    interval: int = Field(default=1, ge=1, le=366, description="Every N days/weeks/months.")
+    weekdays: list[int] | None = Field(default=None, max_length=7, description="Weekly: ISO weekdays, 1=Monday.")
+    monthDay: int | None = Field(
+        default=None, ge=1, le=31, description="Monthly: day of month; 29–31 clamp to month end."
+    )
+    recurringEnd: datetime | None = None
+    endAfter: int | None = Field(default=None, ge=1, le=1000, description="End after this many pushes.")
+
+
+class SchedulePatch(Input):
+    type: Literal["once", "recurring"] | None = None
+    time: datetime | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    recurringInterval: Frequency | None = None
+    interval: int | None = Field(default=None, ge=1, le=366)
+    weekdays: list[int] | None = Field(default=None, max_length=7)
+    monthDay: int | None = Field(default=None, ge=1, le=31)
+    recurringEnd: datetime | None = None
+    endAfter: int | None = Field(default=None, ge=1, le=1000)
+
+
+class TaskCreate(Input):
+    name: str = Field(max_length=200)
+    schedule: ScheduleIn
+    content: ContentIn = Field(default_factory=ContentIn)
+    groups: list[Id] = Field(default_factory=list, max_length=1000)
+    priority: Priority = "medium"
+    status: Literal["draft", "scheduled"] = "draft"
+    previewRecipients: list[Id] = Field(default_factory=list, max_length=100)
+
+
+class TaskUpdate(Input):
+    name: str | None = Field(default=None, max_length=200)
+    schedule: SchedulePatch | None = None
+    content: ContentIn | None = None
+    groups: list[Id] | None = Field(default=None, max_length=1000)
+    priority: Priority | None = None
+    status: Literal["draft", "scheduled"] | None = None
+    previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+
+
+class PauseIn(Input):
+    resumeAt: datetime | None = None
+
+
+class BatchUpdates(Input):
+    schedule: SchedulePatch | None = None
+    groups: list[Id] | None = Field(default=None, max_length=1000)
+    previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+    resumeAt: datetime | None = None
+
+
+class BatchIn(Input):
+    taskIds: list[Id] = Field(min_length=1, max_length=500)
+    action: Literal["delete", "pause", "resume", "copy", "edit"]
+    updates: BatchUpdates | None = None
+
+
+class ScheduleOut(Output):
+    type: Literal["once", "recurring"]
+    time: str
+    timezone: str
+    recurringInterval: Frequency | None
+    interval: int
+    weekdays: list[int] | None
+    monthDay: int | None
+    recurringEnd: str | None
+    endAfter: int | None
+
+
+class MiniProgramOut(Output):
+    appid: str | None = None
+    pagePath: str | None = None
+    title: str | None = None
+    thumbnail: str | None = None
+
+
+class ContentOut(Output):
+    text: str | None
+    image: str | None
+    link: str | None
+    miniprogram: MiniProgramOut | None
+
+
+class TaskOut(Output):
+    taskId: Id
+    name: str
+    schedule: ScheduleOut
+    scheduleText: str
+    content: ContentOut
+    contentVersion: int
+    groups: list[Id]
+    groupNames: list[str]
+    priority: Priority
+    status: Status
+    creatorId: Id
+    creatorName: str
+    previewRecipients: list[Id]
+    previewRecipientNames: list[str]
+    previewState: PreviewState
+    nextFireAt: str | None
+    pausedUntil: str | None
+    createdAt: str
+    updatedAt: str
+
+
+class GroupRef(Output):
+    groupId: Id
+    name: str
+    channel: GroupChannel
+
+
+class RecipientRef(Output):
+    recipientId: Id
+    name: str
+    wechatId: str
+    channel: RecipientChannel
+
+
+class TaskDetailOut(TaskOut):
+    groupsDetail: list[GroupRef]
+    recipientsDetail: list[RecipientRef]
+    upcoming: list[str]
+    lastResult: PushOut | None
+
+
+class TaskListOut(Output):
+    tasks: list[TaskOut]
+    total: int
+    page: int
+    limit: int
+
+
+class TaskCreated(Output):
+    taskId: Id
+    message: str
+
+
+class MessageOut(Output):
+    message: str
+
+
+class FailedTask(Output):
+    taskId: Id
+    error: str
+
+
+class BatchResult(Output):
+    taskId: Id
+    ok: bool
+    newTaskId: Id | None = None
+
+
+class BatchOut(Output):
+    message: str
+    failedTasks: list[FailedTask]
+    results: list[BatchResult]
+
+
+class LogChange(Output):
+    old: object = None
+    new: object = None
+
+
+class TaskLogOut(Output):
+    logId: Id
+    taskId: Id
+    action: Literal["create", "update", "delete", "pause", "resume"]
+    userId: Id
+    userName: str
+    timestamp: str
+    changes: dict[str, LogChange]
+
+
+class TaskLogListOut(RootModel[list[TaskLogOut]]):
+    pass
+
+
+# ---- pushes ------------------------------------------------------------------------------------
+
+
+class PushIn(Input):
+    taskId: Id = Field(min_length=1, max_length=64)
+
+
+class PushStarted(Output):
+    message: str
+    pushId: Id
+
+
+class FailedGroup(Output):
+    groupId: Id
+    error: str
+
+
+class DeliveryOut(Output):
+    groupId: Id
+    groupName: str
+    channel: GroupChannel
+    state: Literal["pending", "sending", "sent", "failed", "uncertain"]
+    attempts: int
+    errcode: int | None
+    error: str | None
+    firstAttemptAt: str | None
+    sentAt: str | None
+
+
+class PushOut(Output):
+    pushId: Id
+    taskId: Id
+    status: Literal["running", "completed", "failed", "missed"]
+    trigger: str
+    fireAt: str
+    sentGroups: list[Id]
+    failedGroups: list[FailedGroup]
+    uncertainGroups: list[Id]
+    total: int
+    sentCount: int
+    failedCount: int
+    uncertainCount: int
+    missedCount: int
+    contentVersion: int
+    timestamp: str
+    firstSentAt: str | None
+    finishedAt: str | None
+
+
+class PushDetailOut(PushOut):
+    groups: list[DeliveryOut]
+
+
+class PushListOut(Output):
+    pushes: list[PushOut]
+    total: int
+
+
+class ResendIn(Input):
+    groupIds: list[Id] | None = Field(default=None, max_length=100)
+
+
+class ResendOut(Output):
+    message: str
+    queued: int
+
+
+# ---- directory ---------------------------------------------------------------------------------
+
+
+class GroupOut(Output):
+    groupId: Id
+    name: str
+    channel: GroupChannel
+    memberCount: int
+
+
+class GroupListOut(Output):
+    groups: list[GroupOut]
+    total: int
+
+
+class GroupCreate(Input):
+    name: str = Field(min_length=1, max_length=100)
+    channel: GroupChannel
+    channelRef: str = Field(min_length=1, max_length=512, description="chatid, robot key or room id; write-only.")
+    memberCount: int = Field(default=0, ge=0, le=100000)
+
+
+class GroupUpdate(Input):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    channel: GroupChannel | None = None
+    channelRef: str | None = Field(default=None, min_length=1, max_length=512)
+    memberCount: int | None = Field(default=None, ge=0, le=100000)
+
+
+class RecipientOut(Output):
+    recipientId: Id
+    name: str
+    wechatId: str
+    channel: RecipientChannel
+
+
+class RecipientListOut(Output):
+    recipients: list[RecipientOut]
+    total: int
+
+
+class RecipientCreate(Input):
+    name: str = Field(min_length=1, max_length=50)
+    wechatId: str = Field(min_length=1, max_length=64)
+    channel: RecipientChannel
+    channelUserId: str = Field(
+        min_length=1, max_length=128, description="WeCom userid or mini-program openid; write-only."
+    )
+
+
+class RecipientUpdate(Input):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    wechatId: str | None = Field(default=None, min_length=1, max_length=64)
+    channel: RecipientChannel | None = None
+    channelUserId: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class CreatedId(Output):
+    id: Id
+    message: str
+
+
+# ---- users -------------------------------------------------------------------------------------
+
+
+class UserListItem(Output):
+    id: Id
+    wechatId: str
+    name: str
+    role: Role
+    createdAt: str
+
+
+class UserListOut(Output):
+    users: list[UserListItem]
+    total: int
+
+
+class UserCreate(Input):
+    wechatId: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=8, max_length=256)
+    role: Role = "operator"
+
+
+class UserUpdate(Input):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+
+
+# ---- errors and health -------------------------------------------------------------------------
+
+
+class FieldError(Output):
+    field: str
+    message: str
+
+
+class ErrorOut(Output):
+    error: str
+    details: list[FieldError] | None = None
+    reason: str | None = None
+
+
+class HealthOut(Output):
+    status: Literal["ok", "degraded"]
+    version: str
+    database: dict[str, object]
+    redis: dict[str, object] | None
+    scheduler: dict[str, object]
+    sandbox: dict[str, object] | None = None

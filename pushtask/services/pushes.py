@@ -1,0 +1,92 @@
+"""Occurrences seen from the API: start one now, read its per-group results, resend the failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import Session
+
+from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from pushtask.models import Delivery, Group, Push, Task
+from pushtask.services.context import Actor
+from pushtask.services.tasks import EDITABLE_CONTENT, get_task, group_ids_of
+from pushtask.worker.planner import create_push
+
+
+def start_push(session: Session, actor: Actor, task_id: str, now: datetime) -> Push:
+    """Start an occurrence of the task now (PRD §8.5, for testing); the schedule is untouched."""
+    task = get_task(session, actor, task_id, for_update=True)
+    problems = []
+    if not group_ids_of(session, [task.id]).get(task.id):
+        problems.append(FieldProblem("groups", "groups_required"))
+    if not any(getattr(task, f"content_{k}") for k in EDITABLE_CONTENT):
+        problems.append(FieldProblem("content", "content_required"))
+    if problems:
+        raise InvalidInput(problems)
+    push = create_push(session, task, now, now, trigger="manual", created_by=actor.user_id)
+    if push is None:
+        raise Conflict("push_exists")
+    return push
+
+
+def get_push(session: Session, actor: Actor, push_id: str) -> Push:
+    """Return one of the caller's pushes or raise NotFound."""
+    push = session.get(Push, push_id)
+    if push is None or push.org_id != actor.org_id:
+        raise NotFound("Push not found")
+    return push
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    delivery: Delivery
+    group_name: str
+
+
+def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
+    """Return each group's delivery of a push with the group's name."""
+    rows = session.execute(
+        select(Delivery, Group.name)
+        .join(Group, Group.id == Delivery.group_id)
+        .where(Delivery.push_id == push.id)
+        .order_by(Delivery.id)
+    ).all()
+    return [DeliveryView(d, name) for d, name in rows]
+
+
+def push_history(session: Session, actor: Actor, task_id: str, page: int, limit: int) -> tuple[list[Push], int]:
+    """Return a task's occurrences, newest first."""
+    task = get_task(session, actor, task_id)
+    stmt = select(Push).where(Push.task_id == task.id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Push.fire_at.desc(), Push.id).limit(limit).offset((page - 1) * limit))
+    return list(rows), int(total)
+
+
+def resend(session: Session, actor: Actor, push_id: str, group_ids: list[str] | None, now: datetime) -> int:
+    """Queue failed and uncertain deliveries of a push again; return how many."""
+    push = get_push(session, actor, push_id)
+    query = update(Delivery).where(Delivery.push_id == push.id, Delivery.state.in_(("failed", "uncertain")))
+    if group_ids:
+        query = query.where(Delivery.group_id.in_(group_ids))
+    result = session.execute(
+        query.values(
+            state="pending", attempts=0, next_attempt_at=now, lease_token=None, lease_expires_at=None, updated_at=now
+        )
+    )
+    count = cast("CursorResult[Any]", result).rowcount
+    if not count:
+        raise Conflict("nothing_to_resend")
+    push.status = "running"
+    push.finished_at = None
+    return int(count)
+
+
+def last_result(session: Session, task: Task) -> Push | None:
+    """Return the task's most recent push, if any."""
+    if task.last_push_id is None:
+        return None
+    return session.get(Push, task.last_push_id)

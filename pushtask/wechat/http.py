@@ -1,0 +1,137 @@
+"""The one seam for outbound HTTP: timeouts always, errcodes checked, failures raised as WeChatError."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from pushtask.wechat.errors import (
+    BAD_RESPONSE,
+    CONNECTION_FAILED,
+    HTTP_SERVER_ERROR,
+    HTTP_UNEXPECTED_STATUS,
+    TIMEOUT,
+    Platform,
+    WeChatError,
+)
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part for multipart uploads (WeCom names the part `media`)."""
+
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Timeouts for every outbound call, in seconds."""
+
+    total_timeout_s: float = 10.0
+    connect_timeout_s: float = 3.0
+
+
+def encode_json(body: Mapping[str, Any]) -> bytes:
+    """Encode a request body the way Tencent asks: UTF-8, non-ASCII not escaped."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class HttpSeam:
+    """Send requests and return parsed JSON bodies whose errcode is 0.
+
+    One instance per event loop: the aiohttp session is created lazily inside the running loop.
+    """
+
+    def __init__(self, config: HttpConfig | None = None) -> None:
+        self._config = config or HttpConfig()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(
+                total=self._config.total_timeout_s, sock_connect=self._config.connect_timeout_s
+            )
+            self._session = aiohttp.ClientSession(timeout=timeout)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the underlying connection pool."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        platform: Platform,
+        params: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        upload: Upload | None = None,
+        headers: Mapping[str, str] | None = None,
+        errcode_field: str = "errcode",
+    ) -> JsonObject:
+        """Perform one request; raise WeChatError for transport failures and non-zero errcodes."""
+        data: Any = None
+        all_headers = dict(headers or {})
+        if json_body is not None:
+            encoded = encode_json(json_body)
+            # aiohttp wants big bodies (base64 images) as a stream so the loop is not blocked.
+            data = io.BytesIO(encoded) if len(encoded) > 512 * 1024 else encoded
+            all_headers["Content-Type"] = "application/json; charset=utf-8"
+        elif upload is not None:
+            form = aiohttp.FormData()
+            form.add_field(
+                upload.field, io.BytesIO(upload.data), filename=upload.filename, content_type=upload.content_type
+            )
+            data = form
+        try:
+            async with self._client().request(method, url, params=params, data=data, headers=all_headers) as response:
+                raw = await response.read()
+                status = response.status
+        except TimeoutError as exc:
+            raise WeChatError(TIMEOUT, f"timeout calling {_path(url)}", platform, delivery_unknown=True) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform) from exc
+        except aiohttp.ClientError as exc:
+            # Broken mid-request: the server may have acted on it.
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, delivery_unknown=True) from exc
+        return _parse(raw, status, url, platform, errcode_field)
+
+
+def _path(url: str) -> str:
+    # Keep query strings (access_token, robot keys) out of error messages and logs.
+    return url.split("?", 1)[0]
+
+
+def _parse(raw: bytes, status: int, url: str, platform: Platform, errcode_field: str) -> JsonObject:
+    if status >= 500:
+        raise WeChatError(HTTP_SERVER_ERROR, f"HTTP {status} from {_path(url)}", platform, delivery_unknown=True)
+    if status != 200:
+        raise WeChatError(HTTP_UNEXPECTED_STATUS, f"HTTP {status} from {_path(url)}", platform)
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WeChatError(BAD_RESPONSE, f"non-JSON body from {_path(url)}", platform, delivery_unknown=True) from exc
+    if not isinstance(body, dict):
+        raise WeChatError(BAD_RESPONSE, f"unexpected JSON from {_path(url)}", platform, delivery_unknown=True)
+    code = body.get(errcode_field, 0)
+    if not isinstance(code, int):
+        raise WeChatError(
+            BAD_RESPONSE, f"non-integer {errcode_field} from {_path(url)}", platform, delivery_unknown=True
+        )
+    if code != 0:
+        raise WeChatError(code, str(body.get("errmsg", "")), platform)
+    return body

@@ -1,0 +1,210 @@
+"""Claim due deliveries with a lease, record what each send did, and recover abandoned ones.
+
+Ownership is decided by the database: a claim marks rows `sending` with a lease token; an
+outcome is written only `WHERE lease_token = <ours> AND state = 'sending'`, so a zombie worker
+whose lease was taken over cannot overwrite the new owner's result.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.orm import Session
+
+from pushtask.channels.base import SendResult
+from pushtask.domain.retry import retry_delay, should_retry
+from pushtask.models import Delivery, Group, Push, Task
+from pushtask.worker.planner import skip_locked
+
+# A worker that stopped mid-send cannot tell whether WeChat got the message.
+UNCERTAIN_ZH = "发送过程中工作进程中断，无法确认是否已送达；请在群内核对后决定是否重发"
+UNCERTAIN_EN = "The worker stopped mid-send, so delivery is unknown; check the group, then resend if needed"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker now owns until its lease expires."""
+
+    id: int
+    push_id: str
+    task_id: str
+    group_id: str
+    group_name: str
+    channel: str
+    ref: str
+    content: dict[str, Any]
+    attempts: int
+    claim_rank: int
+    fire_at: datetime
+    lease_token: str
+
+
+def claim(
+    session: Session, token: str, now: datetime, limit: int, lease: timedelta, *, max_rank: int = 3
+) -> list[Claimed]:
+    """Take up to `limit` due deliveries (most urgent first) for this worker."""
+    query = (
+        select(Delivery.id)
+        .where(Delivery.state == "pending", Delivery.claim_rank <= max_rank, Delivery.next_attempt_at <= now)
+        .order_by(Delivery.claim_rank, Delivery.fire_at, Delivery.id)
+        .limit(limit)
+    )
+    if skip_locked(session):
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if not ids:
+        return []
+    # The state condition re-checks under the lock: a row another worker just took is left alone.
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.state == "pending")
+        .values(
+            state="sending",
+            lease_token=token,
+            lease_expires_at=now + lease,
+            attempts=Delivery.attempts + 1,
+            first_attempt_at=func.coalesce(Delivery.first_attempt_at, now),
+            updated_at=now,
+        )
+    )
+    rows = session.execute(
+        select(Delivery, Push.task_id, Push.content, Group.name, Group.channel_ref)
+        .join(Push, Push.id == Delivery.push_id)
+        .join(Group, Group.id == Delivery.group_id)
+        .where(Delivery.id.in_(ids), Delivery.lease_token == token)
+        .order_by(Delivery.claim_rank, Delivery.fire_at, Delivery.id)
+    ).all()
+    return [
+        Claimed(
+            id=d.id,
+            push_id=d.push_id,
+            task_id=task_id,
+            group_id=d.group_id,
+            group_name=name,
+            channel=d.channel,
+            ref=ref,
+            content=content,
+            attempts=d.attempts,
+            claim_rank=d.claim_rank,
+            fire_at=d.fire_at,
+            lease_token=token,
+        )
+        for d, task_id, content, name, ref in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery: Claimed
+    result: SendResult
+
+
+def record(
+    session: Session, outcomes: Iterable[Outcome], now: datetime, draw: Callable[[], float] = random.random
+) -> set[str]:
+    """Write each send's result; schedule retries; return the ids of the pushes touched."""
+    touched: set[str] = set()
+    first_sent: set[str] = set()
+    for outcome in outcomes:
+        d, r = outcome.delivery, outcome.result
+        owned = and_(Delivery.id == d.id, Delivery.lease_token == d.lease_token, Delivery.state == "sending")
+        values: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "updated_at": now}
+        if r.sent:
+            values.update(
+                state="sent",
+                sent_at=now,
+                msgids=",".join(r.msgids)[:512] or None,
+                errcode=None,
+                error_zh=None,
+                error_en=None,
+            )
+            first_sent.add(d.push_id)
+        else:
+            values.update(errcode=r.errcode, error_zh=r.reason_zh or r.errmsg, error_en=r.reason_en or r.errmsg)
+            rate_limited = r.retry_after_s is not None and not r.permanent and not r.may_duplicate
+            if rate_limited:
+                # Waiting for a rate-limit window is not a failed attempt: nothing was sent.
+                values.update(
+                    state="pending",
+                    attempts=Delivery.attempts - 1,
+                    next_attempt_at=now + timedelta(seconds=retry_delay(1, draw(), r.retry_after_s)),
+                )
+            elif should_retry(d.attempts, permanent=r.permanent, may_duplicate=r.may_duplicate):
+                values.update(state="pending", next_attempt_at=now + timedelta(seconds=retry_delay(d.attempts, draw())))
+            else:
+                values.update(state="uncertain" if r.may_duplicate else "failed")
+        session.execute(update(Delivery).where(owned).values(**values))
+        touched.add(d.push_id)
+    if first_sent:
+        session.execute(
+            update(Push).where(Push.id.in_(first_sent), Push.first_sent_at.is_(None)).values(first_sent_at=now)
+        )
+    return touched
+
+
+def recover_expired(session: Session, now: datetime, deduplicating: set[str], limit: int = 500) -> int:
+    """Deal with deliveries whose worker died mid-send; return how many.
+
+    Where the channel drops repeats, the delivery is simply sent again; elsewhere a resend could
+    show the message twice, so it becomes "uncertain" and waits for a person to decide.
+    """
+    query = (
+        select(Delivery.id, Delivery.channel, Delivery.push_id)
+        .where(Delivery.state == "sending", Delivery.lease_expires_at < now)
+        .limit(limit)
+    )
+    if skip_locked(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = session.execute(query).all()
+    for delivery_id, channel, _push_id in rows:
+        expired = and_(Delivery.id == delivery_id, Delivery.state == "sending", Delivery.lease_expires_at < now)
+        if channel in deduplicating:
+            values: dict[str, Any] = {"state": "pending", "next_attempt_at": now}
+        else:
+            values = {"state": "uncertain", "error_zh": UNCERTAIN_ZH, "error_en": UNCERTAIN_EN}
+        session.execute(
+            update(Delivery).where(expired).values(lease_token=None, lease_expires_at=None, updated_at=now, **values)
+        )
+    return len(rows)
+
+
+def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = None, limit: int = 200) -> int:
+    """Close pushes with nothing left pending or sending; set counts and the task's status."""
+    open_work = (
+        select(Delivery.id).where(Delivery.push_id == Push.id, Delivery.state.in_(("pending", "sending"))).exists()
+    )
+    query = select(Push).where(Push.status == "running", ~open_work)
+    if push_ids is not None:
+        ids = list(push_ids)
+        if not ids:
+            return 0
+        query = query.where(Push.id.in_(ids))
+    pushes = list(session.scalars(query.limit(limit)))
+    for push in pushes:
+        rows = session.execute(
+            select(Delivery.state, func.count()).where(Delivery.push_id == push.id).group_by(Delivery.state)
+        ).tuples()
+        counts: dict[str, int] = dict(rows.all())
+        push.sent_count = counts.get("sent", 0)
+        push.failed_count = counts.get("failed", 0)
+        push.uncertain_count = counts.get("uncertain", 0)
+        push.status = "failed" if push.failed_count else "completed"
+        push.finished_at = now
+        # Only a task still marked running follows its push; a pause in the meantime wins.
+        session.execute(
+            update(Task)
+            .where(Task.id == push.task_id, Task.status == "running", Task.last_push_id == push.id)
+            .values(
+                status=case(
+                    (Task.next_fire_at.is_not(None), "scheduled"),
+                    else_="failed" if push.status == "failed" else "completed",
+                ),
+                updated_at=now,
+            )
+        )
+    return len(pushes)

@@ -1,0 +1,242 @@
+"""The worker: fire due tasks on time and deliver each group's message, within bounded concurrency.
+
+One asyncio loop per process. Database work runs in threads (never an HTTP call inside a
+transaction); sends run as tasks; results are written in small batches. The loop sleeps until
+the earliest due time (at most `poll_s`) and wakes at once when a task changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pushtask.channels.base import GroupTarget, Message, SendResult
+from pushtask.clock import Clock
+from pushtask.db import unit_of_work
+from pushtask.infra.wakeup import Wakeup
+from pushtask.models import Delivery, Task, WorkerBeat
+from pushtask.services.rendering import message_from_content
+from pushtask.worker import deliveries, planner
+
+log = logging.getLogger("pushtask.worker")
+
+
+class Sender(Protocol):
+    """What the worker needs of the channels: send, and which channels drop repeats."""
+
+    async def send(self, target: GroupTarget, message: Message) -> SendResult: ...
+
+    def deduplicating(self) -> set[str]: ...
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    concurrency: int = 64
+    # Slots only high-priority deliveries may take, so a burst of low-priority sends never blocks them.
+    high_reserved: int = 16
+    claim_batch: int = 100
+    lease_s: float = 60.0
+    poll_s: float = 1.0
+    housekeeping_s: float = 1.0
+    flush_s: float = 0.05
+    flush_batch: int = 200
+    drain_s: float = 20.0
+
+
+class Worker:
+    """Schedule and deliver until told to stop; then finish what is in flight."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        sender: Sender,
+        clock: Clock,
+        *,
+        config: WorkerConfig | None = None,
+        wakeup: Wakeup | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.sender = sender
+        self.clock = clock
+        self.config = config or WorkerConfig()
+        self.wakeup = wakeup or Wakeup()
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._results: list[deliveries.Outcome] = []
+        self._claims = 0
+        self._last_housekeeping = 0.0
+        self._started = clock()
+        self._wake = asyncio.Event()
+
+    # ---- one cycle -------------------------------------------------------------------------
+
+    def _plan(self, now: datetime, housekeeping: bool) -> None:
+        with unit_of_work(self.sessions) as session:
+            if housekeeping:
+                self._beat(session, now)
+                planner.resume_paused(session, now)
+                deliveries.recover_expired(session, now, self.sender.deduplicating())
+                deliveries.finalize(session, now)
+            while len(planner.materialize_due(session, now)) >= 100:
+                pass
+
+    def _beat(self, session: Session, now: datetime) -> None:
+        beat = session.get(WorkerBeat, self.id)
+        if beat is None:
+            session.add(
+                WorkerBeat(
+                    id=self.id,
+                    hostname=socket.gethostname()[:255],
+                    pid=os.getpid(),
+                    started_at=self._started,
+                    last_tick_at=now,
+                    stopped=False,
+                )
+            )
+        else:
+            beat.last_tick_at = now
+
+    def _claim(self, now: datetime, free: int) -> list[deliveries.Claimed]:
+        max_rank = 3 if free > self.config.high_reserved else 1
+        self._claims += 1
+        token = f"{self.id}:{self._claims}"
+        with unit_of_work(self.sessions) as session:
+            return deliveries.claim(
+                session,
+                token,
+                now,
+                min(free, self.config.claim_batch),
+                timedelta(seconds=self.config.lease_s),
+                max_rank=max_rank,
+            )
+
+    def _next_due(self) -> datetime | None:
+        with self.sessions() as session:
+            task_due = session.scalar(select(func.min(Task.next_fire_at)).where(Task.status == "scheduled"))
+            retry_due = session.scalar(select(func.min(Delivery.next_attempt_at)).where(Delivery.state == "pending"))
+        candidates = [d for d in (task_due, retry_due) if d is not None]
+        return min(candidates) if candidates else None
+
+    async def cycle(self) -> float:
+        """Run one scheduling round; return how long the loop may sleep."""
+        now = self.clock()
+        housekeeping = time.monotonic() - self._last_housekeeping >= self.config.housekeeping_s
+        if housekeeping:
+            self._last_housekeeping = time.monotonic()
+        await asyncio.to_thread(self._plan, now, housekeeping)
+        free = self.config.concurrency - len(self._inflight)
+        claimed: list[deliveries.Claimed] = []
+        if free > 0:
+            claimed = await asyncio.to_thread(self._claim, now, free)
+            for item in claimed:
+                task = asyncio.create_task(self._send(item))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+        if claimed and len(claimed) >= min(free, self.config.claim_batch):
+            return 0.0  # more may be waiting
+        next_due = await asyncio.to_thread(self._next_due)
+        if next_due is None:
+            return self.config.poll_s
+        return max(0.0, min(self.config.poll_s, (next_due - self.clock()).total_seconds()))
+
+    async def _send(self, item: deliveries.Claimed) -> None:
+        target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
+        try:
+            result = await self.sender.send(target, message_from_content(item.content))
+        except Exception as exc:  # a channel bug must not kill the worker; it is recorded
+            log.exception("delivery %s: channel %s raised", item.id, item.channel)
+            result = SendResult(
+                channel=item.channel,
+                sent=False,
+                errcode=-2,
+                errmsg=type(exc).__name__,
+                reason_zh=f"发送失败（内部错误 {type(exc).__name__}），请重发或联系运维",
+                reason_en=f"Send failed (internal error {type(exc).__name__}); resend or ask ops",
+                permanent=True,
+                may_duplicate=False,
+            )
+        self._results.append(deliveries.Outcome(item, result))
+        self._wake.set()
+
+    def _flush(self, batch: list[deliveries.Outcome]) -> None:
+        now = self.clock()
+        with unit_of_work(self.sessions) as session:
+            touched = deliveries.record(session, batch, now)
+            deliveries.finalize(session, now, touched)
+
+    async def flush(self) -> None:
+        """Write the results gathered so far."""
+        while self._results:
+            batch, self._results = self._results[: self.config.flush_batch], self._results[self.config.flush_batch :]
+            await asyncio.to_thread(self._flush, batch)
+
+    # ---- the loop --------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set, then drain: finish sends in flight and record them."""
+        self.wakeup.register(self._wake)
+        listener = asyncio.create_task(self.wakeup.listen(stop))
+        log.info("worker %s started", self.id)
+        try:
+            while not stop.is_set():
+                try:
+                    delay = await self.cycle()
+                    await self.flush()
+                except Exception:  # a database hiccup: log, back off, carry on
+                    log.exception("worker cycle failed; retrying in 1 s")
+                    delay = 1.0
+                await self._sleep(delay, stop)
+            await self._drain()
+        finally:
+            self.wakeup.unregister(self._wake)
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+            await asyncio.to_thread(self._stopped)
+            log.info("worker %s stopped", self.id)
+
+    async def _sleep(self, delay: float, stop: asyncio.Event) -> None:
+        if self._results:
+            delay = min(delay, self.config.flush_s)
+        if delay <= 0 or stop.is_set():
+            return
+        self._wake.clear()
+        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        _done, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        if self._inflight:
+            log.info("draining %d send(s) in flight", len(self._inflight))
+            await asyncio.wait(set(self._inflight), timeout=self.config.drain_s)
+        await self.flush()
+
+    def _stopped(self) -> None:
+        with unit_of_work(self.sessions) as session:
+            beat = session.get(WorkerBeat, self.id)
+            if beat is not None:
+                beat.stopped = True
+
+
+async def run_until(stop_when: Callable[[], Awaitable[None]], worker: Worker) -> None:
+    """Run `worker` until the awaitable returns (tests and embedding)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await stop_when()
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,262 @@
+"""One contract, every channel: each runs against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from pushtask.channels import (
+    BotBridgeChannel,
+    BotBridgeConfig,
+    Channel,
+    GroupTarget,
+    ImageRef,
+    LinkCard,
+    MediaBlob,
+    Message,
+    MiniProgramCard,
+    SendResult,
+    WeComAppChatChannel,
+    WeComRobotChannel,
+)
+from pushtask.channels.ratelimit import RateLimiter
+from pushtask.sandbox import SandboxHandle
+from pushtask.sandbox.directory import DEFAULT_BRIDGE_TOKEN
+from pushtask.wechat import errors
+from pushtask.wechat.clock import FakeClock
+
+from .helpers import APPCHAT, ROBOT_KEY, ROOM, clients, png, run
+
+CHANNELS = ["wecom_appchat", "wecom_robot", "bot_bridge"]
+REF = {"wecom_appchat": APPCHAT, "wecom_robot": ROBOT_KEY, "bot_bridge": ROOM}
+ENDPOINT = {"wecom_appchat": "appchat/send", "wecom_robot": "webhook/send", "bot_bridge": "bridge/send"}
+UNKNOWN_GROUP_CODE = {"wecom_appchat": 86003, "wecom_robot": 93000, "bot_bridge": 1001}
+RETRYABLE = {"wecom_appchat": [-1, 45009, 45033, 6000], "wecom_robot": [-1, 45009, 45033, 6000],
+             "bot_bridge": [-1, 1002, 1003]}
+PERMANENT = {"wecom_appchat": [86003, 86008, 60011, 40058], "wecom_robot": [93000, 40058, 40008],
+             "bot_bridge": [1001, 1004, 1005]}
+IMAGES = {"small": MediaBlob(png(500), "poster.png", "image/png"),
+          "huge": MediaBlob(png(2 * 1024 * 1024 + 10), "huge.png", "image/png"),
+          "pdf": MediaBlob(b"%PDF-1.4 not an image", "fake.png", "image/png")}
+TEXT = "周一课程提醒 📚\n18:00 开始，请准时参加！"
+
+
+def media(ref: ImageRef) -> MediaBlob:
+    return IMAGES[ref.key]
+
+
+@asynccontextmanager
+async def channel(name: str, sandbox: SandboxHandle, clock: FakeClock, *, timeout_s: float = 3.0,
+                  ref: str | None = None) -> AsyncIterator[tuple[Channel, GroupTarget]]:
+    async with clients(sandbox, clock, timeout_s=timeout_s) as c:
+        built: Channel
+        if name == "wecom_appchat":
+            built = WeComAppChatChannel(c.wecom, media, c.store)
+        elif name == "wecom_robot":
+            built = WeComRobotChannel(c.robot, media, RateLimiter(c.store, limit=20, window_s=60, prefix="robot:",
+                                                                  clock=clock))
+        else:
+            built = BotBridgeChannel(BotBridgeConfig(f"{sandbox.url}/bridge/send", DEFAULT_BRIDGE_TOKEN), c.http, media)
+        yield built, GroupTarget(1, "测试群", name, REF[name] if ref is None else ref)
+
+
+def send(name: str, sandbox: SandboxHandle, clock: FakeClock, message: Message, **kwargs: Any) -> SendResult:
+    async def scenario() -> SendResult:
+        async with channel(name, sandbox, clock, **kwargs) as (ch, target):
+            return await ch.send(target, message)
+    result = run(scenario)
+    assert_consistent(result)
+    return result
+
+
+def assert_consistent(result: SendResult) -> None:
+    if result.sent:
+        assert result.errcode is None and not result.permanent and not result.may_duplicate
+    else:
+        assert result.errcode is not None and result.reason_zh and result.reason_en
+
+
+def received(sandbox: SandboxHandle, name: str) -> list[dict[str, Any]]:
+    return sandbox.state.messages(REF[name])
+
+
+def text_of(record: dict[str, Any]) -> str:
+    payload = record["payload"]
+    return str(payload.get("text") if isinstance(payload.get("text"), str) else payload["text"]["content"])
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_delivers_text_with_emoji_and_line_breaks(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    result = send(name, sandbox, clock, Message(text=TEXT))
+    assert result.sent and result.status == "sent"
+    [record] = received(sandbox, name)
+    assert text_of(record) == TEXT and record["targetName"] != ""
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_delivers_an_image(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    assert send(name, sandbox, clock, Message(image=ImageRef("small"))).sent
+    assert [r["msgtype"] for r in received(sandbox, name)] == ["image"]
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_delivers_a_link_card(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    link = LinkCard("报名表", "https://example.com/form", "周六活动报名", "https://example.com/t.png")
+    assert send(name, sandbox, clock, Message(link=link)).sent
+    [record] = received(sandbox, name)
+    assert "https://example.com/form" in str(record["payload"])
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_parts_arrive_in_order(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    message = Message(text="看图 👇", image=ImageRef("small"), link=LinkCard("详情", "https://example.com/d"))
+    assert send(name, sandbox, clock, message).sent
+    assert len(received(sandbox, name)) == 3
+    assert received(sandbox, name)[1]["msgtype"] == "image"
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_miniprogram_card_is_sent_or_refused_at_validation(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    message = Message(miniprogram=MiniProgramCard("wxsandbox00000mp", "pages/index/index", "打开小程序"))
+
+    async def scenario() -> tuple[list[Any], SendResult]:
+        async with channel(name, sandbox, clock) as (ch, target):
+            return ch.validate(target, message), await ch.send(target, message)
+    refusals, result = run(scenario)
+    if name == "wecom_appchat":
+        assert refusals == [] and result.sent
+        assert received(sandbox, name)[0]["payload"]["news"]["articles"][0]["appid"] == "wxsandbox00000mp"
+    else:
+        assert [r.field for r in refusals] == ["miniprogram"] and "小程序" in refusals[0].zh
+        assert not result.sent and result.permanent and result.errcode == errors.CONTENT_REFUSED
+        assert sandbox.state.stats[ENDPOINT[name]] == 0
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_oversize_image_is_refused_before_sending(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    result = send(name, sandbox, clock, Message(text="hi", image=ImageRef("huge")))
+    assert not result.sent and result.permanent and not result.may_duplicate
+    assert "2MB" in result.reason_zh
+    assert received(sandbox, name) == []
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_bytes_that_are_not_an_image_are_refused(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    result = send(name, sandbox, clock, Message(image=ImageRef("pdf")))
+    assert not result.sent and result.permanent and [r.code for r in result.refusals] == ["bad_type"]
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_unknown_group_fails_permanently(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    result = send(name, sandbox, clock, Message(text="hi"), ref="unknowngroup404")
+    assert not result.sent and result.permanent and not result.may_duplicate
+    assert result.errcode == UNKNOWN_GROUP_CODE[name]
+
+
+@pytest.mark.parametrize(("name", "code"), [(n, c) for n in CHANNELS for c in PERMANENT[n]])
+def test_permanent_errcodes_fail_without_retry(name: str, code: int, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    sandbox.state.add_fault(target=REF[name], errcode=code)
+    result = send(name, sandbox, clock, Message(text="hi"))
+    assert not result.sent and result.permanent and result.errcode == code and not result.may_duplicate
+
+
+@pytest.mark.parametrize(("name", "code"), [(n, c) for n in CHANNELS for c in RETRYABLE[n]])
+def test_retryable_errcodes_can_be_retried_without_duplicating(name: str, code: int, sandbox: SandboxHandle,
+                                                               clock: FakeClock) -> None:
+    sandbox.state.add_fault(target=REF[name], errcode=code, times=1)
+    first = send(name, sandbox, clock, Message(text="hi"))
+    assert not first.sent and not first.permanent and first.errcode == code and not first.may_duplicate
+    assert send(name, sandbox, clock, Message(text="hi")).sent
+    assert len(received(sandbox, name)) == 1
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_timeout_is_retryable_and_may_duplicate(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    sandbox.state.add_fault(endpoint=ENDPOINT[name], latency_ms=1200, times=1)
+    result = send(name, sandbox, clock, Message(text="hi"), timeout_s=0.3)
+    assert not result.sent and not result.permanent and result.errcode == errors.TIMEOUT and result.may_duplicate
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_server_error_is_retryable(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    sandbox.state.add_fault(endpoint=ENDPOINT[name], http_status=503, times=1)
+    result = send(name, sandbox, clock, Message(text="hi"))
+    assert not result.sent and not result.permanent and result.errcode == errors.HTTP_SERVER_ERROR
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_failure_after_a_delivered_part_warns_of_duplicates(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    sandbox.state.add_fault(endpoint=ENDPOINT[name], errcode=-1, skip=1, times=1)
+    result = send(name, sandbox, clock, Message(text="第一部分", link=LinkCard("第二部分", "https://example.com")))
+    assert not result.sent and not result.permanent and result.may_duplicate
+    assert len(received(sandbox, name)) == 1
+
+
+def test_appchat_token_expiry_mid_run_refreshes_once_and_retries_once(sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> list[SendResult]:
+        async with channel("wecom_appchat", sandbox, clock) as (ch, target):
+            first = await ch.send(target, Message(text="one"))
+            sandbox.state.invalidate_tokens()
+            return [first, await ch.send(target, Message(text="two"))]
+    assert all(r.sent for r in run(scenario))
+    assert sandbox.state.stats["gettoken"] == 2 and sandbox.state.stats["appchat/send"] == 3
+
+
+def test_appchat_uploads_an_image_once_and_reuses_the_media_id(sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> None:
+        async with channel("wecom_appchat", sandbox, clock) as (ch, target):
+            for _ in range(3):
+                assert (await ch.send(target, Message(image=ImageRef("small")))).sent
+    run(scenario)
+    assert sandbox.state.stats["media/upload"] == 1
+    assert len({r["payload"]["image"]["media_id"] for r in received(sandbox, "wecom_appchat")}) == 1
+
+
+def test_robot_limits_itself_to_twenty_a_minute(sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> list[SendResult]:
+        async with channel("wecom_robot", sandbox, clock) as (ch, target):
+            results = [await ch.send(target, Message(text=f"#{i}")) for i in range(21)]
+            clock.advance(60)
+            results.append(await ch.send(target, Message(text="later")))
+            return results
+    results = run(scenario)
+    assert all(r.sent for r in results[:20]) and results[21].sent
+    limited = results[20]
+    assert not limited.sent and not limited.permanent and not limited.may_duplicate
+    assert limited.errcode == errors.CLIENT_RATE_LIMITED and limited.retry_after_s and limited.retry_after_s > 0
+    assert sandbox.state.stats["webhook/send"] == 21
+
+
+def test_robot_never_splits_a_message_at_the_limit(sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> SendResult:
+        async with channel("wecom_robot", sandbox, clock) as (ch, target):
+            for i in range(19):
+                assert (await ch.send(target, Message(text=f"#{i}"))).sent
+            return await ch.send(target, Message(text="two parts", link=LinkCard("x", "https://example.com")))
+    result = run(scenario)
+    assert result.errcode == errors.CLIENT_RATE_LIMITED and len(received(sandbox, "wecom_robot")) == 19
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_refuses_a_group_of_another_channel(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> SendResult:
+        async with channel(name, sandbox, clock) as (ch, _):
+            other = next(n for n in CHANNELS if n != name)
+            return await ch.send(GroupTarget(2, "别的群", other, REF[other]), Message(text="hi"))
+    result = run(scenario)
+    assert not result.sent and result.permanent and result.refusals[0].code == "wrong_channel"
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_mentions_reach_the_group_or_are_refused(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    result = send(name, sandbox, clock, Message(text="请查收", mentions=("zhangsan",), mention_all=True))
+    if name == "wecom_appchat":
+        assert not result.sent and result.refusals[0].field == "mentions"
+        return
+    assert result.sent
+    payload = received(sandbox, name)[0]["payload"]
+    mentioned = payload["text"]["mentioned_list"] if name == "wecom_robot" else payload["mentions"]
+    assert mentioned[0] == "zhangsan" and mentioned[1] in ("@all", "notify@all")
