@@ -33,7 +33,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await signIn(page, 'nobody', 'wrong-password')
     await page.locator('[data-test="login-error"]').waitFor()
     await signIn(page)
-    await page.waitForURL(/\/tasks\?status=draft/)
+    await page.waitForURL((u) => u.pathname === '/tasks' && u.searchParams.get('status') === 'draft')
     await page.locator('[data-test="task-table"]').waitFor()
   })
 
@@ -81,15 +81,19 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
   it('puts the server 400 field errors on the form fields', async () => {
     await page.goto(`${BASE_URL}/tasks/new`)
     await input(page, 'form-name').fill(`${prefix}-被拒绝`)
+    await typeDate(page, 'form-time', '2031-01-06 18:00')
     // Answer this one POST as a server that rejects the input would, to check the mapping.
     await page.route('**/api/tasks', (route) => (route.request().method() === 'POST'
       ? route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'Invalid input', details: [{ field: 'name', message: '同名任务已存在' }, { field: 'schedule.weekdays[0]', message: 'x' }] }) })
       : route.fallback()), { times: 1 })
-    await page.click('[data-test="form-save-draft"]')
-    await page.locator('.el-form-item__error', { hasText: '同名任务已存在' }).waitFor()
-    await page.locator('.el-alert', { hasText: 'schedule.weekdays: x' }).waitFor()
-    await shot(page, '03b-task-form-errors')
-    await page.unroute('**/api/tasks')
+    try {
+      await page.click('[data-test="form-save-draft"]')
+      await page.locator('.el-form-item__error', { hasText: '同名任务已存在' }).waitFor()
+      await page.locator('.el-alert', { hasText: 'schedule.weekdays: x' }).waitFor()
+      await shot(page, '03b-task-form-errors')
+    } finally {
+      await page.unroute('**/api/tasks')
+    }
   })
 
   it('lists, filters, sorts and paginates', async () => {
@@ -124,6 +128,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await waitForRows(page, 4)
 
     await choose(page, 'filter-status', '草稿')
+    await page.keyboard.press('Escape')
     await page.waitForURL(/status=draft/)
     await page.waitForFunction(() => [...document.querySelectorAll('[data-test="task-table"] [data-status]')].every((e) => e.dataset.status === 'draft'))
     assert.ok(!page.url().includes('page=2'), 'a new filter starts at page 1')
@@ -195,7 +200,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await page.waitForURL(/\/login\?redirect=/, { timeout: 8000 }) // the next 5 s poll gets 401
     await page.locator('[data-test="login-expired"]').waitFor()
     await signIn(page)
-    await page.waitForURL(new RegExp(`/tasks\\?q=${prefix}`))
+    await page.waitForURL((u) => u.pathname === '/tasks' && u.searchParams.get('q') === prefix)
   })
 
   it('shows the admin pages', async () => {
@@ -211,7 +216,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await choose(page, 'lang', 'English')
     await page.locator('h1', { hasText: 'Push tasks' }).waitFor()
     assert.match(await page.locator('[data-test="export-csv"]').innerText(), /Export CSV/)
-    assert.match(await page.locator('[data-test="task-rule"]').first().innerText(), /Once at|Every/)
+    assert.match(await page.locator('[data-test="task-rule"]').first().innerText(), /^(Once|Every|Daily|Weekly|Monthly)/)
     await shot(page, '11-task-list-en')
     await page.goto(`${BASE_URL}/tasks/new`)
     await page.locator('h1', { hasText: 'New push task' }).waitFor()

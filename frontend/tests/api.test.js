@@ -65,11 +65,12 @@ describe('API client', () => {
     })
   })
 
-  it('surfaces the server message and the 409 reason', async () => {
-    vi.stubGlobal('fetch', respond(409, { error: 'Task cannot be deleted', reason: 'Task is scheduled' }))
+  it('surfaces the server reason (in the user language) over the short error label', async () => {
+    vi.stubGlobal('fetch', respond(409, { error: 'Conflict', reason: '只能删除草稿或已暂停的任务' }))
     const err = await api.deleteTask('t1').catch((e) => e)
-    const t = (k) => k
-    expect(errorMessage(err, t)).toBe('Task cannot be deleted: Task is scheduled')
+    expect(errorMessage(err, (k) => k)).toBe('只能删除草稿或已暂停的任务')
+    vi.stubGlobal('fetch', respond(409, { error: 'Task cannot be paused' }))
+    expect(errorMessage(await api.pauseTask('t1').catch((e) => e), (k) => k)).toBe('Task cannot be paused')
   })
 
   it('reports an unreachable server as status 0 with advice', async () => {

@@ -28,10 +28,13 @@ describe('validateTask', () => {
     expect(fields(validateTask(f, 'submit', NOW))).toEqual(['name:v.nameTooLong'])
   })
 
-  it('lets a draft go without time, content or groups but not a submission', () => {
+  it('lets a draft go without content or groups but not a submission', () => {
     const f = emptyForm()
     f.name = 'draft'
+    expect(fields(validateTask(f, 'draft', NOW))).toEqual(['schedule.time:v.timeRequired'])
+    f.schedule.time = '2025-05-01T09:00:00' // a draft may even be in the past
     expect(validateTask(f, 'draft', NOW)).toEqual([])
+    f.schedule.time = ''
     expect(fields(validateTask(f, 'submit', NOW))).toEqual([
       'schedule.time:v.timeRequired', 'content.text:v.contentEmpty', 'groups:v.groupsRequired',
     ])

@@ -79,6 +79,8 @@ export default {
     noUpcoming: 'No upcoming push', content: 'Content', groups: 'Target groups', reviewers: 'Reviewers', lastResult: 'Last result',
     logs: 'Change log', logTime: 'Time', logUser: 'By', logAction: 'Action', logChanges: 'Changes', noLogs: 'No log entries',
     noChanges: '—', createdAt: 'Created', updatedAt: 'Updated', notFound: 'This task does not exist or was deleted.',
+    result: { running: 'Sending', completed: 'Completed', failed: 'Failed', missed: 'Missed' },
+    resultSummary: '{sent} of {total} groups delivered, {failed} failed, {uncertain} uncertain',
     logAction_: { create: 'Created', update: 'Updated', delete: 'Deleted', pause: 'Paused', resume: 'Resumed', copy: 'Copied' },
   },
   groups: {

@@ -79,6 +79,8 @@ export default {
     noUpcoming: '没有后续推送', content: '推送内容', groups: '目标群', reviewers: '预览接收人', lastResult: '最近一次结果',
     logs: '修改日志', logTime: '时间', logUser: '操作人', logAction: '操作', logChanges: '变更', noLogs: '暂无日志',
     noChanges: '—', createdAt: '创建时间', updatedAt: '更新时间', notFound: '任务不存在或已被删除。',
+    result: { running: '发送中', completed: '已完成', failed: '失败', missed: '已错过' },
+    resultSummary: '{sent}/{total} 个群已送达，{failed} 个失败，{uncertain} 个待确认',
     logAction_: { create: '创建', update: '修改', delete: '删除', pause: '暂停', resume: '恢复', copy: '复制' },
   },
   groups: {

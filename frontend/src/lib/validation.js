@@ -18,7 +18,7 @@ export function isHttpUrl(value) {
 
 /**
  * Problems with the task form `form` (the shape made by taskToForm) for `mode`:
- * 'draft' checks only what can never be saved; 'submit' checks what scheduling needs.
+ * 'draft' checks only what can never be saved; 'submit' also what scheduling needs.
  */
 export function validateTask(form, mode = 'submit', now = Date.now()) {
   const out = []
@@ -31,8 +31,9 @@ export function validateTask(form, mode = 'submit', now = Date.now()) {
 
   const s = form.schedule || {}
   if (!isValidZone(s.timezone)) add('schedule.timezone', 'v.zoneInvalid')
+  // The server needs a time even for a draft (its schedule is always complete).
   if (!s.time) {
-    if (submit) add('schedule.time', 'v.timeRequired')
+    add('schedule.time', 'v.timeRequired')
   } else if (!parseWall(s.time)) {
     add('schedule.time', 'v.timeInvalid')
   } else if (submit && s.type === 'once' && isValidZone(s.timezone) && wallToInstant(s.time, s.timezone) <= now) {
