@@ -109,17 +109,28 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
       })
       assert.equal(res.status, 201, JSON.stringify(res.data))
     }
-    // Time to interactive for 20 rows, measured from navigation start in the browser.
-    await page.goto(`${BASE_URL}/tasks?q=${prefix}`)
-    await page.waitForFunction(() => document.body.dataset.tasksReady === '1')
-    await waitForRows(page, 20)
-    const ms = await page.evaluate(() => {
-      const mark = performance.getEntriesByName('pushtask:tasks-ready')[0]
-      const nav = performance.getEntriesByType('navigation')[0]
-      return { ready: Math.round(mark.startTime), dcl: Math.round(nav.domContentLoadedEventEnd) }
-    })
-    console.log(`# task list with 20 rows interactive after ${ms.ready} ms (DOMContentLoaded ${ms.dcl} ms)`)
-    assert.ok(ms.ready < 2000, `PRD: list loads in < 2 s, took ${ms.ready} ms`)
+    // Time until the 20-row list is on screen and answers clicks, from navigation start, read
+    // from the page's own mark. Cold: a fresh browser context (empty cache, same token); warm: reloads.
+    const url = `${BASE_URL}/tasks?q=${prefix}`
+    const measure = async (p) => {
+      await p.waitForFunction(() => document.body.dataset.tasksReady === '1', null, { timeout: 15000 })
+      await waitForRows(p, 20)
+      return p.evaluate(() => Math.round(performance.getEntriesByName('pushtask:tasks-ready')[0].startTime))
+    }
+    const storage = await page.context().storageState()
+    const cold = await browser.newContext({ viewport: { width: 1280, height: 860 }, storageState: storage })
+    const coldPage = await cold.newPage()
+    await coldPage.goto(url)
+    const coldMs = await measure(coldPage)
+    await cold.close()
+    const warm = []
+    for (let i = 0; i < 5; i++) {
+      await page.goto(url)
+      warm.push(await measure(page))
+    }
+    warm.sort((a, b) => a - b)
+    console.log(`# task list, 20 rows, interactive after: cold ${coldMs} ms; warm median ${warm[2]} ms (runs ${warm.join(', ')} ms)`)
+    assert.ok(warm[2] < 2000, `PRD §4.2: the list loads in < 2 s; warm median was ${warm[2]} ms`)
     await shot(page, '02-task-list')
 
     assert.match(await page.locator('.el-pagination__total').innerText(), /24/)
