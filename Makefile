@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-unit test-integration test-acceptance lint fmt typecheck lock migrate clean
+.PHONY: help install run test test-unit test-integration test-acceptance lint fmt typecheck lock migrate clean web test-web
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,3 +54,9 @@ migrate: install ## Apply database migrations (PUSHTASK_DATABASE_URL or the SQLi
 
 clean: ## Remove the virtualenv and caches (keeps var/, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+web: ## Build the admin (frontend/) into pushtask/web/ (needs Node 20.19+)
+	cd frontend && npm ci && npm run build
+
+test-web: ## Run the admin's unit tests (Vitest)
+	cd frontend && npm ci && npm test

@@ -20,6 +20,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true, locale: 'zh-CN' })
     page = await context.newPage()
     page.on('pageerror', (e) => consoleErrors.push(e.message))
+    page.on('dialog', (d) => d.accept()) // "leave with unsaved changes?" when a test moves on
   })
   after(async () => {
     await browser?.close()

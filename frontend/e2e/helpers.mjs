@@ -28,6 +28,7 @@ export async function launch() {
 }
 
 export async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0)) // sticky header and aside then sit where they belong
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
 }
 
