@@ -193,6 +193,38 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await waitForRows(page, 8)
   })
 
+  it('edits reviewers of several tasks at once', async () => {
+    await page.goto(`${BASE_URL}/tasks?q=${prefix}-批量1&sort=name`)
+    await waitForRows(page, 10)
+    for (const n of [`${prefix}-批量10`, `${prefix}-批量11`]) await selectRow(page, n)
+    await page.click('[data-test="batch-edit"]')
+    await page.click('[data-test="batch-pick-reviewers"]')
+    await page.locator('.el-dialog [data-test="recipient-select"]').click()
+    await page.locator('.el-select-dropdown__item:visible', { hasText: `${prefix}-王老师` }).click()
+    await page.keyboard.press('Escape')
+    await shot(page, '06a-batch-edit')
+    await page.click('[data-test="batch-edit-confirm"]')
+    await page.locator('[data-test="batch-result"]').waitFor()
+    assert.match(await page.locator('[data-test="batch-result"]').innerText(), /2/)
+    await page.click('[data-test="batch-result-close"]')
+    await page.waitForFunction((who) => [...document.querySelectorAll('[data-test="task-table"] .el-table__body-wrapper tr.el-table__row')]
+      .filter((tr) => tr.textContent.includes(who)).length === 2, `${prefix}-王老师`)
+  })
+
+  it('edits a task and shows the change in its log', async () => {
+    await page.goto(`${BASE_URL}/tasks?q=${prefix}-周一`)
+    await page.locator('[data-test="row-edit"]').first().click()
+    await page.waitForURL(/\/edit$/)
+    await input(page, 'form-name').fill(`${prefix}-周一课程提醒（改）`)
+    await page.click('[data-test="form-submit"]')
+    await page.waitForURL(/\/tasks\/[^/]+$/)
+    const log = page.locator('[data-test="detail-logs"] .el-table__row', { hasText: '（改）' })
+    await log.first().waitFor()
+    assert.match(await log.first().innerText(), new RegExp(`${prefix}-周一课程提醒\\s*→\\s*${prefix}-周一课程提醒（改）`))
+    await page.locator('[data-test="detail-upcoming"] li').first().waitFor()
+    await shot(page, '04b-task-detail-after-edit')
+  })
+
   it('exports the filtered list as CSV', async () => {
     await page.goto(`${BASE_URL}/tasks?q=${prefix}`)
     await page.locator('[data-test="task-table"]').waitFor()
