@@ -81,6 +81,12 @@ export default {
     noChanges: '—', createdAt: 'Created', updatedAt: 'Updated', notFound: 'This task does not exist or was deleted.',
     result: { running: 'Sending', completed: 'Completed', failed: 'Failed', missed: 'Missed' },
     resultSummary: '{sent} of {total} groups delivered, {failed} failed, {uncertain} uncertain',
+    field: {
+      name: 'Name', priority: 'Priority', status: 'Status', groups: 'Groups', previewRecipients: 'Reviewers', pausedUntil: 'Paused until',
+      schedule_type: 'Type', schedule_time: 'Time', schedule_timezone: 'Time zone', schedule_recurringInterval: 'Repeat',
+      schedule_interval: 'Interval', schedule_weekdays: 'Weekdays', schedule_monthDay: 'Day', schedule_recurringEnd: 'Until',
+      schedule_endAfter: 'Count', content_text: 'Text', content_image: 'Image', content_link: 'Link', content_miniprogram: 'Mini-program card',
+    },
     logAction_: { create: 'Created', update: 'Updated', delete: 'Deleted', pause: 'Paused', resume: 'Resumed', copy: 'Copied' },
   },
   groups: {
