@@ -255,6 +255,26 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     }
   })
 
+  it('gives a viewer the list without write actions or admin pages', async () => {
+    const res = await apiCall(page, 'POST', '/users', { wechatId: `${prefix}_viewer`, name: '只读同事', password: 'viewer-pass-1', role: 'viewer' })
+    assert.equal(res.status, 201, JSON.stringify(res.data))
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+    const viewer = await ctx.newPage()
+    try {
+      await viewer.goto(`${BASE_URL}/login`)
+      await signIn(viewer, `${prefix}_viewer`, 'viewer-pass-1')
+      await viewer.waitForURL((u) => u.pathname === '/tasks')
+      await viewer.locator('[data-test="task-table"] .el-table__row').first().waitFor()
+      assert.equal(await viewer.locator('[data-test="new-task"], [data-test="row-edit"], [data-test="row-delete"], .el-table-column--selection .el-checkbox').count(), 0)
+      assert.equal(await viewer.locator('[data-test="nav-groups"]').count(), 0)
+      await viewer.goto(`${BASE_URL}/admin/users`)
+      await viewer.waitForURL((u) => u.pathname === '/tasks')
+      await shot(viewer, '13-viewer-task-list')
+    } finally {
+      await ctx.close()
+    }
+  })
+
   it('switches to English', async () => {
     await page.goto(`${BASE_URL}/tasks?q=${prefix}`)
     await choose(page, 'lang', 'English')
