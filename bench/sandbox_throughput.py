@@ -57,23 +57,29 @@ async def drive(name: str, total: int, concurrency: int, make: object, server_pi
     errors = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def worker() -> None:
             nonlocal errors
             for i in counter:
                 url, body = make(i)  # type: ignore[operator]
-                async with session.post(URL(url, encoded=True), data=body,
-                                        headers={"Content-Type": "application/json",
-                                                 "Authorization": f"Bearer {d.DEFAULT_BRIDGE_TOKEN}"}) as r:
+                async with session.post(
+                    URL(url, encoded=True),
+                    data=body,
+                    headers={"Content-Type": "application/json", "Authorization": f"Bearer {d.DEFAULT_BRIDGE_TOKEN}"},
+                ) as r:
                     answer = await r.json(content_type=None)
                     if answer.get("errcode") != 0:
                         errors += 1
+
         cpu_before, started = cpu_seconds(server_pid), time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(server_pid) - cpu_before
     rate, capacity = total / elapsed, total / max(cpu, 1e-9)
-    print(f"{name:<14} {total:>6} sends in {elapsed:6.2f} s = {rate:7.0f} sends/s observed; "
-          f"sandbox CPU {cpu:5.2f} s ({100 * cpu / elapsed:3.0f}% of one core) = {capacity:7.0f} sends per CPU-second"
-          f"  (errors: {errors})")
+    print(
+        f"{name:<14} {total:>6} sends in {elapsed:6.2f} s = {rate:7.0f} sends/s observed; "
+        f"sandbox CPU {cpu:5.2f} s ({100 * cpu / elapsed:3.0f}% of one core) = {capacity:7.0f} sends per CPU-second"
+        f"  (errors: {errors})"
+    )
     return capacity
 
 
@@ -90,23 +96,48 @@ def main() -> None:
     try:
         keys = [f"bench-robot-{i}" for i in range(args.requests // 20 + 1)]
         directory = {"groups": [{"channel": "wecom_robot", "ref": k, "name": k} for k in keys]}
-        urllib.request.urlopen(urllib.request.Request(f"{base}/_sandbox/directory", json.dumps(directory).encode(),
-                                                      {"Content-Type": "application/json"}))
-        token = json.load(urllib.request.urlopen(
-            f"{base}/cgi-bin/gettoken?corpid={d.DEFAULT_CORP_ID}&corpsecret={d.DEFAULT_CORP_SECRET}"))["access_token"]
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{base}/_sandbox/directory", json.dumps(directory).encode(), {"Content-Type": "application/json"}
+            )
+        )
+        token = json.load(
+            urllib.request.urlopen(
+                f"{base}/cgi-bin/gettoken?corpid={d.DEFAULT_CORP_ID}&corpsecret={d.DEFAULT_CORP_SECRET}"
+            )
+        )["access_token"]
         text = json.dumps({"msgtype": "text", "text": {"content": "周一课程提醒 📚 18:00 开始"}}, ensure_ascii=False)
-        appchat = json.dumps({"chatid": "sandboxchat001", "msgtype": "text",
-                              "text": {"content": "周一课程提醒 📚 18:00 开始"}}, ensure_ascii=False).encode()
-        bridge = json.dumps({"roomId": "20000000001@chatroom", "kind": "text", "text": "周一课程提醒 📚"},
-                            ensure_ascii=False).encode()
+        appchat = json.dumps(
+            {"chatid": "sandboxchat001", "msgtype": "text", "text": {"content": "周一课程提醒 📚 18:00 开始"}},
+            ensure_ascii=False,
+        ).encode()
+        bridge = json.dumps(
+            {"roomId": "20000000001@chatroom", "kind": "text", "text": "周一课程提醒 📚"}, ensure_ascii=False
+        ).encode()
         rates = {
-            "appchat/send": asyncio.run(drive("appchat/send", args.requests, args.concurrency,
-                                              lambda i: (f"{base}/cgi-bin/appchat/send?access_token={token}", appchat), proc.pid)),
-            "webhook/send": asyncio.run(drive("webhook/send", args.requests, args.concurrency,
-                                              lambda i: (f"{base}/cgi-bin/webhook/send?key={keys[i // 20]}", text.encode()),
-                                              proc.pid)),
-            "bridge/send": asyncio.run(drive("bridge/send", args.requests, args.concurrency,
-                                             lambda i: (f"{base}/bridge/send", bridge), proc.pid)),
+            "appchat/send": asyncio.run(
+                drive(
+                    "appchat/send",
+                    args.requests,
+                    args.concurrency,
+                    lambda i: (f"{base}/cgi-bin/appchat/send?access_token={token}", appchat),
+                    proc.pid,
+                )
+            ),
+            "webhook/send": asyncio.run(
+                drive(
+                    "webhook/send",
+                    args.requests,
+                    args.concurrency,
+                    lambda i: (f"{base}/cgi-bin/webhook/send?key={keys[i // 20]}", text.encode()),
+                    proc.pid,
+                )
+            ),
+            "bridge/send": asyncio.run(
+                drive(
+                    "bridge/send", args.requests, args.concurrency, lambda i: (f"{base}/bridge/send", bridge), proc.pid
+                )
+            ),
         }
         print(json.dumps({"sends_per_cpu_second": {k: round(v) for k, v in rates.items()}}))
     finally:

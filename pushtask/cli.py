@@ -1,4 +1,4 @@
-"""The `pushtask` command: serve, api, db upgrade, user create."""
+"""The `pushtask` command: serve, api, worker, wechat-sim, db upgrade, user create."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from pushtask.config import SettingsError, load_settings
 from pushtask.db import unit_of_work
@@ -17,6 +18,9 @@ from pushtask.errors import InvalidInput
 from pushtask.i18n import translate
 from pushtask.migrations import upgrade
 from pushtask.runtime import Runtime, build_runtime
+
+if TYPE_CHECKING:
+    from pushtask.sandbox import SandboxHandle
 
 log = logging.getLogger("pushtask")
 
@@ -51,13 +55,20 @@ def _prepare(rt: Runtime, *, demo_data: bool) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run everything in one process: the API and admin on one port (embedded default)."""
+    """Run everything in one process: API, admin, worker and (without real credentials) the sandbox."""
     from waitress.server import create_server
 
     from pushtask.app import create_app
+    from pushtask.worker.background import BackgroundWorker
 
     rt = _runtime(args)
     _prepare(rt, demo_data=rt.settings.demo_data)
+    sandbox = None
+    if rt.settings.sandbox_enabled:
+        sandbox = _start_sandbox(rt, args.host)
+        rt.sandbox_url = sandbox.url
+    worker = BackgroundWorker(rt, rt.sandbox_url or _wechat_target(rt))
+    worker.start()
     app = create_app(rt)
     server = create_server(app, host=args.host, port=args.port, threads=rt.settings.api_threads, ident="pushtask")
     _on_stop(server.close)
@@ -66,14 +77,83 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"PushTask serving on http://{args.host}:{server.effective_port} ({backend}, data in {rt.settings.data_dir})",
         flush=True,
     )
+    if sandbox is not None:
+        print(f"WeChat sandbox on {sandbox.url} (see what the groups receive at {sandbox.url}/_sandbox/)", flush=True)
     try:
         server.run()
     except (OSError, ValueError):
         # Closing the listening socket from the signal handler ends the loop with one of these.
         pass
     finally:
+        worker.stop()
+        if sandbox is not None:
+            sandbox.stop()
         print("PushTask stopped.", flush=True)
     return 0
+
+
+def _wechat_target(rt: Runtime) -> str | None:
+    """A separate sandbox named by PUSHTASK_WECHAT_BASE_URL is used with its built-in credentials."""
+    settings = rt.settings
+    if settings.wechat_base_url and not settings.wecom_corp_id and settings.sandbox != "off":
+        return settings.wechat_base_url
+    return None
+
+
+def _start_sandbox(rt: Runtime, host: str) -> SandboxHandle:
+    """Start the in-process sandbox and tell it about every group in the database."""
+    from sqlalchemy import select
+
+    from pushtask.models import Group
+    from pushtask.sandbox import SandboxState, start_in_thread
+
+    sandbox = start_in_thread(host, rt.settings.sandbox_port, SandboxState())
+    with rt.sessions() as db:
+        for group in db.scalars(select(Group).where(Group.deleted_at.is_(None))):
+            sandbox.state.register_group(group.channel, group.channel_ref, group.name, group.member_count)
+    return sandbox
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a scheduler/delivery worker until SIGTERM, then drain (production: any number of these)."""
+    import asyncio
+
+    from pushtask.wiring import build_sender
+    from pushtask.worker.runner import Worker, WorkerConfig
+
+    rt = _runtime(args)
+    assert rt.engine is not None
+    upgrade(rt.engine)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        sender = build_sender(rt.settings, _wechat_target(rt))
+        worker = Worker(
+            rt.sessions,
+            sender,
+            rt.clock,
+            wakeup=rt.wakeup,
+            config=WorkerConfig(concurrency=rt.settings.worker_concurrency),
+        )
+        print(f"PushTask worker {worker.id} running (channels: {', '.join(sender.registry.names())})", flush=True)
+        try:
+            await worker.run(stop)
+        finally:
+            await sender.close()
+
+    asyncio.run(main())
+    print("PushTask worker stopped.", flush=True)
+    return 0
+
+
+def cmd_wechat_sim(args: argparse.Namespace) -> int:
+    """Serve the WeChat/WeCom sandbox alone."""
+    from pushtask.sandbox.server import main as sandbox_main
+
+    return sandbox_main(["--host", args.host, "--port", str(args.port)])
 
 
 def _on_stop(stop: Callable[[], None]) -> None:
@@ -173,6 +253,15 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, default=8000)
     api.add_argument("--data-dir", default=None)
     api.set_defaults(func=cmd_api)
+
+    worker = sub.add_parser("worker", help="run a scheduler/delivery worker (production; run several)")
+    worker.add_argument("--data-dir", default=None)
+    worker.set_defaults(func=cmd_worker)
+
+    sim = sub.add_parser("wechat-sim", help="serve the WeChat/WeCom sandbox alone")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8900)
+    sim.set_defaults(func=cmd_wechat_sim)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -1,31 +1,17 @@
-"""Build the delivery channels from settings: real hosts, or one base URL such as the sandbox."""
+"""Build the delivery channels from settings: the real hosts, one base URL, or the sandbox."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pushtask.channels import (
-    BotBridgeChannel,
-    BotBridgeConfig,
-    Channel,
-    ChannelRegistry,
-    GroupTarget,
-    Message,
-    SendResult,
-    WeComAppChatChannel,
-    WeComRobotChannel,
-)
-from pushtask.channels.ratelimit import RateLimiter
+from pushtask.channels import BotBridgeConfig, ChannelRegistry, GroupTarget, Message, SendResult
+from pushtask.channels.factory import build_channels
 from pushtask.config import Settings
 from pushtask.infra.media import MediaStore
-from pushtask.sandbox import directory as sandbox_directory
-from pushtask.wechat.credentials import WeComCredentials
+from pushtask.sandbox import credentials as sandbox_credentials
+from pushtask.wechat.credentials import WECOM_BASE_URL, WeComCredentials
 from pushtask.wechat.http import HttpConfig, HttpSeam
 from pushtask.wechat.kv import KeyValueStore, MemoryStore, RedisStore
-from pushtask.wechat.robot import RobotClient
-from pushtask.wechat.wecom import WeComClient
-
-ROBOT_LIMIT_PER_MINUTE = 20
 
 
 @dataclass(frozen=True)
@@ -38,20 +24,12 @@ class Endpoints:
 
 
 def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
-    """Resolve the hosts and credentials: the sandbox's defaults when it is the target."""
+    """Resolve hosts and credentials: the sandbox's own when it is the target."""
     if sandbox_url is not None:
-        d = sandbox_directory
         return Endpoints(
-            wecom=WeComCredentials(
-                d.DEFAULT_CORP_ID,
-                d.DEFAULT_CORP_SECRET,
-                d.DEFAULT_AGENT_ID,
-                token=d.DEFAULT_CALLBACK_TOKEN,
-                encoding_aes_key=d.DEFAULT_ENCODING_AES_KEY,
-                base_url=sandbox_url,
-            ),
+            wecom=sandbox_credentials.wecom(sandbox_url),
             robot_base_url=sandbox_url,
-            bridge=BotBridgeConfig(f"{sandbox_url}/bridge/send", d.DEFAULT_BRIDGE_TOKEN),
+            bridge=sandbox_credentials.bridge(sandbox_url),
         )
     base = settings.wechat_base_url
     wecom = None
@@ -62,18 +40,17 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
             settings.wecom_agent_id,
             token=settings.wecom_token or "",
             encoding_aes_key=settings.wecom_aes_key or "",
-            **({"base_url": base} if base else {}),
+            base_url=base or WECOM_BASE_URL,
         )
     bridge = BotBridgeConfig(settings.bridge_url, settings.bridge_token or "") if settings.bridge_url else None
-    return Endpoints(wecom=wecom, robot_base_url=base or "https://qyapi.weixin.qq.com", bridge=bridge)
+    return Endpoints(wecom=wecom, robot_base_url=base or WECOM_BASE_URL, bridge=bridge)
 
 
 class ChannelSender:
     """The worker's view of the channels: send to a group, and which channels drop repeats."""
 
-    def __init__(self, registry: ChannelRegistry, channels: list[Channel], http: HttpSeam, store: KeyValueStore):
+    def __init__(self, registry: ChannelRegistry, http: HttpSeam, store: KeyValueStore) -> None:
         self.registry = registry
-        self._channels = channels
         self._http = http
         self._store = store
 
@@ -81,7 +58,7 @@ class ChannelSender:
         return await self.registry.send(target, message)
 
     def deduplicating(self) -> set[str]:
-        return {c.name for c in self._channels if c.deduplicates}
+        return {name for name in self.registry.names() if getattr(self.registry.get(name), "deduplicates", False)}
 
     async def close(self) -> None:
         await self._http.close()
@@ -94,16 +71,12 @@ def build_sender(settings: Settings, sandbox_url: str | None = None) -> ChannelS
     ends = endpoints(settings, sandbox_url)
     http = HttpSeam(HttpConfig())
     store: KeyValueStore = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
-    media = MediaStore(settings.data_dir / "media")
-    channels: list[Channel] = [
-        WeComRobotChannel(
-            RobotClient(http, ends.robot_base_url),
-            media,
-            RateLimiter(store, limit=ROBOT_LIMIT_PER_MINUTE, window_s=60, prefix="robot:"),
-        ),
-    ]
-    if ends.wecom is not None:
-        channels.append(WeComAppChatChannel(WeComClient(ends.wecom, http, store), media, store))
-    if ends.bridge is not None:
-        channels.append(BotBridgeChannel(ends.bridge, http, media))
-    return ChannelSender(ChannelRegistry(channels), channels, http, store)
+    registry = build_channels(
+        http=http,
+        store=store,
+        media=MediaStore(settings.data_dir / "media"),
+        wecom=ends.wecom,
+        robot_base_url=ends.robot_base_url,
+        bridge=ends.bridge,
+    )
+    return ChannelSender(registry, http, store)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from pushtask import __version__
 from pushtask.api.base import api_route, json_response, runtime, session
+from pushtask.models import WorkerBeat
 from pushtask.schemas import HealthOut
+from pushtask.services.schedules import iso_utc
 
 bp = Blueprint("health", __name__, url_prefix="/api")
+SCHEDULER_STALE_S = 15
 
 
 def _check_redis(url: str) -> dict[str, Any]:
@@ -28,11 +32,24 @@ def _check_redis(url: str) -> dict[str, Any]:
     return {"ok": True, "latencyMs": round((time.perf_counter() - started) * 1000, 2)}
 
 
+def _check_scheduler(now: datetime) -> dict[str, Any]:
+    """Report the scheduler down when no worker has ticked recently (a silent stall is visible)."""
+    recent = now - timedelta(seconds=SCHEDULER_STALE_S)
+    last = session().scalar(select(func.max(WorkerBeat.last_tick_at)).where(WorkerBeat.stopped.is_(False)))
+    alive = session().scalar(
+        select(func.count()).where(WorkerBeat.stopped.is_(False), WorkerBeat.last_tick_at >= recent)
+    )
+    state: dict[str, Any] = {"ok": bool(alive), "workers": int(alive or 0), "lastTickAt": iso_utc(last)}
+    if not alive:
+        state["error"] = f"no worker has ticked in the last {SCHEDULER_STALE_S} s; start `pushtask worker`"
+    return state
+
+
 @api_route(
     bp,
     "/health",
     "GET",
-    summary="Service health with database (and Redis) checks.",
+    summary="Service health: database, Redis, scheduler heartbeat, sandbox URL.",
     role=None,
     responses={200: HealthOut, 503: HealthOut},
 )
@@ -46,11 +63,14 @@ def health() -> Response:
         database = {"ok": False, "error": type(exc).__name__}
     database["backend"] = "sqlite" if rt.settings.is_embedded else "mysql"
     redis_state = _check_redis(rt.settings.redis_url) if rt.settings.redis_url else None
-    healthy = database["ok"] and (redis_state is None or redis_state["ok"])
+    scheduler = _check_scheduler(rt.clock()) if database["ok"] else {"ok": False, "error": "database unavailable"}
+    healthy = database["ok"] and scheduler["ok"] and (redis_state is None or redis_state["ok"])
     payload = {
         "status": "ok" if healthy else "degraded",
         "version": __version__,
         "database": database,
         "redis": redis_state,
+        "scheduler": scheduler,
+        "sandbox": {"url": rt.sandbox_url} if rt.sandbox_url else None,
     }
     return json_response(payload, 200 if database["ok"] else 503)

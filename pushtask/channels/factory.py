@@ -29,8 +29,11 @@ def build_channels(
 ) -> ChannelRegistry:
     """Return a registry with every channel that has what it needs (robots need nothing but keys)."""
     channels: list[Channel] = [
-        WeComRobotChannel(RobotClient(http, robot_base_url), media,
-                          RateLimiter(store, limit=PER_MINUTE, window_s=60, prefix="robot:", clock=clock)),
+        WeComRobotChannel(
+            RobotClient(http, robot_base_url),
+            media,
+            RateLimiter(store, limit=PER_MINUTE, window_s=60, prefix="robot:", clock=clock),
+        ),
     ]
     if wecom is not None:
         channels.append(WeComAppChatChannel(WeComClient(wecom, http, store, clock=clock), media, store))

@@ -16,6 +16,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import aiohttp
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from pushtask.sandbox.directory import MiniApp, WeComApp
 from pushtask.sandbox.state import Card, SandboxState
@@ -127,8 +129,8 @@ def _open_reply(text: str, crypt: WXBizMsgCrypt) -> str | None:
     if not text or text == "success":
         return None
     try:
-        root = ET.fromstring(text)
-    except ET.ParseError:
+        root = safe_fromstring(text)
+    except (ET.ParseError, DefusedXmlException):
         return f"(unreadable passive reply: {text[:200]})"
     fields = {child.tag: child.text or "" for child in root}
     try:
@@ -147,8 +149,8 @@ def _apply_passive(state: SandboxState, card: Card | None, reply: str | None) ->
     if card is None or not reply or not reply.startswith("<xml"):
         return
     try:
-        root = ET.fromstring(reply)
-    except ET.ParseError:
+        root = safe_fromstring(reply)
+    except (ET.ParseError, DefusedXmlException):
         return
     if (root.findtext("MsgType") or "") == "update_button":
         name = root.findtext("Button/ReplaceName") or ""
@@ -243,10 +245,12 @@ async def verify_url(state: SandboxState, app: WeComApp) -> dict[str, Any]:
         "echostr": echostr,
     }
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.0)) as session:
-            async with session.get(app.callback_url, params=params) as response:
-                body = await response.text()
-                status = response.status
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.0)) as session,
+            session.get(app.callback_url, params=params) as response,
+        ):
+            body = await response.text()
+            status = response.status
     except (TimeoutError, aiohttp.ClientError) as exc:
         return {"verified": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"verified": status == 200 and body == echo, "status": status, "expected": escape(echo), "got": body[:200]}

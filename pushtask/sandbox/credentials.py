@@ -8,14 +8,24 @@ from pushtask.wechat.credentials import MiniProgramCredentials, WeComCredentials
 
 
 def wecom(base_url: str) -> WeComCredentials:
-    return WeComCredentials(d.DEFAULT_CORP_ID, d.DEFAULT_CORP_SECRET, d.DEFAULT_AGENT_ID,
-                            token=d.DEFAULT_CALLBACK_TOKEN, encoding_aes_key=d.DEFAULT_ENCODING_AES_KEY,
-                            base_url=base_url)
+    return WeComCredentials(
+        d.DEFAULT_CORP_ID,
+        d.DEFAULT_CORP_SECRET,
+        d.DEFAULT_AGENT_ID,
+        token=d.DEFAULT_CALLBACK_TOKEN,
+        encoding_aes_key=d.DEFAULT_ENCODING_AES_KEY,
+        base_url=base_url,
+    )
 
 
 def miniprogram(base_url: str) -> MiniProgramCredentials:
-    return MiniProgramCredentials(d.DEFAULT_MP_APPID, d.DEFAULT_MP_SECRET, token=d.DEFAULT_CALLBACK_TOKEN,
-                                  encoding_aes_key=d.DEFAULT_ENCODING_AES_KEY, base_url=base_url)
+    return MiniProgramCredentials(
+        d.DEFAULT_MP_APPID,
+        d.DEFAULT_MP_SECRET,
+        token=d.DEFAULT_CALLBACK_TOKEN,
+        encoding_aes_key=d.DEFAULT_ENCODING_AES_KEY,
+        base_url=base_url,
+    )
 
 
 def bridge(base_url: str) -> BotBridgeConfig:

@@ -48,7 +48,7 @@ def _check(state: SandboxState, key: str, body: dict[str, Any]) -> str:
             raise ApiError(40058, "invalid base64") from exc
         if not data:
             raise ApiError(44001)
-        if hashlib.md5(data).hexdigest() != str(part.get("md5", "")).lower():
+        if hashlib.md5(data, usedforsecurity=False).hexdigest() != str(part.get("md5", "")).lower():
             raise ApiError(40058, "invalid image md5")
         if len(data) > IMAGE_LIMIT:
             raise ApiError(40009)

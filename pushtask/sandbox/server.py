@@ -84,7 +84,7 @@ async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRun
 
 
 def _url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 — only to print a reachable URL
     return f"http://{shown}:{port}"
 
 
@@ -99,7 +99,7 @@ def start_in_thread(host: str = "127.0.0.1", port: int = 0, state: SandboxState 
         asyncio.set_event_loop(loop)
         try:
             started.set_result(loop.run_until_complete(_start(app, host, port)))
-        except BaseException as exc:  # reported to the caller through the future
+        except BaseException as exc:  # noqa: BLE001 — reported to the caller through the future
             started.set_exception(exc)
             loop.close()
             return

@@ -125,9 +125,9 @@ def _check_card(card: dict[str, Any]) -> None:
     title = (card.get("main_title") or {}).get("title")
     if card_type in ("text_notice", "button_interaction") and not title:
         raise ApiError(44004, "empty main_title.title")
-    if card_type in INTERACTIVE or card.get("action_menu"):
-        if not isinstance(card.get("task_id"), str) or not _TASK_ID.fullmatch(card["task_id"]):
-            raise ApiError(40058, "invalid task_id")
+    needs_task_id = card_type in INTERACTIVE or card.get("action_menu")
+    if needs_task_id and (not isinstance(card.get("task_id"), str) or not _TASK_ID.fullmatch(card["task_id"])):
+        raise ApiError(40058, "invalid task_id")
     if card_type == "button_interaction":
         buttons = card.get("button_list")
         if not isinstance(buttons, list) or not 1 <= len(buttons) <= 6:

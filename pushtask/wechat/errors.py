@@ -27,7 +27,7 @@ class ErrorKind(enum.Enum):
     """What a sender should do about an error."""
 
     RETRYABLE = "retryable"
-    REFRESH_TOKEN = "refresh_token"
+    REFRESH_TOKEN = "refresh_token"  # noqa: S105 — a category name, not a secret
     PERMANENT = "permanent"
 
 

@@ -44,7 +44,10 @@ def image(data: bytes) -> Payload:
     """Embed an image: base64 of the raw bytes plus the hex MD5 of the same raw bytes."""
     return {
         "msgtype": "image",
-        "image": {"base64": base64.b64encode(data).decode("ascii"), "md5": hashlib.md5(data).hexdigest()},
+        "image": {
+            "base64": base64.b64encode(data).decode("ascii"),
+            "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        },
     }
 
 

@@ -182,6 +182,13 @@ class Worker:
             batch, self._results = self._results[: self.config.flush_batch], self._results[self.config.flush_batch :]
             await asyncio.to_thread(self._flush, batch)
 
+    async def step(self) -> None:
+        """Run one cycle, wait for its sends, and record them (tests and `--once` drive this)."""
+        await self.cycle()
+        while self._inflight:
+            await asyncio.wait(set(self._inflight))
+        await self.flush()
+
     # ---- the loop --------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:

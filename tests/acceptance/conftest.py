@@ -45,7 +45,12 @@ class Server:
 
 def start_serve(data_dir: Path, env: dict[str, str] | None = None) -> Server:
     port = free_port()
-    full_env = {**os.environ, "PUSHTASK_ADMIN_PASSWORD": ADMIN_PASSWORD, "PUSHTASK_DATA_DIR": str(data_dir)}
+    full_env = {
+        **os.environ,
+        "PUSHTASK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "PUSHTASK_DATA_DIR": str(data_dir),
+        "PUSHTASK_SANDBOX_PORT": "0",
+    }
     for key in ("PUSHTASK_DATABASE_URL", "PUSHTASK_REDIS_URL"):
         full_env.pop(key, None)
     full_env.update(env or {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -132,3 +133,37 @@ def test_health_and_api_docs_are_served(server: Server) -> None:
     assert "swagger-ui-bundle.js" in docs.text
     asset = requests.get(f"{server.url}/api/docs/assets/swagger-ui-bundle.js", timeout=10)
     assert asset.status_code == 200 and len(asset.content) > 100_000
+
+
+def test_a_task_due_in_two_seconds_reaches_every_group_in_the_sandbox(server: Server) -> None:
+    url = server.url
+    headers = _login(url)
+    health = requests.get(f"{url}/api/health", timeout=10).json()
+    sandbox = health["sandbox"]["url"]
+    groups = requests.get(f"{url}/api/groups", params={"limit": 3}, headers=headers, timeout=10).json()["groups"]
+    due = datetime.now(UTC) + timedelta(seconds=2)
+    body = {
+        "name": "两秒后推送",
+        "schedule": {"type": "once", "time": due.isoformat()},
+        "content": {"text": "家长您好：明天 8:00 上课 📚\n请准时到校。"},
+        "groups": [g["groupId"] for g in groups],
+        "status": "scheduled",
+    }
+    task_id = requests.post(f"{url}/api/tasks", json=body, headers=headers, timeout=10).json()["taskId"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        detail = requests.get(f"{url}/api/tasks/{task_id}", headers=headers, timeout=10).json()
+        if detail["status"] == "completed":
+            break
+        time.sleep(0.2)
+    assert detail["status"] == "completed", detail
+    result = detail["lastResult"]
+    assert sorted(result["sentGroups"]) == sorted(g["groupId"] for g in groups)
+    # Every group's chat in the sandbox shows the message exactly once, sent no earlier than its time.
+    for group in groups:
+        messages = requests.get(f"{sandbox}/_sandbox/messages", params={"target": group["name"]}, timeout=10)
+        received = messages.json()["messages"]
+        assert len(received) == 1, group["name"]
+        assert "明天 8:00 上课" in str(received[0]["payload"])
+        assert datetime.fromisoformat(received[0]["receivedAt"].replace("Z", "+00:00")) >= due
+    assert requests.get(f"{url}/api/health", timeout=10).json()["scheduler"]["ok"] is True

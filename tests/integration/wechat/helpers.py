@@ -32,9 +32,14 @@ def run(scenario: Callable[[], Awaitable[T]]) -> T:
 
 
 def wecom_credentials(sandbox: SandboxHandle) -> WeComCredentials:
-    return WeComCredentials(d.DEFAULT_CORP_ID, d.DEFAULT_CORP_SECRET, d.DEFAULT_AGENT_ID,
-                            token=d.DEFAULT_CALLBACK_TOKEN, encoding_aes_key=d.DEFAULT_ENCODING_AES_KEY,
-                            base_url=sandbox.url)
+    return WeComCredentials(
+        d.DEFAULT_CORP_ID,
+        d.DEFAULT_CORP_SECRET,
+        d.DEFAULT_AGENT_ID,
+        token=d.DEFAULT_CALLBACK_TOKEN,
+        encoding_aes_key=d.DEFAULT_ENCODING_AES_KEY,
+        base_url=sandbox.url,
+    )
 
 
 def mp_credentials(sandbox: SandboxHandle) -> MiniProgramCredentials:
@@ -51,23 +56,36 @@ class Clients:
 
 
 @asynccontextmanager
-async def clients(sandbox: SandboxHandle, clock: FakeClock, *, timeout_s: float = 3.0,
-                  store: KeyValueStore | None = None) -> AsyncIterator[Clients]:
+async def clients(
+    sandbox: SandboxHandle, clock: FakeClock, *, timeout_s: float = 3.0, store: KeyValueStore | None = None
+) -> AsyncIterator[Clients]:
     http = HttpSeam(HttpConfig(total_timeout_s=timeout_s, connect_timeout_s=1.0))
     kv = store or MemoryStore(clock)
     try:
-        yield Clients(http, kv, WeComClient(wecom_credentials(sandbox), http, kv, clock=clock),
-                      RobotClient(http, sandbox.url), MiniProgramClient(mp_credentials(sandbox), http, kv, clock=clock))
+        yield Clients(
+            http,
+            kv,
+            WeComClient(wecom_credentials(sandbox), http, kv, clock=clock),
+            RobotClient(http, sandbox.url),
+            MiniProgramClient(mp_credentials(sandbox), http, kv, clock=clock),
+        )
     finally:
         await http.close()
 
 
 def png(size: int = 64) -> bytes:
     """A valid PNG padded with an ancillary chunk up to about `size` bytes."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00\xff\x00\x00")
     pad = max(size - 69, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"teXt", b"c\x00" + b"x" * pad)
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"teXt", b"c\x00" + b"x" * pad)
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )

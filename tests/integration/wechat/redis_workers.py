@@ -19,8 +19,11 @@ def fetch_token(base_url: str, redis_url: str, prefix: str, barrier: Any, result
     async def main() -> None:
         store = RedisStore.from_url(redis_url, prefix)
         http = HttpSeam()
-        client = WeComClient(WeComCredentials(d.DEFAULT_CORP_ID, d.DEFAULT_CORP_SECRET, d.DEFAULT_AGENT_ID,
-                                              base_url=base_url), http, store)
+        client = WeComClient(
+            WeComCredentials(d.DEFAULT_CORP_ID, d.DEFAULT_CORP_SECRET, d.DEFAULT_AGENT_ID, base_url=base_url),
+            http,
+            store,
+        )
         try:
             barrier.wait(10)
             token = await client.tokens.get()
@@ -40,8 +43,9 @@ def robot_burst(base_url: str, redis_url: str, prefix: str, key: str, count: int
     async def main() -> None:
         store = RedisStore.from_url(redis_url, prefix)
         http = HttpSeam()
-        channel = WeComRobotChannel(RobotClient(http, base_url), _no_media,
-                                    RateLimiter(store, limit=20, window_s=60, prefix="robot:"))
+        channel = WeComRobotChannel(
+            RobotClient(http, base_url), _no_media, RateLimiter(store, limit=20, window_s=60, prefix="robot:")
+        )
         try:
             barrier.wait(10)
             outcomes = []

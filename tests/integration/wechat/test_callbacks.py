@@ -99,20 +99,25 @@ def test_text_reply_arrives_signed_and_encrypted(sandbox: SandboxHandle, receive
     assert message["ToUserName"] == d.DEFAULT_CORP_ID and message["AgentID"] == str(d.DEFAULT_AGENT_ID)
 
 
-def test_button_tap_sends_the_card_event_and_honours_update_button(sandbox: SandboxHandle, clock: FakeClock,
-                                                                   receiver: Receiver) -> None:
-    card = wp.button_interaction_card("preview-42", "预览：周一课程提醒",
-                                      [wp.CardButton("确认", key="confirm"), wp.CardButton("修改", key="modify")])
+def test_button_tap_sends_the_card_event_and_honours_update_button(
+    sandbox: SandboxHandle, clock: FakeClock, receiver: Receiver
+) -> None:
+    card = wp.button_interaction_card(
+        "preview-42", "预览：周一课程提醒", [wp.CardButton("确认", key="confirm"), wp.CardButton("修改", key="modify")]
+    )
 
     async def scenario() -> str:
         async with clients(sandbox, clock) as c:
             receipt = await c.wecom.send_message(card, touser=["zhangsan"])
             assert receipt.response_code
             return receipt.response_code
+
     response_code = run(scenario)
-    receiver.passive_reply = ("<xml><ToUserName><![CDATA[zhangsan]]></ToUserName><FromUserName><![CDATA[corp]]>"
-                              "</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[update_button]]></MsgType>"
-                              "<Button><ReplaceName><![CDATA[已确认]]></ReplaceName></Button></xml>")
+    receiver.passive_reply = (
+        "<xml><ToUserName><![CDATA[zhangsan]]></ToUserName><FromUserName><![CDATA[corp]]>"
+        "</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[update_button]]></MsgType>"
+        "<Button><ReplaceName><![CDATA[已确认]]></ReplaceName></Button></xml>"
+    )
     report = sandbox.reply({"from": "zhangsan", "taskId": "preview-42", "key": "confirm"})
     assert report["delivered"] and "update_button" in (report["reply"] or "")
     [event] = receiver.received

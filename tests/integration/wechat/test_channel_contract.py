@@ -34,13 +34,21 @@ CHANNELS = ["wecom_appchat", "wecom_robot", "bot_bridge"]
 REF = {"wecom_appchat": APPCHAT, "wecom_robot": ROBOT_KEY, "bot_bridge": ROOM}
 ENDPOINT = {"wecom_appchat": "appchat/send", "wecom_robot": "webhook/send", "bot_bridge": "bridge/send"}
 UNKNOWN_GROUP_CODE = {"wecom_appchat": 86003, "wecom_robot": 93000, "bot_bridge": 1001}
-RETRYABLE = {"wecom_appchat": [-1, 45009, 45033, 6000], "wecom_robot": [-1, 45009, 45033, 6000],
-             "bot_bridge": [-1, 1002, 1003]}
-PERMANENT = {"wecom_appchat": [86003, 86008, 60011, 40058], "wecom_robot": [93000, 40058, 40008],
-             "bot_bridge": [1001, 1004, 1005]}
-IMAGES = {"small": MediaBlob(png(500), "poster.png", "image/png"),
-          "huge": MediaBlob(png(2 * 1024 * 1024 + 10), "huge.png", "image/png"),
-          "pdf": MediaBlob(b"%PDF-1.4 not an image", "fake.png", "image/png")}
+RETRYABLE = {
+    "wecom_appchat": [-1, 45009, 45033, 6000],
+    "wecom_robot": [-1, 45009, 45033, 6000],
+    "bot_bridge": [-1, 1002, 1003],
+}
+PERMANENT = {
+    "wecom_appchat": [86003, 86008, 60011, 40058],
+    "wecom_robot": [93000, 40058, 40008],
+    "bot_bridge": [1001, 1004, 1005],
+}
+IMAGES = {
+    "small": MediaBlob(png(500), "poster.png", "image/png"),
+    "huge": MediaBlob(png(2 * 1024 * 1024 + 10), "huge.png", "image/png"),
+    "pdf": MediaBlob(b"%PDF-1.4 not an image", "fake.png", "image/png"),
+}
 TEXT = "周一课程提醒 📚\n18:00 开始，请准时参加！"
 
 
@@ -49,15 +57,17 @@ def media(ref: ImageRef) -> MediaBlob:
 
 
 @asynccontextmanager
-async def channel(name: str, sandbox: SandboxHandle, clock: FakeClock, *, timeout_s: float = 3.0,
-                  ref: str | None = None) -> AsyncIterator[tuple[Channel, GroupTarget]]:
+async def channel(
+    name: str, sandbox: SandboxHandle, clock: FakeClock, *, timeout_s: float = 3.0, ref: str | None = None
+) -> AsyncIterator[tuple[Channel, GroupTarget]]:
     async with clients(sandbox, clock, timeout_s=timeout_s) as c:
         built: Channel
         if name == "wecom_appchat":
             built = WeComAppChatChannel(c.wecom, media, c.store)
         elif name == "wecom_robot":
-            built = WeComRobotChannel(c.robot, media, RateLimiter(c.store, limit=20, window_s=60, prefix="robot:",
-                                                                  clock=clock))
+            built = WeComRobotChannel(
+                c.robot, media, RateLimiter(c.store, limit=20, window_s=60, prefix="robot:", clock=clock)
+            )
         else:
             built = BotBridgeChannel(BotBridgeConfig(f"{sandbox.url}/bridge/send", DEFAULT_BRIDGE_TOKEN), c.http, media)
         yield built, GroupTarget(1, "测试群", name, REF[name] if ref is None else ref)
@@ -67,6 +77,7 @@ def send(name: str, sandbox: SandboxHandle, clock: FakeClock, message: Message, 
     async def scenario() -> SendResult:
         async with channel(name, sandbox, clock, **kwargs) as (ch, target):
             return await ch.send(target, message)
+
     result = run(scenario)
     assert_consistent(result)
     return result
@@ -125,6 +136,7 @@ def test_miniprogram_card_is_sent_or_refused_at_validation(name: str, sandbox: S
     async def scenario() -> tuple[list[Any], SendResult]:
         async with channel(name, sandbox, clock) as (ch, target):
             return ch.validate(target, message), await ch.send(target, message)
+
     refusals, result = run(scenario)
     if name == "wecom_appchat":
         assert refusals == [] and result.sent
@@ -164,8 +176,9 @@ def test_permanent_errcodes_fail_without_retry(name: str, code: int, sandbox: Sa
 
 
 @pytest.mark.parametrize(("name", "code"), [(n, c) for n in CHANNELS for c in RETRYABLE[n]])
-def test_retryable_errcodes_can_be_retried_without_duplicating(name: str, code: int, sandbox: SandboxHandle,
-                                                               clock: FakeClock) -> None:
+def test_retryable_errcodes_can_be_retried_without_duplicating(
+    name: str, code: int, sandbox: SandboxHandle, clock: FakeClock
+) -> None:
     sandbox.state.add_fault(target=REF[name], errcode=code, times=1)
     first = send(name, sandbox, clock, Message(text="hi"))
     assert not first.sent and not first.permanent and first.errcode == code and not first.may_duplicate
@@ -188,7 +201,9 @@ def test_server_error_is_retryable(name: str, sandbox: SandboxHandle, clock: Fak
 
 
 @pytest.mark.parametrize("name", CHANNELS)
-def test_failure_after_a_delivered_part_warns_of_duplicates(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+def test_failure_after_a_delivered_part_warns_of_duplicates(
+    name: str, sandbox: SandboxHandle, clock: FakeClock
+) -> None:
     sandbox.state.add_fault(endpoint=ENDPOINT[name], errcode=-1, skip=1, times=1)
     result = send(name, sandbox, clock, Message(text="第一部分", link=LinkCard("第二部分", "https://example.com")))
     assert not result.sent and not result.permanent and result.may_duplicate
@@ -201,6 +216,7 @@ def test_appchat_token_expiry_mid_run_refreshes_once_and_retries_once(sandbox: S
             first = await ch.send(target, Message(text="one"))
             sandbox.state.invalidate_tokens()
             return [first, await ch.send(target, Message(text="two"))]
+
     assert all(r.sent for r in run(scenario))
     assert sandbox.state.stats["gettoken"] == 2 and sandbox.state.stats["appchat/send"] == 3
 
@@ -210,6 +226,7 @@ def test_appchat_uploads_an_image_once_and_reuses_the_media_id(sandbox: SandboxH
         async with channel("wecom_appchat", sandbox, clock) as (ch, target):
             for _ in range(3):
                 assert (await ch.send(target, Message(image=ImageRef("small")))).sent
+
     run(scenario)
     assert sandbox.state.stats["media/upload"] == 1
     assert len({r["payload"]["image"]["media_id"] for r in received(sandbox, "wecom_appchat")}) == 1
@@ -222,6 +239,7 @@ def test_robot_limits_itself_to_twenty_a_minute(sandbox: SandboxHandle, clock: F
             clock.advance(60)
             results.append(await ch.send(target, Message(text="later")))
             return results
+
     results = run(scenario)
     assert all(r.sent for r in results[:20]) and results[21].sent
     limited = results[20]
@@ -236,6 +254,7 @@ def test_robot_never_splits_a_message_at_the_limit(sandbox: SandboxHandle, clock
             for i in range(19):
                 assert (await ch.send(target, Message(text=f"#{i}"))).sent
             return await ch.send(target, Message(text="two parts", link=LinkCard("x", "https://example.com")))
+
     result = run(scenario)
     assert result.errcode == errors.CLIENT_RATE_LIMITED and len(received(sandbox, "wecom_robot")) == 19
 
@@ -246,6 +265,7 @@ def test_refuses_a_group_of_another_channel(name: str, sandbox: SandboxHandle, c
         async with channel(name, sandbox, clock) as (ch, _):
             other = next(n for n in CHANNELS if n != name)
             return await ch.send(GroupTarget(2, "别的群", other, REF[other]), Message(text="hi"))
+
     result = run(scenario)
     assert not result.sent and result.permanent and result.refusals[0].code == "wrong_channel"
 

@@ -15,14 +15,21 @@ def post(sandbox: SandboxHandle, path: str, body: object) -> requests.Response:
 
 
 def send_robot(sandbox: SandboxHandle, key: str, text: str) -> dict[str, object]:
-    answer = requests.post(f"{sandbox.url}/cgi-bin/webhook/send", params={"key": key},
-                           json={"msgtype": "text", "text": {"content": text}}, timeout=5)
+    answer = requests.post(
+        f"{sandbox.url}/cgi-bin/webhook/send",
+        params={"key": key},
+        json={"msgtype": "text", "text": {"content": text}},
+        timeout=5,
+    )
     return dict(answer.json())
 
 
 def test_directory_registers_groups_and_lists_them(sandbox: SandboxHandle) -> None:
-    answer = post(sandbox, "/_sandbox/directory", {"groups": [{"channel": "wecom_robot", "ref": "k-1", "name": "新群",
-                                                                "memberCount": 9}]})
+    answer = post(
+        sandbox,
+        "/_sandbox/directory",
+        {"groups": [{"channel": "wecom_robot", "ref": "k-1", "name": "新群", "memberCount": 9}]},
+    )
     assert answer.status_code == 200
     groups = requests.get(f"{sandbox.url}/_sandbox/directory", timeout=5).json()["groups"]
     assert {"channel": "wecom_robot", "ref": "k-1", "name": "新群", "memberCount": 9, "members": []} in groups
@@ -37,8 +44,9 @@ def test_directory_refuses_a_bad_entry_with_the_field_named(sandbox: SandboxHand
 def test_messages_filter_by_target_name_and_since(sandbox: SandboxHandle) -> None:
     for text in ("a", "b", "c"):
         send_robot(sandbox, ROBOT_KEY, text)
-    messages = requests.get(f"{sandbox.url}/_sandbox/messages", params={"target": "门店运营群", "since": "1"},
-                            timeout=5).json()["messages"]
+    messages = requests.get(
+        f"{sandbox.url}/_sandbox/messages", params={"target": "门店运营群", "since": "1"}, timeout=5
+    ).json()["messages"]
     assert [m["payload"]["text"]["content"] for m in messages] == ["b", "c"]
     assert set(messages[0]) >= {"seq", "target", "targetName", "endpoint", "msgtype", "payload", "receivedAt"}
 
@@ -73,6 +81,7 @@ def test_health_reports_the_base_url(sandbox: SandboxHandle) -> None:
 
 
 def test_bad_json_gets_47001(sandbox: SandboxHandle) -> None:
-    answer = requests.post(f"{sandbox.url}/cgi-bin/webhook/send", params={"key": ROBOT_KEY}, data=b"{not json",
-                           timeout=5).json()
+    answer = requests.post(
+        f"{sandbox.url}/cgi-bin/webhook/send", params={"key": ROBOT_KEY}, data=b"{not json", timeout=5
+    ).json()
     assert answer["errcode"] == 47001 and "wrong json format" in answer["errmsg"]

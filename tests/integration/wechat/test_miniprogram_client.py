@@ -15,8 +15,13 @@ DATA = {"thing1": "周一课程提醒", "time2": "2026年01月05日 18:00", "thi
 
 
 def _send(sandbox: SandboxHandle, clock: FakeClock, **overrides: object) -> WeChatError | str | None:
-    args: dict[str, object] = {"touser": OPENID, "template_id": DEFAULT_TEMPLATE_ID, "data": DATA,
-                               "page": "pages/preview/preview?id=42", **overrides}
+    args: dict[str, object] = {
+        "touser": OPENID,
+        "template_id": DEFAULT_TEMPLATE_ID,
+        "data": DATA,
+        "page": "pages/preview/preview?id=42",
+        **overrides,
+    }
 
     async def scenario() -> WeChatError | str | None:
         async with clients(sandbox, clock) as c:
@@ -24,6 +29,7 @@ def _send(sandbox: SandboxHandle, clock: FakeClock, **overrides: object) -> WeCh
                 return await c.mp.send_subscribe_message(**args)  # type: ignore[arg-type]
             except WeChatError as exc:
                 return exc
+
     return run(scenario)
 
 
@@ -52,8 +58,9 @@ def test_each_subscription_allows_exactly_one_send(sandbox: SandboxHandle, clock
         ({"data": {**DATA, "thing1": "这是一个超过二十个字的任务名称所以微信会拒绝它的"}}, 47003),
     ],
 )
-def test_invalid_sends_get_the_documented_errcode(sandbox: SandboxHandle, clock: FakeClock,
-                                                  overrides: dict[str, object], code: int) -> None:
+def test_invalid_sends_get_the_documented_errcode(
+    sandbox: SandboxHandle, clock: FakeClock, overrides: dict[str, object], code: int
+) -> None:
     sandbox.state.grant_subscriptions(OPENID, DEFAULT_TEMPLATE_ID, 1)
     error = _send(sandbox, clock, **overrides)
     assert isinstance(error, WeChatError) and error.code == code and error.permanent
@@ -73,6 +80,7 @@ def test_invalidated_token_is_refreshed_once_with_40001(sandbox: SandboxHandle, 
             await c.mp.send_subscribe_message(OPENID, DEFAULT_TEMPLATE_ID, DATA)
             sandbox.state.invalidate_tokens()
             await c.mp.send_subscribe_message(OPENID, DEFAULT_TEMPLATE_ID, DATA)
+
     run(scenario)
     assert sandbox.state.stats["stable_token"] == 2
     assert sandbox.state.stats["message/subscribe/send"] == 3

@@ -7,8 +7,17 @@ import pytest
 from pushtask.wechat.errors import ErrorKind, Platform, classify
 
 
-@pytest.mark.parametrize(("code", "platform"), [(-1, Platform.WECOM), (45009, Platform.WECOM), (45009, Platform.ROBOT),
-                                               (45011, Platform.WECHAT), (45033, Platform.WECOM), (6000, Platform.WECOM)])
+@pytest.mark.parametrize(
+    ("code", "platform"),
+    [
+        (-1, Platform.WECOM),
+        (45009, Platform.WECOM),
+        (45009, Platform.ROBOT),
+        (45011, Platform.WECHAT),
+        (45033, Platform.WECOM),
+        (6000, Platform.WECOM),
+    ],
+)
 def test_retryable(code: int, platform: Platform) -> None:
     assert classify(code, platform).kind is ErrorKind.RETRYABLE
 

@@ -15,16 +15,31 @@ from pushtask.wechat.clock import FakeClock
 KEYWORDS = {"thing1": "任务", "time2": "时间", "phrase3": "状态", "amount4": "金额", "number5": "数量"}
 
 
-@pytest.mark.parametrize("data", [{"thing1": {"value": "周一课程提醒"}}, {"time2": {"value": "2026年01月05日 18:00"}},
-                                  {"phrase3": {"value": "已确认"}}, {"amount4": {"value": "¥12.50"}},
-                                  {"number5": {"value": "42"}}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"thing1": {"value": "周一课程提醒"}},
+        {"time2": {"value": "2026年01月05日 18:00"}},
+        {"phrase3": {"value": "已确认"}},
+        {"amount4": {"value": "¥12.50"}},
+        {"number5": {"value": "42"}},
+    ],
+)
 def test_accepts_valid_keyword_values(data: dict[str, object]) -> None:
     v.check_subscribe_data(data, KEYWORDS, {})
 
 
-@pytest.mark.parametrize("data", [{"thing1": {"value": "字" * 21}}, {"time2": {"value": "tomorrow"}},
-                                  {"phrase3": {"value": "confirmed"}}, {"number5": {"value": "4x"}},
-                                  {"unknown9": {"value": "x"}}, {"thing1": "no wrapper"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"thing1": {"value": "字" * 21}},
+        {"time2": {"value": "tomorrow"}},
+        {"phrase3": {"value": "confirmed"}},
+        {"number5": {"value": "4x"}},
+        {"unknown9": {"value": "x"}},
+        {"thing1": "no wrapper"},
+    ],
+)
 def test_rejects_invalid_keyword_values_with_47003(data: dict[str, object]) -> None:
     with pytest.raises(ApiError) as info:
         v.check_subscribe_data(data, KEYWORDS, {})

@@ -37,6 +37,7 @@ def test_fetches_once_and_reuses() -> None:
 
     async def scenario() -> list[str]:
         return [await cache.get() for _ in range(3)]
+
     assert asyncio.run(scenario()) == ["token-1"] * 3 and issuer.count == 1
 
 
@@ -46,6 +47,7 @@ def test_concurrent_callers_share_one_fetch() -> None:
 
     async def scenario() -> list[str]:
         return list(await asyncio.gather(*(cache.get() for _ in range(20))))
+
     assert set(asyncio.run(scenario())) == {"token-1"} and issuer.count == 1
 
 
@@ -56,6 +58,7 @@ def test_two_caches_on_one_store_share_one_fetch() -> None:
 
     async def scenario() -> list[str]:
         return list(await asyncio.gather(first.get(), second.get(), first.get(), second.get()))
+
     assert set(asyncio.run(scenario())) == {"token-1"} and issuer.count == 1
 
 
@@ -70,6 +73,7 @@ def test_refreshes_before_expiry() -> None:
         clock.advance(2)
         tokens.append(await cache.get())
         return tokens
+
     assert asyncio.run(scenario()) == ["token-1", "token-1", "token-2"]
 
 
@@ -83,6 +87,7 @@ def test_while_another_refreshes_early_the_old_token_is_used() -> None:
         clock.advance(7000)
         assert await store.acquire_lock("token:test:lock", "another-process", 15)
         return await cache.get()
+
     assert asyncio.run(scenario()) == "token-1" and issuer.count == 1
 
 
@@ -96,6 +101,7 @@ def test_invalidate_drops_only_the_failing_token() -> None:
         second = await cache.get()
         stale = await cache.invalidate(first)  # a late failure with the old token
         return dropped, stale, await cache.get() + "|" + second
+
     dropped, stale, tokens = asyncio.run(scenario())
     assert dropped and not stale and tokens == "token-2|token-2"
 
