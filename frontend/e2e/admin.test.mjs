@@ -225,6 +225,35 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await shot(page, '04b-task-detail-after-edit')
   })
 
+  it('updates a running task live and shows why it failed', async () => {
+    // A task due in a few seconds; the test groups have made-up channel keys, so the
+    // worker's delivery fails and the reason must reach the operator.
+    const gs = (await apiCall(page, 'GET', `/groups?q=${prefix}&limit=100`)).data.groups.map((g) => g.groupId)
+    const res = await apiCall(page, 'POST', '/tasks', {
+      name: `${prefix}-马上推送`, schedule: { type: 'once', time: new Date(Date.now() + 4000).toISOString(), timezone: 'Asia/Shanghai' },
+      content: { text: '马上推送' }, groups: gs.slice(0, 1), priority: 'high', status: 'scheduled', previewRecipients: [],
+    })
+    assert.equal(res.status, 201, JSON.stringify(res.data))
+    await page.goto(`${BASE_URL}/tasks?q=${prefix}-马上`)
+    await waitForRows(page, 1)
+    await page.evaluate(() => { window.__samePage = true })
+    await page.waitForFunction(() => ['completed', 'failed'].includes(document.querySelector('[data-test="task-table"] [data-status]')?.dataset.status), null, { timeout: 30000 })
+    assert.equal(await page.evaluate(() => window.__samePage), true, 'the status changed by polling, not by a reload')
+    const status = await page.locator('[data-test="task-table"] [data-status]').first().getAttribute('data-status')
+    console.log(`# live status update: scheduled → ${status} without reloading`)
+    if (status === 'failed') {
+      await page.locator('[data-test="task-table"] .failed-tag').first().hover()
+      await page.locator('[data-test="failure-reason"]').first().waitFor()
+      console.log(`# failure reason on hover: ${await page.locator('[data-test="failure-reason"]').first().innerText()}`)
+      await shot(page, '02b-task-list-failure-reason')
+    }
+    await page.locator('[data-test="task-name"]').first().click()
+    const result = page.locator('[data-test="detail-last-result"]')
+    await result.waitFor({ timeout: 15000 })
+    if (status === 'failed') assert.ok((await result.locator('.reason').count()) > 0, 'a failed push names the reason per group')
+    await shot(page, '04c-task-detail-failed')
+  })
+
   it('exports the filtered list as CSV', async () => {
     await page.goto(`${BASE_URL}/tasks?q=${prefix}`)
     await page.locator('[data-test="task-table"]').waitFor()

@@ -29,7 +29,7 @@ export default {
   tasks: {
     title: 'Push tasks', new: 'New task', id: 'Task ID', name: 'Name', time: 'Time', groups: 'Groups', status: 'Status',
     priority: 'Priority', creator: 'Creator', reviewers: 'Reviewers', previewState: 'Preview',
-    nextFire: 'Next push', noNextFire: 'No further push', pausedManual: 'Paused until resumed', pausedUntil: 'Paused until {at}',
+    nextFire: 'Next push', noNextFire: 'No further push', pausedManual: 'Paused until resumed', noReason: 'No failure reason recorded', pausedUntil: 'Paused until {at}',
     groupCount: '{n} groups', reviewerCount: '{n} people',
     filter: {
       status: 'Status', timeRange: 'Push time', start: 'From', end: 'To', group: 'Group', creator: 'Creator',
