@@ -16,7 +16,7 @@ export default {
   },
   status: { draft: 'Draft', scheduled: 'Scheduled', running: 'Running', completed: 'Completed', failed: 'Failed', paused: 'Paused' },
   priority: { high: 'High', medium: 'Medium', low: 'Low' },
-  preview: { none: 'Not previewed', pending: 'Awaiting review', confirmed: 'Approved', modify_requested: 'Changes requested', stale: 'Changed since preview' },
+  preview: { none: 'None', pending: 'Pending', confirmed: 'Approved', modify_requested: 'Changes asked', stale: 'Outdated' },
   channel: { wecom_appchat: 'WeCom group chat', wecom_robot: 'WeCom group robot', bot_bridge: 'WeChat group (bot)', wecom: 'WeCom', miniprogram: 'Mini program' },
   role: { admin: 'Admin', operator: 'Operator', viewer: 'Viewer' },
   rule: {
@@ -30,7 +30,6 @@ export default {
     title: 'Push tasks', new: 'New task', id: 'Task ID', name: 'Name', time: 'Time', groups: 'Groups', status: 'Status',
     priority: 'Priority', creator: 'Creator', reviewers: 'Reviewers', previewState: 'Preview',
     nextFire: 'Next push', noNextFire: 'No further push', pausedManual: 'Paused until resumed', noReason: 'No failure reason recorded', pausedUntil: 'Paused until {at}',
-    groupCount: '{n} groups', reviewerCount: '{n} people',
     filter: {
       status: 'Status', timeRange: 'Push time', start: 'From', end: 'To', group: 'Group', creator: 'Creator',
       reviewer: 'Reviewer', q: 'Search task names', priority: 'Priority', apply: 'Search',

@@ -30,7 +30,6 @@ export default {
     title: '推送任务', new: '新建任务', id: '任务ID', name: '名称', time: '时间', groups: '目标群', status: '状态',
     priority: '优先级', creator: '创建者', reviewers: '预览接收人', previewState: '预览状态',
     nextFire: '下次推送', noNextFire: '无后续推送', pausedManual: '已暂停，恢复后继续', noReason: '没有记录失败原因', pausedUntil: '暂停至 {at}',
-    groupCount: '{n} 个群', reviewerCount: '{n} 人',
     filter: {
       status: '状态', timeRange: '推送时间', start: '开始', end: '结束', group: '群', creator: '创建者',
       reviewer: '接收人', q: '搜索任务名称', priority: '优先级', apply: '查询',
