@@ -213,6 +213,8 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
 
   it('edits a task and shows the change in its log', async () => {
     await page.goto(`${BASE_URL}/tasks?q=${prefix}-周一`)
+    await waitForRows(page, 1)
+    await page.waitForSelector('[data-test="task-table"] .el-loading-mask', { state: 'detached' }).catch(() => {})
     await page.locator('[data-test="row-edit"]').first().click()
     await page.waitForURL(/\/edit$/)
     await input(page, 'form-name').fill(`${prefix}-周一课程提醒（改）`)
