@@ -281,12 +281,47 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await page.waitForURL((u) => u.pathname === '/tasks' && u.searchParams.get('q') === prefix)
   })
 
-  it('shows the admin pages', async () => {
-    for (const [path, name, table] of [['/admin/groups', '08-groups', 'groups-table'], ['/admin/recipients', '09-recipients', 'recipients-table'], ['/admin/users', '10-users', 'users-table']]) {
-      await page.goto(`${BASE_URL}${path}`)
-      await page.locator(`[data-test="${table}"] .el-table__row`).first().waitFor()
-      await shot(page, name)
-    }
+  it('manages groups and users from the admin pages', async () => {
+    // A group: create (the channel reference is write-only), then delete.
+    await page.goto(`${BASE_URL}/admin/groups`)
+    await page.locator('[data-test="groups-table"] .el-table__row').first().waitFor()
+    await page.click('[data-test="groups-new"]')
+    await input(page, 'group-name').fill(`${prefix}-新群`)
+    await input(page, 'group-ref').fill('robot-key-secret')
+    await page.click('[data-test="group-save"]')
+    await page.locator('.el-dialog', { hasText: '添加群' }).waitFor({ state: 'hidden' })
+    await input(page, 'groups-search').fill(`${prefix}-新群`)
+    await input(page, 'groups-search').press('Enter')
+    const row = page.locator('[data-test="groups-table"] .el-table__row', { hasText: `${prefix}-新群` })
+    await row.waitFor()
+    assert.ok(!(await page.content()).includes('robot-key-secret'), 'the secret is never shown back')
+    await shot(page, '08-groups')
+    await row.locator('.el-button', { hasText: '删除' }).click()
+    await page.locator('.el-message-box__btns .el-button--danger').click()
+    await row.waitFor({ state: 'detached' })
+
+    // A user: create, reset the password, delete.
+    await page.goto(`${BASE_URL}/admin/users`)
+    await page.locator('[data-test="users-table"] .el-table__row').first().waitFor()
+    await page.click('[data-test="users-new"]')
+    await input(page, 'user-wechatId').fill(`${prefix}_op`)
+    await input(page, 'user-name').fill('运营小李')
+    await input(page, 'user-password').fill('operator-pass-1')
+    await page.click('[data-test="user-save"]')
+    const user = page.locator('[data-test="users-table"] .el-table__row', { hasText: `${prefix}_op` })
+    await user.waitFor()
+    await user.locator('.el-button', { hasText: '重置密码' }).click()
+    await input(page, 'user-password').fill('operator-pass-2')
+    await page.click('[data-test="user-save"]')
+    await page.locator('.el-message', { hasText: '密码已重置' }).waitFor()
+    await shot(page, '10-users')
+    await user.locator('.el-button', { hasText: '删除' }).click()
+    await page.locator('.el-message-box__btns .el-button--danger').click()
+    await user.waitFor({ state: 'detached' })
+
+    await page.goto(`${BASE_URL}/admin/recipients`)
+    await page.locator('[data-test="recipients-table"] .el-table__row').first().waitFor()
+    await shot(page, '09-recipients')
   })
 
   it('gives a viewer the list without write actions or admin pages', async () => {
