@@ -144,8 +144,8 @@ export function errorMessage(err, t) {
   if (err.status === 0) return t('err.network')
   if (err.status === 403) return t('err.forbidden')
   if (err.status === 404) return err.message && err.message !== 'Not Found' ? err.message : t('err.notFound')
-  if (err.status === 429) return t('err.tooMany')
-  if (err.status >= 500) return t('err.server', { msg: err.message })
+  if (err.status === 429) return err.reason || t('err.tooMany')
+  if (err.status >= 500) return t('err.server', { msg: err.reason || err.message })
   // `reason` is the server's sentence in the user's language; `error` is a short English label.
   return err.reason || err.message
 }

@@ -73,6 +73,18 @@ describe('API client', () => {
     expect(errorMessage(await api.pauseTask('t1').catch((e) => e), (k) => k)).toBe('Task cannot be paused')
   })
 
+  it('says what to do on throttling and server trouble', async () => {
+    const t = (k, p) => (p ? `${k}(${p.msg})` : k)
+    vi.stubGlobal('fetch', respond(429, { error: 'Too many attempts' }))
+    expect(errorMessage(await api.login('u', 'p').catch((e) => e), t)).toBe('err.tooMany')
+    vi.stubGlobal('fetch', respond(503, { error: 'Service unavailable', reason: '数据库暂不可用' }))
+    expect(errorMessage(await api.me().catch((e) => e), t)).toBe('err.server(数据库暂不可用)')
+    vi.stubGlobal('fetch', respond(502, '<html>Bad gateway</html>', { 'Content-Type': 'text/html' }))
+    const err = await api.me().catch((e) => e)
+    expect(err.status).toBe(502)
+    expect(errorMessage(err, t)).toMatch(/^err\.server\(/)
+  })
+
   it('reports an unreachable server as status 0 with advice', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => { throw new TypeError('Failed to fetch') }))
     const err = await api.me().catch((e) => e)
