@@ -349,7 +349,8 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await choose(page, 'lang', 'English')
     await page.locator('h1', { hasText: 'Push tasks' }).waitFor()
     assert.match(await page.locator('[data-test="export-csv"]').innerText(), /Export CSV/)
-    assert.match(await page.locator('[data-test="task-rule"]').first().innerText(), /^(Once|Every|Daily|Weekly|Monthly)/)
+    // The rule text comes from the server in the language asked for: it follows after a refetch.
+    await page.waitForFunction(() => /^(Once|Every|Daily|Weekly|Monthly)/.test(document.querySelector('[data-test="task-rule"]')?.textContent.trim() || ''), null, { timeout: 10000 })
     await shot(page, '11-task-list-en')
     await page.goto(`${BASE_URL}/tasks/new`)
     await page.locator('h1', { hasText: 'New push task' }).waitFor()

@@ -37,10 +37,12 @@ export function input(page, testId) {
   return page.locator(`input[data-test="${testId}"], [data-test="${testId}"] input, textarea[data-test="${testId}"], [data-test="${testId}"] textarea`).first()
 }
 
-/** Pick `label` from the el-select marked with data-test. */
+/** Pick `label` from the el-select marked with data-test (once its dropdown has finished opening). */
 export async function choose(page, testId, label) {
   await page.locator(`[data-test="${testId}"]`).first().click()
   const option = page.locator('.el-select-dropdown__item:visible', { hasText: label }).first()
+  await option.waitFor()
+  await page.waitForTimeout(250) // the dropdown's open transition; a click during it can be lost
   await option.click()
 }
 
