@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-unit test-integration test-acceptance lint fmt typecheck lock migrate clean web test-web
+.PHONY: help install run test test-unit test-integration test-acceptance test-miniprogram test-web web lint fmt typecheck lock migrate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies
 run: install ## Start everything on http://127.0.0.1:8000 (SQLite under var/)
 	$(VENV)/bin/pushtask serve --host $(HOST) --port $(PORT)
 
-test: install ## Run every test suite (MariaDB/Redis tests skip when neither URL is set nor answers)
+test: install test-miniprogram test-web ## Run every test suite (MariaDB/Redis tests skip when neither URL is set nor answers)
 	$(PY) -m pytest tests
 
 test-unit: install ## Run the unit tests only
@@ -36,6 +36,11 @@ test-integration: install ## Run the integration tests (SQLite, MariaDB, Redis)
 
 test-acceptance: install ## Run the acceptance tests (real `pushtask` processes over HTTP)
 	$(PY) -m pytest tests/acceptance
+
+test-miniprogram: ## Run the mini program's jest tests (needs Node.js >= 18; SKIP_MINIPROGRAM=1 to skip)
+	@if [ -n "$(SKIP_MINIPROGRAM)" ]; then echo "mini program tests skipped (SKIP_MINIPROGRAM set)"; exit 0; fi; \
+	command -v npm >/dev/null || { echo "npm not found: install Node.js >= 18, or set SKIP_MINIPROGRAM=1" >&2; exit 1; }; \
+	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error && npm test --silent
 
 lint: install ## Check style and types (ruff, mypy)
 	$(VENV)/bin/ruff check pushtask tests bench
@@ -55,8 +60,10 @@ migrate: install ## Apply database migrations (PUSHTASK_DATABASE_URL or the SQLi
 clean: ## Remove the virtualenv and caches (keeps var/, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-web: ## Build the admin (frontend/) into pushtask/web/ (needs Node 20.19+)
-	cd frontend && npm ci && npm run build
+web: ## Build the admin (frontend/) into pushtask/web/ (needs Node.js >= 20.19)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
-test-web: ## Run the admin's unit tests (Vitest)
-	cd frontend && npm ci && npm test
+test-web: ## Run the admin's Vitest unit tests (needs Node.js >= 20.19; SKIP_WEB=1 to skip)
+	@if [ -n "$(SKIP_WEB)" ]; then echo "admin tests skipped (SKIP_WEB set)"; exit 0; fi; \
+	command -v npm >/dev/null || { echo "npm not found: install Node.js >= 20.19, or set SKIP_WEB=1" >&2; exit 1; }; \
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test --silent

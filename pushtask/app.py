@@ -7,8 +7,12 @@ import logging
 from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from pushtask.api import auth, directory, health, openapi, push, tasks
+from pushtask.api import feedback as feedback_api
+from pushtask.api import metrics as metrics_api
+from pushtask.api import notifications as notifications_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pushtask.i18n import translate
@@ -20,6 +24,7 @@ log = logging.getLogger("pushtask.api")
 def create_app(runtime: Runtime) -> Flask:
     """Return the WSGI application for this runtime (settings, database, clock)."""
     app = Flask("pushtask", static_folder=None)
+    app.url_map.converters["task"] = TaskIdConverter
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -34,10 +39,45 @@ def create_app(runtime: Runtime) -> Flask:
         push.bp,
         push.history_bp,
         openapi.bp,
+        notifications_api.bp,
+        feedback_api.bp,
+        feedback_api.reports_bp,
+        metrics_api.bp,
     ):
         app.register_blueprint(blueprint)
+    metrics_api.init_app(app)
     _register_error_handlers(app)
+    app.after_request(_security_headers)
     return app
+
+
+# Scripts only from our own origin (no inline scripts); inline styles are allowed because Element Plus
+# and Swagger UI set style attributes. Nothing may frame the admin.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class TaskIdConverter(BaseConverter):
+    """A task id in a URL: anything but the words /api/tasks/batch and /api/tasks/export use.
+
+    Without it `/api/tasks/batch` would also match `/api/tasks/<id>`, and the methods a client is
+    told are allowed there (Allow header) would be wrong.
+    """
+
+    regex = r"(?!(?:batch|export)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -81,9 +121,12 @@ def _register_error_handlers(app: Flask) -> None:
         if code == 404:
             return json_response({"error": "Not found", "reason": translate("not_found", lang())}, 404)
         if code == 405:
-            return json_response(
+            response = json_response(
                 {"error": "Method not allowed", "reason": translate("method_not_allowed", lang())}, 405
             )
+            # RFC 9110: a 405 says which methods the resource does support.
+            response.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+            return response
         return json_response({"error": exc.name}, code)
 
     @app.errorhandler(OperationalError)

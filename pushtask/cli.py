@@ -17,6 +17,7 @@ from pushtask.db import unit_of_work
 from pushtask.errors import InvalidInput
 from pushtask.i18n import translate
 from pushtask.migrations import upgrade
+from pushtask.obs.logs import configure as configure_logging
 from pushtask.runtime import Runtime, build_runtime
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ log = logging.getLogger("pushtask")
 
 def _runtime(args: argparse.Namespace) -> Runtime:
     settings = load_settings(data_dir=getattr(args, "data_dir", None))
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     return build_runtime(settings)
 
 
@@ -118,6 +119,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run a scheduler/delivery worker until SIGTERM, then drain (production: any number of these)."""
     import asyncio
 
+    from pushtask.notify.wiring import build_notifier
     from pushtask.wiring import build_sender
     from pushtask.worker.runner import Worker, WorkerConfig
 
@@ -131,18 +133,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         sender = build_sender(rt.settings, _wechat_target(rt))
+        notices = build_notifier(rt.settings, rt.sessions, _wechat_target(rt))
         worker = Worker(
             rt.sessions,
             sender,
             rt.clock,
             wakeup=rt.wakeup,
-            config=WorkerConfig(concurrency=rt.settings.worker_concurrency),
+            config=WorkerConfig(concurrency=rt.settings.worker_concurrency, lease_s=rt.settings.worker_lease_seconds),
+            notifier=notices.notifier,
         )
         print(f"PushTask worker {worker.id} running (channels: {', '.join(sender.registry.names())})", flush=True)
         try:
             await worker.run(stop)
         finally:
             await sender.close()
+            await notices.close()
 
     asyncio.run(main())
     print("PushTask worker stopped.", flush=True)

@@ -40,6 +40,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     worker_concurrency: int = 64
+    worker_lease_seconds: int = 60
     # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
     sandbox: str = "auto"
     sandbox_port: int = 8001
@@ -54,6 +55,14 @@ class Settings:
     mp_preview_template_id: str | None = None
     bridge_url: str | None = None
     bridge_token: str | None = None
+    # Notifications, feedback and operations (issue 8).
+    retention_days: int = 30
+    alert_robot_key: str | None = None
+    alert_window_seconds: int = 600
+    public_url: str = "http://127.0.0.1:8000"
+    feedback_ttl_days: int = 7
+    mp_notice_template_id: str | None = None
+    log_format: str = "json"
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -101,6 +110,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
     ("PUSHTASK_WORKER_CONCURRENCY", "64", "Sends in flight per worker process."),
     (
+        "PUSHTASK_WORKER_LEASE_SECONDS",
+        "60",
+        "How long a claimed delivery stays a worker's; after that a dead worker's sends are recovered.",
+    ),
+    (
         "PUSHTASK_SANDBOX",
         "auto",
         "auto: `serve` runs the WeChat sandbox unless real credentials are set; on; off.",
@@ -121,6 +135,21 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MP_PREVIEW_TEMPLATE_ID", "(none)", "Subscribe-message template id used for previews."),
     ("PUSHTASK_BRIDGE_URL", "(none)", "Bot bridge endpoint for personal-WeChat groups (see docs/wechat.md)."),
     ("PUSHTASK_BRIDGE_TOKEN", "(none)", "Bearer token the bridge expects. Also _FILE."),
+    ("PUSHTASK_RETENTION_DAYS", "30", "Task logs, notifications, inbox and feedback older than this are purged daily."),
+    (
+        "PUSHTASK_ALERT_ROBOT_KEY",
+        "(none)",
+        "Key of the ops team's WeCom group robot that receives alerts (else alerts are only logged). Also _FILE.",
+    ),
+    ("PUSHTASK_ALERT_WINDOW_SECONDS", "600", "At most one alert of a kind per window; later ones are counted in."),
+    ("PUSHTASK_PUBLIC_URL", "http://127.0.0.1:8000", "Base URL of the admin, for links in notices."),
+    ("PUSHTASK_FEEDBACK_TTL_DAYS", "7", "How long a push's feedback link accepts answers."),
+    (
+        "PUSHTASK_MP_NOTICE_TEMPLATE_ID",
+        "(the preview template)",
+        "Subscribe-message template for reminders and results (keywords thing1, time2, thing3).",
+    ),
+    ("PUSHTASK_LOG_FORMAT", "json", "json: one JSON object per line; text: human-readable lines."),
 ]
 
 
@@ -228,6 +257,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         max_body_bytes=_int(env, "PUSHTASK_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
         log_level=level,
         worker_concurrency=_int(env, "PUSHTASK_WORKER_CONCURRENCY", 64, 1, 4096),
+        worker_lease_seconds=_int(env, "PUSHTASK_WORKER_LEASE_SECONDS", 60, 5, 3600),
         sandbox=_choice(
             env,
             "PUSHTASK_SANDBOX",
@@ -246,6 +276,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         mp_preview_template_id=(env.get("PUSHTASK_MP_PREVIEW_TEMPLATE_ID") or "").strip() or None,
         bridge_url=_url(env, "PUSHTASK_BRIDGE_URL"),
         bridge_token=_secret(env, "PUSHTASK_BRIDGE_TOKEN"),
+        retention_days=_int(env, "PUSHTASK_RETENTION_DAYS", 30, 1, 3650),
+        alert_robot_key=_secret(env, "PUSHTASK_ALERT_ROBOT_KEY"),
+        alert_window_seconds=_int(env, "PUSHTASK_ALERT_WINDOW_SECONDS", 600, 10, 86400),
+        public_url=_url(env, "PUSHTASK_PUBLIC_URL") or "http://127.0.0.1:8000",
+        feedback_ttl_days=_int(env, "PUSHTASK_FEEDBACK_TTL_DAYS", 7, 1, 365),
+        mp_notice_template_id=(env.get("PUSHTASK_MP_NOTICE_TEMPLATE_ID") or "").strip() or None,
+        log_format=_choice(env, "PUSHTASK_LOG_FORMAT", "json", {"json": "json", "text": "text"}),
     )
 
 

@@ -47,12 +47,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Add content: text, image, link or mini program",
     ),
     "status_on_create": ("新建任务的状态只能是 draft 或 scheduled", "A new task's status is draft or scheduled"),
+    "repeated_param": ("参数重复，请只传一次", "Given more than once; pass it once"),
     "invalid_query": ("查询参数无效", "Invalid query parameter"),
     "sort_key": ("无法按此字段排序，可选：{choices}", "Cannot sort by this; choose from: {choices}"),
     "not_uuid": ("ID 格式无效", "Malformed ID"),
     "resume_in_past": ("恢复时间应在将来", "The resume time must be in the future"),
     "wechat_id_taken": ("该微信号已被使用", "This WeChat ID is already in use"),
     "password_short": ("密码至少 8 个字符", "Passwords have at least 8 characters"),
+    "login_throttled": (
+        "登录失败次数过多，请 {seconds} 秒后再试；忘记密码请联系管理员重置",
+        "Too many failed sign-ins; try again in {seconds} s, or ask an admin to reset your password",
+    ),
     "auth_missing": ("请先登录（缺少 Authorization: Bearer 令牌）", "Sign in first (no Authorization: Bearer token)"),
     "auth_invalid": ("登录已失效，请重新登录", "Your session has expired or is invalid; sign in again"),
     "forbidden_role": (
@@ -109,6 +114,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
     "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
     "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),
+    # Notifications and feedback (issue 8).
+    "unknown_user": ("用户不存在或不属于本组织，请检查 userId", "No such user in your organisation; check userId"),
+    "recipient_linked": (
+        "该接收人已关联到其他用户，请先在对方的通知设置中解除",
+        "This recipient is already linked to another user; unlink it in their settings first",
+    ),
+    "feedback_token_invalid": (
+        "反馈链接无效或已过期，请从最新的群消息重新打开",
+        "The feedback link is invalid or has expired; open it again from the latest group message",
+    ),
+    "feedback_too_large": ("反馈内容过长（上限 {limit} 字节），请精简", "Feedback too large (limit {limit} bytes)"),
+    "feedback_rate_limited": (
+        "提交过于频繁，请 {seconds} 秒后再试",
+        "Too many submissions; try again in {seconds} s",
+    ),
 }
 
 

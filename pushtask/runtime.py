@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.clock import Clock, system_clock
 from pushtask.config import Settings, ensure_secret_key
 from pushtask.db import create_db_engine, create_session_factory
+from pushtask.infra.throttle import LoginThrottle, MemoryCounter, RedisCounter
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenSigner
 
@@ -23,6 +24,7 @@ class Runtime:
     signer: TokenSigner
     clock: Clock
     wakeup: Wakeup
+    login_throttle: LoginThrottle
     # Base URL of the WeChat sandbox this process started (embedded default), else None.
     sandbox_url: str | None = None
 
@@ -40,4 +42,14 @@ def build_runtime(
         secret=settings.secret_key, issuer=settings.jwt_issuer, ttl=timedelta(seconds=settings.jwt_ttl_seconds)
     )
     wakeup = RedisWakeup(settings.redis_url) if settings.redis_url else Wakeup()
-    return Runtime(settings=settings, engine=engine, sessions=sessions, signer=signer, clock=clock, wakeup=wakeup)
+    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    throttle = LoginThrottle(counter, clock=lambda: clock().timestamp())
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        signer=signer,
+        clock=clock,
+        wakeup=wakeup,
+        login_throttle=throttle,
+    )

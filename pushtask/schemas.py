@@ -7,9 +7,10 @@ not silently ignored. The OpenAPI document is generated from these same classes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictInt
+from pydantic_core import PydanticCustomError
 
 Priority = Literal["high", "medium", "low"]
 Status = Literal["draft", "scheduled", "running", "completed", "failed", "paused"]
@@ -20,6 +21,16 @@ Role = Literal["admin", "operator", "viewer"]
 PreviewState = Literal["none", "pending", "confirmed", "modify_requested", "stale"]
 
 Id = str
+
+
+def _iso_string(value: object) -> object:
+    """Accept date-times only as ISO 8601 text (not numbers, which pydantic would read as Unix time)."""
+    if isinstance(value, str | datetime):
+        return value
+    raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string")
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_string)]
 
 
 class Input(BaseModel):
@@ -76,30 +87,30 @@ class ContentIn(Input):
 
 class ScheduleIn(Input):
     type: Literal["once", "recurring"]
-    time: datetime = Field(
+    time: IsoDateTime = Field(
         description="First (or only) push time, ISO 8601; without an offset it is read in `timezone`."
     )
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone; default: the organisation's.")
     recurringInterval: Frequency | None = None
-    interval: int = Field(default=1, ge=1, le=366, description="Every N days/weeks/months.")
-    weekdays: list[int] | None = Field(default=None, max_length=7, description="Weekly: ISO weekdays, 1=Monday.")
-    monthDay: int | None = Field(
+    interval: StrictInt = Field(default=1, ge=1, le=366, description="Every N days/weeks/months.")
+    weekdays: list[StrictInt] | None = Field(default=None, max_length=7, description="Weekly: ISO weekdays, 1=Monday.")
+    monthDay: StrictInt | None = Field(
         default=None, ge=1, le=31, description="Monthly: day of month; 29–31 clamp to month end."
     )
-    recurringEnd: datetime | None = None
-    endAfter: int | None = Field(default=None, ge=1, le=1000, description="End after this many pushes.")
+    recurringEnd: IsoDateTime | None = None
+    endAfter: StrictInt | None = Field(default=None, ge=1, le=1000, description="End after this many pushes.")
 
 
 class SchedulePatch(Input):
     type: Literal["once", "recurring"] | None = None
-    time: datetime | None = None
+    time: IsoDateTime | None = None
     timezone: str | None = Field(default=None, max_length=64)
     recurringInterval: Frequency | None = None
-    interval: int | None = Field(default=None, ge=1, le=366)
-    weekdays: list[int] | None = Field(default=None, max_length=7)
-    monthDay: int | None = Field(default=None, ge=1, le=31)
-    recurringEnd: datetime | None = None
-    endAfter: int | None = Field(default=None, ge=1, le=1000)
+    interval: StrictInt | None = Field(default=None, ge=1, le=366)
+    weekdays: list[StrictInt] | None = Field(default=None, max_length=7)
+    monthDay: StrictInt | None = Field(default=None, ge=1, le=31)
+    recurringEnd: IsoDateTime | None = None
+    endAfter: StrictInt | None = Field(default=None, ge=1, le=1000)
 
 
 class TaskCreate(Input):
@@ -110,6 +121,7 @@ class TaskCreate(Input):
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
     previewRecipients: list[Id] = Field(default_factory=list, max_length=100)
+    feedbackEnabled: bool = False
 
 
 class TaskUpdate(Input):
@@ -120,17 +132,18 @@ class TaskUpdate(Input):
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
     previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+    feedbackEnabled: bool | None = None
 
 
 class PauseIn(Input):
-    resumeAt: datetime | None = None
+    resumeAt: IsoDateTime | None = None
 
 
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
     groups: list[Id] | None = Field(default=None, max_length=1000)
     previewRecipients: list[Id] | None = Field(default=None, max_length=100)
-    resumeAt: datetime | None = None
+    resumeAt: IsoDateTime | None = None
 
 
 class BatchIn(Input):
@@ -185,6 +198,7 @@ class TaskOut(Output):
     pausedUntil: str | None
     createdAt: str
     updatedAt: str
+    feedbackEnabled: bool = False
 
 
 class GroupRef(Output):
@@ -345,14 +359,14 @@ class GroupCreate(Input):
     name: str = Field(min_length=1, max_length=100)
     channel: GroupChannel
     channelRef: str = Field(min_length=1, max_length=512, description="chatid, robot key or room id; write-only.")
-    memberCount: int = Field(default=0, ge=0, le=100000)
+    memberCount: StrictInt = Field(default=0, ge=0, le=100000)
 
 
 class GroupUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     channel: GroupChannel | None = None
     channelRef: str | None = Field(default=None, min_length=1, max_length=512)
-    memberCount: int | None = Field(default=None, ge=0, le=100000)
+    memberCount: StrictInt | None = Field(default=None, ge=0, le=100000)
 
 
 class RecipientOut(Output):
@@ -438,3 +452,136 @@ class HealthOut(Output):
     redis: dict[str, object] | None
     scheduler: dict[str, object]
     sandbox: dict[str, object] | None = None
+
+
+# ---- notifications, feedback and reports (PRD §8.6, issue 8) ----------------------------------
+
+NotificationType = Literal["reminder", "result", "preview"]
+NotifyChannel = Literal["wecom", "miniprogram", "inbox"]
+
+
+class NotificationContentIn(Input):
+    message: str = Field(min_length=1, max_length=500)
+    status: Literal["success", "failed"] | None = None
+    error: str | None = Field(default=None, max_length=500)
+
+
+class NotificationIn(Input):
+    userId: Id
+    type: NotificationType
+    taskId: Id | None = None
+    content: NotificationContentIn
+
+
+class NotificationSent(Output):
+    message: str
+    notificationId: int
+    state: str
+
+
+class InboxItemOut(Output):
+    id: int
+    type: str
+    title: str
+    body: str
+    link: str | None
+    taskId: Id | None
+    createdAt: str
+    read: bool
+
+
+class InboxOut(Output):
+    notifications: list[InboxItemOut]
+    total: int
+    unread: int
+
+
+class MarkReadIn(Input):
+    ids: list[int] | None = Field(default=None, max_length=500)
+
+
+class MarkedOut(Output):
+    marked: int
+
+
+class NotificationSettingsIn(Input):
+    recipientId: Id | None = None
+    channels: list[NotifyChannel] = Field(
+        default_factory=lambda: list[NotifyChannel](["wecom", "miniprogram", "inbox"]), max_length=3
+    )
+    muteReminders: bool = False
+
+
+class NotificationSettingsOut(Output):
+    recipientId: Id | None
+    channels: list[str]
+    muteReminders: bool
+
+
+class FeedbackIn(Input):
+    token: str = Field(min_length=10, max_length=1000)
+    memberId: str = Field(min_length=1, max_length=64)
+    rating: int | None = Field(default=None, ge=1, le=5)
+    content: str = Field(default="", max_length=1000)
+
+
+class FeedbackAccepted(Output):
+    message: str
+    feedbackId: int
+    duplicate: bool
+
+
+class FeedbackItemOut(Output):
+    feedbackId: int
+    taskId: Id
+    groupId: Id
+    userId: str
+    rating: int | None
+    content: str
+    timestamp: str
+
+
+class FeedbackListOut(Output):
+    feedback: list[FeedbackItemOut]
+    total: int
+
+
+class GroupFeedbackOut(Output):
+    groupId: Id
+    groupName: str
+    deliveries: int
+    membersReached: int
+    responses: int
+    interactionRate: float
+    averageRating: float | None
+
+
+class DayFeedbackOut(Output):
+    date: str
+    deliveries: int
+    responses: int
+
+
+class OpinionOut(Output):
+    text: str
+    count: int
+    examples: list[str]
+
+
+class OpinionsOut(Output):
+    words: list[OpinionOut]
+    phrases: list[OpinionOut]
+
+
+class FeedbackReportOut(Output):
+    pushes: int
+    deliveries: int
+    membersReached: int
+    responses: int
+    responsesPerPush: float
+    interactionRate: float
+    ratings: dict[str, int]
+    averageRating: float | None
+    byGroup: list[GroupFeedbackOut]
+    overTime: list[DayFeedbackOut]
+    opinions: OpinionsOut

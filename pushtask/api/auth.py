@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
+import math
 
-from pushtask.api.base import ApiError, actor, api_route, json_response, runtime, session
+from flask import Blueprint, Response, g, request
+
+from pushtask.api.base import ApiError, actor, api_route, json_response, lang, runtime, session
+from pushtask.i18n import translate
 from pushtask.models import Organization, User
 from pushtask.schemas import (
     CreatedId,
@@ -42,13 +45,25 @@ def user_out(user: User, org: Organization) -> dict[str, object]:
     summary="Sign in with WeChat ID and password; returns a JWT.",
     role=None,
     body=LoginIn,
-    responses={200: LoginOut, 400: ErrorOut, 401: ErrorOut},
+    responses={200: LoginOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
 )
 def login(body: LoginIn) -> Response:
     rt = runtime()
-    result = user_service.login(session(), rt.signer, body.wechatId.strip(), body.password, rt.clock())
+    account, address = body.wechatId.strip(), request.remote_addr or "unknown"
+    wait = rt.login_throttle.retry_after(account, address)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise ApiError(
+            429,
+            "Too many attempts",
+            translate("login_throttled", lang(), seconds=seconds),
+            headers={"Retry-After": str(seconds)},
+        )
+    result = user_service.login(session(), rt.signer, account, body.password, rt.clock())
     if result is None:
+        rt.login_throttle.failed(account, address)
         raise ApiError(401, "Invalid credentials")
+    rt.login_throttle.succeeded(account, address)
     return json_response(
         {
             "token": result.token,
@@ -69,6 +84,24 @@ def login(body: LoginIn) -> Response:
 def logout() -> Response:
     user_service.logout(session(), g.claims)
     return json_response({"message": "Signed out"})
+
+
+@api_route(
+    auth_bp,
+    "/refresh",
+    "POST",
+    summary="Exchange a valid token for a fresh one; the old one stops working.",
+    role="viewer",
+    responses={200: LoginOut, 401: ErrorOut},
+)
+def refresh() -> Response:
+    rt = runtime()
+    user = session().get(User, actor().user_id)
+    org = session().get(Organization, actor().org_id)
+    assert user is not None and org is not None
+    token, claims = rt.signer.issue(user.id, org.id, rt.clock())
+    user_service.logout(session(), g.claims)
+    return json_response({"token": token, "expiresAt": iso_utc(claims.expires_at), "user": user_out(user, org)})
 
 
 @api_route(auth_bp, "/me", "GET", summary="The signed-in user.", role="viewer", responses={200: MeOut, 401: ErrorOut})

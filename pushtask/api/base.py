@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pushtask.api.validation import parse_json_body, validate
 from pushtask.i18n import pick_language, translate
 from pushtask.runtime import Runtime
+from pushtask.schemas import ErrorOut
 from pushtask.security import InvalidToken
 from pushtask.services import users as user_service
 from pushtask.services.context import Actor
@@ -132,6 +133,15 @@ def api_route(
                 db.close()
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        documented = dict(responses)
+        # Every body can be malformed or too large, and every query can be wrong: say so in the docs.
+        if body is not None:
+            documented.setdefault(400, ErrorOut)
+            documented.setdefault(413, ErrorOut)
+        if query:
+            documented.setdefault(400, ErrorOut)
+        if role is not None and "<" in rule:
+            documented.setdefault(404, ErrorOut)
         prefix = bp.url_prefix or ""
         ROUTES.append(
             RouteSpec(
@@ -142,7 +152,7 @@ def api_route(
                 tag=tag or bp.name,
                 role=role,
                 body=body,
-                responses=responses,
+                responses=documented,
                 query=query,
             )
         )

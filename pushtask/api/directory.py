@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, request
+from werkzeug.datastructures import MultiDict
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, runtime, session
 from pushtask.errors import FieldProblem, InvalidInput
@@ -38,6 +39,8 @@ def paging(
 ) -> tuple[str | None, int, int]:
     """Read `q`, `page` and `limit` (≤ 500) from query parameters; anything else is a 400."""
     problems = [FieldProblem(k, "unknown_field") for k in args if k not in allowed]
+    if isinstance(args, MultiDict):
+        problems += [FieldProblem(k, "repeated_param") for k in args if len(args.getlist(k)) > 1]
     values = {}
     for name, default, high in (("page", 1, 1_000_000), ("limit", default_limit, 500)):
         raw = args.get(name)

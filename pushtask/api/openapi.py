@@ -52,7 +52,15 @@ def build_openapi() -> dict[str, Any]:
             for name in re.findall(r"{(\w+)}", path)
         ]
         params += [
-            {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
+            # An empty value means "not given" (what an HTML form sends for a blank filter).
+            {
+                "name": q.name,
+                "in": "query",
+                "required": False,
+                "description": q.description,
+                "schema": q.schema,
+                "allowEmptyValue": True,
+            }
             for q in spec.query
         ]
         if params:

@@ -59,6 +59,7 @@ def tasks_out(session: Session, tasks: Sequence[Task], lang: str) -> list[dict[s
                 "pausedUntil": iso_in_zone(task.paused_until, task.timezone),
                 "createdAt": iso_utc(task.created_at),
                 "updatedAt": iso_utc(task.updated_at),
+                "feedbackEnabled": task.feedback_enabled,
             }
         )
     return out

@@ -93,6 +93,7 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
     """Read the list filters from query parameters; bad ones → 400 Invalid query."""
     known = {p.name for p in LIST_QUERY}
     problems = [FieldProblem(key, "unknown_field") for key in args if key not in known]
+    problems += [FieldProblem(key, "repeated_param") for key in args if len(args.getlist(key)) > 1]
     sort: list[tuple[str, bool]] = []
     for key in (args.get("sort") or "").split(","):
         key = key.strip()
@@ -269,7 +270,7 @@ def describe_error(error: Exception) -> str:
 
 @api_route(
     bp,
-    "/<task_id>",
+    "/<task:task_id>",
     "GET",
     summary="Get one task with groups, reviewers and upcoming push times.",
     role="viewer",
@@ -282,7 +283,7 @@ def get_task(task_id: str) -> Response:
 
 @api_route(
     bp,
-    "/<task_id>",
+    "/<task:task_id>",
     "PUT",
     summary="Update a task (partial); each change is logged.",
     role="operator",
@@ -296,7 +297,7 @@ def update_task(task_id: str, body: TaskUpdate) -> Response:
 
 @api_route(
     bp,
-    "/<task_id>",
+    "/<task:task_id>",
     "DELETE",
     summary="Delete a draft or paused task.",
     role="operator",

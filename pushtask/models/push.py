@@ -68,6 +68,8 @@ class Delivery(Base):
         # The claim reads this index in order — most urgent first, then fire time, then id — and
         # filters on next_attempt_at inside it, so a burst of 100,000 rows is never sorted.
         Index("ix_t_deliveries_claim", "state", "claim_rank", "fire_at", "id", "next_attempt_at"),
+        # The earliest retry, so an idle worker knows how long it may sleep.
+        Index("ix_t_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
         # Recovery: leases that ran out.
         Index("ix_t_deliveries_state_lease_expires_at", "state", "lease_expires_at"),
     )

@@ -58,6 +58,8 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Pushes carry a signed feedback link (issue 8): appended to the link or mini-program page path.
+    feedback_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class TaskGroup(Base):

@@ -54,6 +54,11 @@ def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
         .where(Delivery.push_id == push.id)
         .order_by(Delivery.id)
     ).all()
+    if not rows and push.finished_at is not None:
+        # Delivery rows past the retention period were purged; their summary keeps the results.
+        from pushtask.notify.retention import summarized_deliveries
+
+        rows = summarized_deliveries(session, push.id)  # type: ignore[assignment]
     return [DeliveryView(d, name) for d, name in rows]
 
 

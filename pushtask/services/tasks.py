@@ -417,6 +417,7 @@ def create_task(session: Session, actor: Actor, data: TaskCreate, now: datetime)
         updated_at=now,
     )
     _apply(task, draft, rule, next_fire)
+    task.feedback_enabled = data.feedbackEnabled
     session.add(task)
     session.flush()
     _replace_links(session, task, draft.groups, draft.recipients)
@@ -513,6 +514,8 @@ def update_task(session: Session, actor: Actor, task_id: str, data: TaskUpdate |
             draft.priority = data.priority
         if data.status is not None:
             draft.status = data.status
+        if data.feedbackEnabled is not None:
+            task.feedback_enabled = data.feedbackEnabled
     # A paused task stays paused through edits; its time is checked when it is resumed.
     check_as = draft if draft.status != "paused" else Draft(**{**draft.__dict__, "status": "draft"})
     rule, next_fire = _check(session, actor, check_as, now)
@@ -613,6 +616,7 @@ def copy_task(session: Session, actor: Actor, task_id: str, now: datetime) -> Ta
         content_image=source.content_image,
         content_link=source.content_link,
         content_miniprogram=source.content_miniprogram,
+        feedback_enabled=source.feedback_enabled,
         content_version=1,
         priority=source.priority,
         status="draft",

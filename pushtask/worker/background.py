@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 
+from pushtask.notify.wiring import build_notifier
 from pushtask.runtime import Runtime
 from pushtask.wiring import build_sender
 from pushtask.worker.runner import Worker, WorkerConfig
@@ -36,18 +37,23 @@ class BackgroundWorker:
     async def _run(self) -> None:
         self._stop = asyncio.Event()
         sender = build_sender(self._rt.settings, self._sandbox_url)
+        notices = build_notifier(self._rt.settings, self._rt.sessions, self._sandbox_url)
         worker = Worker(
             self._rt.sessions,
             sender,
             self._rt.clock,
             wakeup=self._rt.wakeup,
-            config=WorkerConfig(concurrency=self._rt.settings.worker_concurrency),
+            config=WorkerConfig(
+                concurrency=self._rt.settings.worker_concurrency, lease_s=self._rt.settings.worker_lease_seconds
+            ),
+            notifier=notices.notifier,
         )
         self._ready.set()
         try:
             await worker.run(self._stop)
         finally:
             await sender.close()
+            await notices.close()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the worker to finish what is in flight, and wait for it."""

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import SendResult
 from pushtask.domain.retry import retry_delay, should_retry
 from pushtask.models import Delivery, Group, Push, Task
+from pushtask.notify import planning as notices
+from pushtask.obs import metrics
 from pushtask.worker.planner import skip_locked
 
 # A worker that stopped mid-send cannot tell whether WeChat got the message.
@@ -73,7 +75,19 @@ def claim(
         )
     )
     rows = session.execute(
-        select(Delivery, Push.task_id, Push.content, Group.name, Group.channel_ref)
+        select(
+            Delivery.id,
+            Delivery.push_id,
+            Push.task_id,
+            Delivery.group_id,
+            Group.name,
+            Delivery.channel,
+            Group.channel_ref,
+            Push.content,
+            Delivery.attempts,
+            Delivery.claim_rank,
+            Delivery.fire_at,
+        )
         .join(Push, Push.id == Delivery.push_id)
         .join(Group, Group.id == Delivery.group_id)
         .where(Delivery.id.in_(ids), Delivery.lease_token == token)
@@ -81,20 +95,20 @@ def claim(
     ).all()
     return [
         Claimed(
-            id=d.id,
-            push_id=d.push_id,
-            task_id=task_id,
-            group_id=d.group_id,
-            group_name=name,
-            channel=d.channel,
-            ref=ref,
+            id=i,
+            push_id=p,
+            task_id=t,
+            group_id=g,
+            group_name=n,
+            channel=c,
+            ref=r,
             content=content,
-            attempts=d.attempts,
-            claim_rank=d.claim_rank,
-            fire_at=d.fire_at,
+            attempts=a,
+            claim_rank=k,
+            fire_at=f,
             lease_token=token,
         )
-        for d, task_id, content, name, ref in rows
+        for i, p, t, g, n, c, r, content, a, k, f in rows
     ]
 
 
@@ -102,6 +116,8 @@ def claim(
 class Outcome:
     delivery: Claimed
     result: SendResult
+    # When the send returned; results are written a little later, in batches.
+    at: datetime | None = None
 
 
 def record(
@@ -109,42 +125,71 @@ def record(
 ) -> set[str]:
     """Write each send's result; schedule retries; return the ids of the pushes touched."""
     touched: set[str] = set()
-    first_sent: set[str] = set()
+    first_sent: dict[str, datetime] = {}
+    sent: list[Outcome] = []
     for outcome in outcomes:
-        d, r = outcome.delivery, outcome.result
-        owned = and_(Delivery.id == d.id, Delivery.lease_token == d.lease_token, Delivery.state == "sending")
-        values: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "updated_at": now}
-        if r.sent:
-            values.update(
-                state="sent",
-                sent_at=now,
-                msgids=",".join(r.msgids)[:512] or None,
-                errcode=None,
-                error_zh=None,
-                error_en=None,
-            )
-            first_sent.add(d.push_id)
+        touched.add(outcome.delivery.push_id)
+        if outcome.result.sent:
+            sent.append(outcome)
+            at = outcome.at or now
+            first_sent[outcome.delivery.push_id] = min(at, first_sent.get(outcome.delivery.push_id, at))
+            metrics.observe_delivery(True, False, outcome.delivery.fire_at, at)
         else:
-            values.update(errcode=r.errcode, error_zh=r.reason_zh or r.errmsg, error_en=r.reason_en or r.errmsg)
-            rate_limited = r.retry_after_s is not None and not r.permanent and not r.may_duplicate
-            if rate_limited:
-                # Waiting for a rate-limit window is not a failed attempt: nothing was sent.
-                values.update(
-                    state="pending",
-                    attempts=Delivery.attempts - 1,
-                    next_attempt_at=now + timedelta(seconds=retry_delay(1, draw(), r.retry_after_s)),
-                )
-            elif should_retry(d.attempts, permanent=r.permanent, may_duplicate=r.may_duplicate):
-                values.update(state="pending", next_attempt_at=now + timedelta(seconds=retry_delay(d.attempts, draw())))
-            else:
-                values.update(state="uncertain" if r.may_duplicate else "failed")
-        session.execute(update(Delivery).where(owned).values(**values))
-        touched.add(d.push_id)
-    if first_sent:
-        session.execute(
-            update(Push).where(Push.id.in_(first_sent), Push.first_sent_at.is_(None)).values(first_sent_at=now)
-        )
+            _record_failure(session, outcome, now, draw)
+    if sent:
+        _record_sent(session, sent, now)
+    for push_id, at in first_sent.items():
+        session.execute(update(Push).where(Push.id == push_id, Push.first_sent_at.is_(None)).values(first_sent_at=at))
     return touched
+
+
+def _record_sent(session: Session, sent: list[Outcome], now: datetime) -> None:
+    """Mark many deliveries sent in one statement (the common case, so it must be cheap)."""
+    session.execute(
+        update(Delivery)
+        # Only rows still leased by the claim that sent them: a zombie's late result changes nothing.
+        .where(tuple_(Delivery.id, Delivery.lease_token).in_([(o.delivery.id, o.delivery.lease_token) for o in sent]))
+        .where(Delivery.state == "sending")
+        .values(
+            state="sent",
+            sent_at=case({o.delivery.id: o.at or now for o in sent}, value=Delivery.id),
+            msgids=case({o.delivery.id: ",".join(o.result.msgids)[:512] or None for o in sent}, value=Delivery.id),
+            errcode=None,
+            error_zh=None,
+            error_en=None,
+            lease_token=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Callable[[], float]) -> None:
+    d, r = outcome.delivery, outcome.result
+    owned = and_(Delivery.id == d.id, Delivery.lease_token == d.lease_token, Delivery.state == "sending")
+    values: dict[str, Any] = {
+        "lease_token": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+        "errcode": r.errcode,
+        "error_zh": r.reason_zh or r.errmsg,
+        "error_en": r.reason_en or r.errmsg,
+    }
+    rate_limited = r.retry_after_s is not None and not r.permanent and not r.may_duplicate
+    if rate_limited:
+        # Waiting for a rate-limit window is not a failed attempt: nothing was sent.
+        values.update(
+            state="pending",
+            attempts=Delivery.attempts - 1,
+            next_attempt_at=now + timedelta(seconds=retry_delay(1, draw(), r.retry_after_s)),
+        )
+    elif should_retry(d.attempts, permanent=r.permanent, may_duplicate=r.may_duplicate):
+        values.update(state="pending", next_attempt_at=now + timedelta(seconds=retry_delay(d.attempts, draw())))
+    else:
+        values.update(state="uncertain" if r.may_duplicate else "failed")
+    session.execute(update(Delivery).where(owned).values(**values).execution_options(synchronize_session=False))
+    metrics.observe_delivery(False, values.get("state") == "pending", d.fire_at, now)
 
 
 def recover_expired(session: Session, now: datetime, deduplicating: set[str], limit: int = 500) -> int:
@@ -195,6 +240,7 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
         push.uncertain_count = counts.get("uncertain", 0)
         push.status = "failed" if push.failed_count else "completed"
         push.finished_at = now
+        notices.on_push_finished(session, push, now)
         # Only a task still marked running follows its push; a pause in the meantime wins.
         session.execute(
             update(Task)

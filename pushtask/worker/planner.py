@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskLog, new_id
+from pushtask.notify import planning as notices
 from pushtask.services.schedules import rule_of
 
 log = logging.getLogger("pushtask.worker.planner")
@@ -36,6 +37,8 @@ def content_snapshot(task: Task) -> dict[str, Any]:
         "image": task.content_image,
         "link": task.content_link,
         "miniprogram": task.content_miniprogram,
+        # Each group's message then carries its own signed feedback link (pushtask.notify.feedback_token).
+        **({"feedback": True} if task.feedback_enabled else {}),
     }
 
 
@@ -216,6 +219,8 @@ def _handle_missed(
         task.last_push_id = push.id if push is not None else task.last_push_id
         task.status = "scheduled" if next_fire else "failed"
         log.warning("task %s missed %d occurrence(s) from %s", task.id, len(missed), missed[0].isoformat())
+        if push is not None:
+            notices.on_missed(session, task, push, len(missed), now)
     task.next_fire_at = next_fire
     if task.next_fire_at is None and task.status == "scheduled":
         task.status = "completed"

@@ -26,6 +26,7 @@ from pushtask.clock import Clock
 from pushtask.db import unit_of_work
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
+from pushtask.notify.delivery import Notifier
 from pushtask.services.rendering import message_from_content
 from pushtask.worker import deliveries, planner
 
@@ -66,6 +67,7 @@ class Worker:
         config: WorkerConfig | None = None,
         wakeup: Wakeup | None = None,
         worker_id: str | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.sessions = sessions
         self.sender = sender
@@ -78,19 +80,30 @@ class Worker:
         self._claims = 0
         self._last_housekeeping = 0.0
         self._started = clock()
+        self._task_due: datetime | None = None
+        # Set by our own sends (results to write, slots free) and by other processes' changes.
         self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
+        # Notices, alerts and the retention purge: run beside the cycle so a slow WeChat call never delays a push.
+        self.notifier = notifier
+        self._notifying: asyncio.Task[None] | None = None
+        self._stepping = False
+        self._notify_at: datetime | None = None
 
     # ---- one cycle -------------------------------------------------------------------------
 
-    def _plan(self, now: datetime, housekeeping: bool) -> None:
+    def _plan(self, now: datetime, housekeeping: bool, tasks: bool) -> None:
         with unit_of_work(self.sessions) as session:
             if housekeeping:
                 self._beat(session, now)
                 planner.resume_paused(session, now)
                 deliveries.recover_expired(session, now, self.sender.deduplicating())
                 deliveries.finalize(session, now)
-            while len(planner.materialize_due(session, now)) >= 100:
-                pass
+            if tasks:
+                while len(planner.materialize_due(session, now)) >= 100:
+                    pass
+                # Remember when the next task is due, so busy cycles skip planning until then.
+                self._task_due = session.scalar(select(func.min(Task.next_fire_at)).where(Task.status == "scheduled"))
 
     def _beat(self, session: Session, now: datetime) -> None:
         beat = session.get(WorkerBeat, self.id)
@@ -124,9 +137,8 @@ class Worker:
 
     def _next_due(self) -> datetime | None:
         with self.sessions() as session:
-            task_due = session.scalar(select(func.min(Task.next_fire_at)).where(Task.status == "scheduled"))
             retry_due = session.scalar(select(func.min(Delivery.next_attempt_at)).where(Delivery.state == "pending"))
-        candidates = [d for d in (task_due, retry_due) if d is not None]
+        candidates = [d for d in (self._task_due, retry_due) if d is not None]
         return min(candidates) if candidates else None
 
     async def cycle(self) -> float:
@@ -135,10 +147,21 @@ class Worker:
         housekeeping = time.monotonic() - self._last_housekeeping >= self.config.housekeeping_s
         if housekeeping:
             self._last_housekeeping = time.monotonic()
-        await asyncio.to_thread(self._plan, now, housekeeping)
+        # Plan tasks when one is due, when told something changed, and at every housekeeping round
+        # (which also catches tasks written straight into the database by another tool).
+        plan_tasks = housekeeping or self._changed.is_set() or (self._task_due is not None and now >= self._task_due)
+        self._changed.clear()
+        if housekeeping or plan_tasks:
+            await asyncio.to_thread(self._plan, now, housekeeping, plan_tasks)
+        if housekeeping and self.notifier is not None:
+            if self._stepping:
+                self._notify_at = now  # `step` runs it after the sends, one database call at a time
+            elif self._notifying is None or self._notifying.done():
+                self._notifying = asyncio.create_task(self._notify(now))
         free = self.config.concurrency - len(self._inflight)
         claimed: list[deliveries.Claimed] = []
-        if free > 0:
+        # Claim in batches: a claim per finished send would spend more time in the database than sending.
+        if free >= min(self.config.claim_batch, max(1, self.config.concurrency // 4)) or not self._inflight:
             claimed = await asyncio.to_thread(self._claim, now, free)
             for item in claimed:
                 task = asyncio.create_task(self._send(item))
@@ -151,10 +174,22 @@ class Worker:
             return self.config.poll_s
         return max(0.0, min(self.config.poll_s, (next_due - self.clock()).total_seconds()))
 
+    async def _notify(self, now: datetime) -> None:
+        assert self.notifier is not None
+        try:
+            await self.notifier.housekeeping(now)
+        except Exception:  # a database hiccup: logged, tried again next housekeeping
+            log.exception("notification round failed")
+
     async def _send(self, item: deliveries.Claimed) -> None:
         target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
+        message = message_from_content(item.content)
+        if self.notifier is not None:
+            message = self.notifier.decorate(
+                item.task_id, item.group_id, item.push_id, item.fire_at, item.content, message
+            )
         try:
-            result = await self.sender.send(target, message_from_content(item.content))
+            result = await self.sender.send(target, message)
         except Exception as exc:  # a channel bug must not kill the worker; it is recorded
             log.exception("delivery %s: channel %s raised", item.id, item.channel)
             result = SendResult(
@@ -167,8 +202,11 @@ class Worker:
                 permanent=True,
                 may_duplicate=False,
             )
-        self._results.append(deliveries.Outcome(item, result))
-        self._wake.set()
+        self._results.append(deliveries.Outcome(item, result, self.clock()))
+        # Wake the loop when a batch of results is ready or a quarter of the slots are free again;
+        # otherwise the flush timer picks the results up.
+        if len(self._results) >= self.config.flush_batch or len(self._inflight) - 1 <= self.config.concurrency * 3 // 4:
+            self._wake.set()
 
     def _flush(self, batch: list[deliveries.Outcome]) -> None:
         now = self.clock()
@@ -184,16 +222,20 @@ class Worker:
 
     async def step(self) -> None:
         """Run one cycle, wait for its sends, and record them (tests and `--once` drive this)."""
+        self._stepping = True
         await self.cycle()
         while self._inflight:
             await asyncio.wait(set(self._inflight))
         await self.flush()
+        if self._notify_at is not None:
+            now, self._notify_at = self._notify_at, None
+            await self._notify(now)
 
     # ---- the loop --------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set, then drain: finish sends in flight and record them."""
-        self.wakeup.register(self._wake)
+        self.wakeup.register(self._changed)
         listener = asyncio.create_task(self.wakeup.listen(stop))
         log.info("worker %s started", self.id)
         try:
@@ -207,7 +249,7 @@ class Worker:
                 await self._sleep(delay, stop)
             await self._drain()
         finally:
-            self.wakeup.unregister(self._wake)
+            self.wakeup.unregister(self._changed)
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
             await asyncio.to_thread(self._stopped)
@@ -219,7 +261,13 @@ class Worker:
         if delay <= 0 or stop.is_set():
             return
         self._wake.clear()
-        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        if self._changed.is_set():
+            return
+        waiters = [
+            asyncio.create_task(self._wake.wait()),
+            asyncio.create_task(self._changed.wait()),
+            asyncio.create_task(stop.wait()),
+        ]
         _done, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for waiter in pending:
             waiter.cancel()
@@ -230,6 +278,8 @@ class Worker:
             log.info("draining %d send(s) in flight", len(self._inflight))
             await asyncio.wait(set(self._inflight), timeout=self.config.drain_s)
         await self.flush()
+        if self._notifying is not None:
+            await asyncio.wait({self._notifying}, timeout=self.config.drain_s)
 
     def _stopped(self) -> None:
         with unit_of_work(self.sessions) as session:

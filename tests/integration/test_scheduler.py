@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -46,15 +46,18 @@ class Harness:
     def __init__(self, sessions: sessionmaker[Session], clock: FrozenClock, sandbox: SandboxHandle, tmp: Any):
         self.sessions, self.clock, self.sandbox, self.tmp = sessions, clock, sandbox, tmp
 
-    def run(self, *moments: float) -> None:
-        """Step the worker once at each moment (seconds after the current clock)."""
+    def run(self, *moments: float | Callable[[], object]) -> None:
+        """Step one worker at each moment (seconds after the current clock); callables run in between."""
 
         async def scenario() -> None:
             sender = build_sender(Settings(data_dir=self.tmp), self.sandbox.url)
             worker = Worker(self.sessions, sender, self.clock, config=WorkerConfig(concurrency=16, high_reserved=4))
             try:
-                for seconds in moments:
-                    self.clock.advance(seconds=seconds)
+                for moment in moments:
+                    if callable(moment):
+                        moment()
+                        continue
+                    self.clock.advance(seconds=moment)
                     await worker.step()
             finally:
                 await sender.close()
@@ -298,3 +301,51 @@ def test_pushes_are_unique_per_task_and_fire_time(db: Session, world: World, cli
     second = create_push(db, task, task.schedule_time, task.schedule_time, trigger="schedule")
     assert first is not None and second is None
     assert len(db.scalars(select(Push).where(Push.task_id == task_id)).all()) == 1
+
+
+def test_robot_rate_limited_by_wechat_waits_and_then_succeeds(
+    client: FlaskClient, world: World, harness: Harness, db: Session
+) -> None:
+    group = world.groups[1]  # a group robot
+    ref = _refs(db, [group])[group]
+    harness.sandbox.state.add_fault(target=ref, errcode=45009, times=1)
+    task_id = create_task(
+        client, world.olga, task_body(world, schedule={"type": "once", "time": ONCE_AT}, groups=[group])
+    )
+    push_id = client.post("/api/push", json={"taskId": task_id}, headers=world.olga.headers).get_json()["pushId"]
+    harness.run(0)
+    assert client.get(f"/api/push/{push_id}", headers=world.olga.headers).get_json()["status"] == "running"
+    harness.run(60)
+    push = client.get(f"/api/push/{push_id}", headers=world.olga.headers).get_json()
+    assert push["status"] == "completed" and push["sentGroups"] == [group]
+    assert len(harness.received(ref)) == 1
+
+
+def test_token_expiring_mid_push_is_refreshed_once_and_nothing_is_lost(
+    client: FlaskClient, world: World, harness: Harness, db: Session
+) -> None:
+    groups = world.groups[0:30:3]  # ten WeCom app chats
+    first = create_task(
+        client,
+        world.olga,
+        task_body(world, schedule={"type": "once", "time": "2026-03-02T09:00:01+08:00"}, groups=groups[:5]),
+    )
+    second = create_task(
+        client,
+        world.olga,
+        task_body(world, schedule={"type": "once", "time": "2026-03-02T09:00:02+08:00"}, groups=groups[5:]),
+    )
+    fetched: list[int] = []
+
+    def revoke() -> None:  # WeCom revokes the cached token between the two occurrences
+        fetched.append(harness.sandbox.state.stats.get("gettoken", 0))
+        harness.sandbox.state.invalidate_tokens()
+
+    harness.run(1, revoke, 1)
+    for task_id, expected in ((first, groups[:5]), (second, groups[5:])):
+        result = client.get(f"/api/tasks/{task_id}", headers=world.olga.headers).get_json()["lastResult"]
+        assert result["status"] == "completed" and sorted(result["sentGroups"]) == sorted(expected)
+    pushes = client.get(f"/api/tasks/{second}/pushes", headers=world.olga.headers).get_json()["pushes"]
+    detail = client.get(f"/api/push/{pushes[0]['pushId']}", headers=world.olga.headers).get_json()
+    assert all(g["attempts"] == 1 for g in detail["groups"])  # the token retry is not a delivery retry
+    assert harness.sandbox.state.stats.get("gettoken", 0) - fetched[0] == 1, "exactly one refresh"

@@ -90,6 +90,7 @@ def upgrade() -> None:
             "ix_t_deliveries_claim", ["state", "claim_rank", "fire_at", "id", "next_attempt_at"], unique=False
         )
         batch_op.create_index("ix_t_deliveries_state_lease_expires_at", ["state", "lease_expires_at"], unique=False)
+        batch_op.create_index("ix_t_deliveries_state_next_attempt_at", ["state", "next_attempt_at"], unique=False)
 
     with op.batch_alter_table("t_tasks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("misfire_grace_seconds", sa.Integer(), nullable=False, server_default="600"))
@@ -105,6 +106,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("t_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_t_deliveries_state_lease_expires_at")
+        batch_op.drop_index("ix_t_deliveries_state_next_attempt_at")
         batch_op.drop_index("ix_t_deliveries_claim")
 
     op.drop_table("t_deliveries")

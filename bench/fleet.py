@@ -1,0 +1,309 @@
+"""A fleet of real processes for tests and benchmarks: a MariaDB database, a sandbox, N workers.
+
+Everything talks over real connections: workers are `pushtask worker` subprocesses, the sandbox
+is `pushtask wechat-sim`, and what each group received is read back from the sandbox's log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from pushtask.db import create_db_engine
+from pushtask.migrations import upgrade
+from pushtask.models import Delivery, Group, Organization, Push, Task, TaskGroup, User, new_id
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _http_json(url: str, body: Any | None = None, timeout: float = 30) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json"} if data else {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+@dataclass
+class Fleet:
+    """Own a private database, a sandbox process and worker processes; clean them all up."""
+
+    server_url: str
+    workdir: Path
+    redis_url: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    database_url: str = ""
+    engine: Engine | None = None
+    sandbox_url: str = ""
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _sandbox: subprocess.Popen[bytes] | None = None
+    _server: Engine | None = None
+    _db_name: str = ""
+    _logs: list[Any] = field(default_factory=list)
+
+    # ---- setup ---------------------------------------------------------------------------------
+
+    def create_database(self) -> None:
+        base = make_url(self.server_url)
+        self._db_name = f"{base.database or 'test'}_fleet_{uuid.uuid4().hex[:8]}"
+        self._server = create_engine(base.set(database=None), isolation_level="AUTOCOMMIT")
+        with self._server.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE `{self._db_name}` CHARACTER SET utf8mb4"))
+        self.database_url = base.set(database=self._db_name).render_as_string(hide_password=False)
+        self.engine = create_db_engine(self.database_url)
+        upgrade(self.engine)
+
+    def start_sandbox(self) -> str:
+        port = free_port()
+        self._sandbox = subprocess.Popen(
+            [sys.executable, "-m", "pushtask.cli", "wechat-sim", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.sandbox_url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                _http_json(f"{self.sandbox_url}/_sandbox/directory", timeout=1)
+                return self.sandbox_url
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the sandbox did not start")
+
+    def seed_groups(self, count: int, channels: tuple[str, ...] = ("wecom_appchat", "bot_bridge")) -> list[str]:
+        """Create an organisation with `count` groups, registered in the sandbox too; return their ids."""
+        assert self.engine is not None
+        now = datetime.now(UTC)
+        self.org_id, self.user_id = new_id(), new_id()
+        groups = []
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(Organization),
+                [
+                    {
+                        "id": self.org_id,
+                        "name": "fleet",
+                        "timezone": "Asia/Shanghai",
+                        "approval_required": False,
+                        "created_at": now,
+                    }
+                ],
+            )
+            conn.execute(
+                insert(User),
+                [
+                    {
+                        "id": self.user_id,
+                        "org_id": self.org_id,
+                        "wechat_id": f"fleet-{self.org_id}",
+                        "name": "fleet",
+                        "role": "admin",
+                        "password_hash": "x",
+                        "tokens_valid_after": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+            )
+            for i in range(count):
+                channel = channels[i % len(channels)]
+                ref = f"{20000000000 + i}@chatroom" if channel == "bot_bridge" else f"fleetchat{i:05d}"
+                groups.append(
+                    {
+                        "id": new_id(),
+                        "org_id": self.org_id,
+                        "name": f"群{i:05d}",
+                        "channel": channel,
+                        "channel_ref": ref,
+                        "member_count": 50,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            conn.execute(insert(Group), groups)
+        directory = [
+            {"channel": g["channel"], "ref": g["channel_ref"], "name": g["name"], "memberCount": 50} for g in groups
+        ]
+        _http_json(f"{self.sandbox_url}/_sandbox/directory", {"groups": directory})
+        self.refs = {g["id"]: g["channel_ref"] for g in groups}
+        return [g["id"] for g in groups]
+
+    def add_tasks(
+        self,
+        count: int,
+        group_ids: list[str],
+        fire_at: datetime | Iterable[datetime],
+        *,
+        priority: int = 2,
+        label: str = "任务",
+    ) -> list[str]:
+        """Insert scheduled one-off tasks whose text names the task, so receipts can be counted."""
+        assert self.engine is not None
+        now = datetime.now(UTC)
+        times = [fire_at] * count if isinstance(fire_at, datetime) else list(fire_at)
+        tasks, links = [], []
+        for i, when in enumerate(times):
+            task_id = new_id()
+            tasks.append(
+                {
+                    "id": task_id,
+                    "org_id": self.org_id,
+                    "name": f"{label}{i}",
+                    "schedule_type": "once",
+                    "schedule_time": when,
+                    "timezone": "Asia/Shanghai",
+                    "interval": 1,
+                    "content_text": f"{label} {i}：请注意查收",
+                    "content_version": 1,
+                    "priority": priority,
+                    "status": "scheduled",
+                    "preview_state": "none",
+                    "creator_id": self.user_id,
+                    "next_fire_at": when,
+                    "display_time": when,
+                    "created_at": now,
+                    "updated_at": now,
+                    "misfire_grace_seconds": 600,
+                    "send_late": False,
+                }
+            )
+            links += [{"task_id": task_id, "group_id": g, "position": n} for n, g in enumerate(group_ids)]
+        with self.engine.begin() as conn:
+            conn.execute(insert(Task), tasks)
+            for start in range(0, len(links), 5000):
+                conn.execute(insert(TaskGroup), links[start : start + 5000])
+        return [t["id"] for t in tasks]
+
+    # ---- workers -------------------------------------------------------------------------------
+
+    def start_worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "PUSHTASK_DATABASE_URL": self.database_url,
+            "PUSHTASK_WECHAT_BASE_URL": self.sandbox_url,
+            "PUSHTASK_DATA_DIR": str(self.workdir),
+            "PUSHTASK_SECRET_KEY": "f" * 40,
+            "PUSHTASK_LOG_LEVEL": "WARNING",
+            **self.env,
+            **extra_env,
+        }
+        env.pop("PUSHTASK_REDIS_URL", None)
+        if self.redis_url:
+            env["PUSHTASK_REDIS_URL"] = self.redis_url
+        log = open(self.workdir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115 — closed in close()
+        self._logs.append(log)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "pushtask.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.workers.append(worker)
+        return worker
+
+    def stop_workers(self, sig: int = signal.SIGTERM, timeout: float = 30) -> list[int]:
+        codes = []
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(sig)
+        for worker in self.workers:
+            try:
+                worker.wait(timeout)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            codes.append(worker.returncode)
+        return codes
+
+    # ---- observation ---------------------------------------------------------------------------
+
+    def open_deliveries(self) -> int:
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).where(Delivery.state.in_(("pending", "sending")))) or 0)
+
+    def push_count(self) -> int:
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(Push)) or 0)
+
+    def wait_until_done(self, pushes: int, timeout: float) -> float:
+        """Wait until `pushes` exist and none has work left; return the seconds it took."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.push_count() >= pushes and self.open_deliveries() == 0:
+                return time.monotonic() - started
+            time.sleep(0.1)
+        raise TimeoutError(f"not done in {timeout:.0f} s: {self.push_count()} pushes, {self.open_deliveries()} open")
+
+    def delivery_states(self) -> Counter[str]:
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            return Counter(dict(conn.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()))
+
+    def received(self) -> Counter[tuple[str, str]]:
+        """How often each (group ref, text) arrived in the sandbox."""
+        messages = _http_json(f"{self.sandbox_url}/_sandbox/messages")["messages"]
+        counts: Counter[tuple[str, str]] = Counter()
+        for m in messages:
+            payload = m["payload"]
+            body = payload.get("text")
+            content = body.get("content") if isinstance(body, dict) else body
+            counts[(m["target"], str(content))] += 1
+        return counts
+
+    def state_by_pair(self) -> dict[tuple[str, str], str]:
+        """Each delivery's state keyed by (group ref, task text)."""
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Group.channel_ref, Task.content_text, Delivery.state)
+                .join(Group, Group.id == Delivery.group_id)
+                .join(Push, Push.id == Delivery.push_id)
+                .join(Task, Task.id == Push.task_id)
+            ).all()
+        return {(ref, str(text_)): state for ref, text_, state in rows}
+
+    def lateness_ms(self) -> list[float]:
+        """First-send time minus fire time of every push, in milliseconds."""
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Push.fire_at, Push.first_sent_at).where(Push.first_sent_at.is_not(None))).all()
+        return [(sent - fire).total_seconds() * 1000 for fire, sent in rows]
+
+    def worker_logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("worker-*.log")))
+
+    def close(self) -> None:
+        self.stop_workers(signal.SIGKILL, timeout=5)
+        for log in self._logs:
+            log.close()
+        if self._sandbox is not None:
+            self._sandbox.terminate()
+            self._sandbox.wait(10)
+        if self.engine is not None:
+            self.engine.dispose()
+        if self._server is not None and self._db_name:
+            with self._server.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{self._db_name}`"))
+            self._server.dispose()
+
+
+def soon(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)

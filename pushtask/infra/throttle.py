@@ -1,0 +1,124 @@
+"""Login throttling: after a few failures per account or per address, make the next try wait longer.
+
+Counts live in Redis when configured (shared by every API process), in this process otherwise.
+Unknown accounts are counted exactly like known ones, so the answer reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+log = logging.getLogger("pushtask.throttle")
+FREE_FAILURES = 5
+BASE_DELAY_S = 2.0
+MAX_DELAY_S = 15 * 60.0
+WINDOW_S = 15 * 60.0
+
+
+def delay_after(failures: int) -> float:
+    """Seconds the next attempt must wait after `failures` consecutive failures (0 for the first five)."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return float(min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (failures - FREE_FAILURES)))
+
+
+class Counter(Protocol):
+    def get(self, key: str) -> tuple[int, float]: ...
+
+    def fail(self, key: str, now: float) -> None: ...
+
+    def reset(self, key: str) -> None: ...
+
+
+class MemoryCounter:
+    """Failures per key in this process: (count, time of the last failure)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[str, tuple[int, float]] = {}
+
+    def get(self, key: str) -> tuple[int, float]:
+        with self._lock:
+            return self._data.get(key, (0, 0.0))
+
+    def fail(self, key: str, now: float) -> None:
+        with self._lock:
+            count, last = self._data.get(key, (0, 0.0))
+            if now - last > WINDOW_S:
+                count = 0
+            self._data[key] = (count + 1, now)
+            if len(self._data) > 100_000:  # bound memory under a spray of random names
+                oldest = sorted(self._data.items(), key=lambda kv: kv[1][1])[:50_000]
+                for stale, _ in oldest:
+                    del self._data[stale]
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+
+class RedisCounter:
+    """Failures per key in Redis, expiring after the window."""
+
+    def __init__(self, url: str, prefix: str = "pushtask:login:") -> None:
+        import redis
+
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._prefix = prefix
+
+    def get(self, key: str) -> tuple[int, float]:
+        values = self._redis.hmget(self._prefix + key, "count", "last")
+        return int(values[0] or 0), float(values[1] or 0.0)
+
+    def fail(self, key: str, now: float) -> None:
+        name = self._prefix + key
+        pipe = self._redis.pipeline()
+        pipe.hincrby(name, "count", 1)
+        pipe.hset(name, "last", now)
+        pipe.expire(name, int(WINDOW_S + MAX_DELAY_S))
+        pipe.execute()
+
+    def reset(self, key: str) -> None:
+        self._redis.delete(self._prefix + key)
+
+
+class LoginThrottle:
+    """Decide whether a sign-in may be tried now, and record its outcome."""
+
+    def __init__(self, counter: Counter, clock: Callable[[], float] = time.time) -> None:
+        self._counter = counter
+        self._clock = clock
+
+    def _keys(self, account: str, address: str) -> list[str]:
+        return [f"acct:{account.strip().lower()[:64]}", f"ip:{address}"]
+
+    def retry_after(self, account: str, address: str) -> float:
+        """Seconds until a try is allowed (0 when it is)."""
+        now = self._clock()
+        wait = 0.0
+        for key in self._keys(account, address):
+            try:
+                count, last = self._counter.get(key)
+            except Exception as exc:  # noqa: BLE001 — Redis away: throttle nothing rather than lock everyone out
+                log.warning("login throttle unavailable (%s); not throttling", type(exc).__name__)
+                continue
+            wait = max(wait, last + delay_after(count) - now)
+        return max(0.0, wait)
+
+    def failed(self, account: str, address: str) -> None:
+        now = self._clock()
+        for key in self._keys(account, address):
+            try:
+                self._counter.fail(key, now)
+            except Exception as exc:  # noqa: BLE001 — see retry_after
+                log.warning("login failure not counted (%s)", type(exc).__name__)
+
+    def succeeded(self, account: str, address: str) -> None:
+        try:
+            self._counter.reset(self._keys(account, address)[0])
+        except Exception as exc:  # noqa: BLE001 — see retry_after
+            log.warning("login failures not reset (%s)", type(exc).__name__)

@@ -1,0 +1,511 @@
+"""Deliver the outbox from the worker: WeCom app message, mini-program subscribe message, or inbox.
+
+Rows are claimed like deliveries (conditional UPDATE on state plus a lease token, `SKIP LOCKED`
+on MariaDB/MySQL), sent outside any transaction, and written back only where the lease is still
+ours. Retries follow the push rules (`domain.retry`). A person no channel reaches — no linked
+WeChat identity, a permanent error, subscription quota used up (43101), retries exhausted — gets
+the notice in the admin's inbox instead: it is never silently dropped.
+
+Alerts go to the ops team's WeCom group robot, folded per kind: the first event of a kind is
+sent at once, later ones wait for the window (PUSHTASK_ALERT_WINDOW_SECONDS) and go out as one
+message that counts them — an outage yields one alert, not 500. The window is claimed with a
+conditional UPDATE on `t_maintenance`, so several workers still send one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pushtask.channels.base import Message
+from pushtask.config import Settings
+from pushtask.db import unit_of_work
+from pushtask.domain.retry import retry_delay, should_retry
+from pushtask.models import InboxItem, Maintenance, Notification, NotificationSettings, Recipient, Task, WorkerBeat
+from pushtask.notify import feedback_token, planning, retention
+from pushtask.obs import metrics
+from pushtask.wechat import robot as robot_payloads
+from pushtask.wechat import wecom_payloads
+from pushtask.wechat.errors import WeChatError
+from pushtask.wechat.miniprogram import MiniProgramClient
+from pushtask.wechat.robot import RobotClient
+from pushtask.wechat.wecom import WeComClient
+
+log = logging.getLogger("pushtask.notify")
+
+QUOTA_EXHAUSTED = 43101  # the reviewer has no one-time subscription left
+STALL_AFTER = timedelta(minutes=2)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The WeChat clients notices use; a missing one means that channel is not configured."""
+
+    wecom: WeComClient | None
+    miniprogram: MiniProgramClient | None
+    robot: RobotClient | None
+    notice_template_id: str | None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A claimed notice and how to reach its person."""
+
+    id: int
+    lease_token: str
+    type: str
+    attempts: int
+    payload: dict[str, Any]
+    channel: str | None  # "wecom" | "miniprogram" | None (inbox straight away)
+    address: str | None
+    who: str  # the person's name, for the inbox when a reviewer could not be reached
+    inbox_user: str | None
+    org_id: str | None
+    task_id: str | None
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    id: int
+    attempts: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    planned: Planned
+    sent: bool
+    error: str | None = None
+    retryable: bool = False
+    retry_after_s: float | None = None
+
+
+def _channel_for(
+    session: Session, row: Notification, settings: NotificationSettings | None
+) -> tuple[str | None, str | None, str]:
+    """Return (channel, address, name) for a notice's person; channel None means the inbox."""
+    wanted = (settings.channels if settings else "wecom,miniprogram,inbox").split(",")
+    recipient = session.get(Recipient, row.recipient_id) if row.recipient_id else None
+    if recipient is None or recipient.deleted_at is not None:
+        return None, None, ""
+    if recipient.channel not in wanted:
+        return None, None, recipient.name
+    return recipient.channel, recipient.channel_user_id, recipient.name
+
+
+class Notifier:
+    """The worker's notification duties, run from its housekeeping."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        clients: Clients,
+        *,
+        worker_id: str = "worker",
+        draw: Callable[[], float] = random.random,
+        batch: int = 50,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clients = clients
+        self.worker_id = worker_id
+        self.draw = draw
+        self.batch = batch
+        self.lease = lease
+        self._reminded: set[tuple[str, datetime]] = set()
+        self._claims = 0
+        self._last_stall_check: datetime | None = None
+
+    # ---- feedback links on pushes ----------------------------------------------------------
+
+    def decorate(
+        self, task_id: str, group_id: str, push_id: str, fire_at: datetime, content: dict[str, Any], message: Message
+    ) -> Message:
+        """Return the group's message with its feedback link when the task asks for feedback."""
+        if not content.get("feedback"):
+            return message
+        token = feedback_token.sign(
+            self.settings.secret_key,
+            task_id,
+            group_id,
+            push_id,
+            feedback_token.expiry(fire_at, self.settings.feedback_ttl_days),
+        )
+        return feedback_token.attach(message, token, self.settings.public_url)
+
+    # ---- one housekeeping round ------------------------------------------------------------
+
+    async def housekeeping(self, now: datetime) -> None:
+        """Plan reminders, check the scheduler's pulse, deliver notices and alerts, purge a little."""
+        await asyncio.to_thread(self._plan, now)
+        while True:
+            planned = await asyncio.to_thread(self._claim, now)
+            if not planned:
+                break
+            outcomes = await asyncio.gather(*(self._send(p) for p in planned))
+            await asyncio.to_thread(self._record, list(outcomes), now)
+            if len(planned) < self.batch:
+                break
+        await self._deliver_alerts(now)
+        await asyncio.to_thread(retention.run_daily, self.sessions, now, self.settings.retention_days)
+
+    def _plan(self, now: datetime) -> None:
+        self.recover_expired(now)
+        with unit_of_work(self.sessions) as session:
+            planning.plan_reminders(session, now, self._reminded)
+            if self._last_stall_check is None or now - self._last_stall_check >= timedelta(seconds=30):
+                self._last_stall_check = now
+                self._check_stalled(session, now)
+        # Forget occurrences that have fired: the memo stays as small as the next hour's reminders.
+        self._reminded = {k for k in self._reminded if k[1] > now}
+
+    def _check_stalled(self, session: Session, now: datetime) -> None:
+        """Raise an alert for workers that stopped ticking without stopping, and for overdue tasks."""
+        for beat in session.scalars(
+            select(WorkerBeat).where(WorkerBeat.stopped.is_(False), WorkerBeat.last_tick_at < now - STALL_AFTER)
+        ):
+            planning.raise_alert(
+                session,
+                now,
+                kind="stalled",
+                subject=f"worker:{beat.id}:{beat.last_tick_at.isoformat()}",
+                text=f"工作进程 {beat.id} 自 {beat.last_tick_at.isoformat()} 起未再心跳（可能已崩溃）",
+            )
+        overdue = session.scalar(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.status == "scheduled", Task.deleted_at.is_(None), Task.next_fire_at < now - STALL_AFTER)
+        )
+        if overdue:
+            bucket = int(now.timestamp()) // self.settings.alert_window_seconds
+            planning.raise_alert(
+                session,
+                now,
+                kind="stalled",
+                subject=f"overdue:{bucket}",
+                text=f"调度落后：{overdue} 个任务已过推送时间超过 2 分钟仍未开始",
+            )
+
+    # ---- people ----------------------------------------------------------------------------
+
+    def _claim(self, now: datetime) -> list[Planned]:
+        self._claims += 1
+        token = f"{self.worker_id}:n{self._claims}"
+        with unit_of_work(self.sessions) as session:
+            query = (
+                select(Notification.id)
+                .where(
+                    Notification.state == "pending",
+                    Notification.next_attempt_at <= now,
+                    Notification.type != "alert",
+                )
+                .order_by(Notification.next_attempt_at, Notification.id)
+                .limit(self.batch)
+            )
+            if session.get_bind().dialect.name in {"mysql", "mariadb"}:
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))
+            if not ids:
+                return []
+            # The state condition re-checks under the lock: a row another worker just took is left alone.
+            session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids), Notification.state == "pending")
+                .values(
+                    state="sending",
+                    lease_token=token,
+                    lease_expires_at=now + self.lease,
+                    attempts=Notification.attempts + 1,
+                )
+            )
+            rows = session.scalars(select(Notification).where(Notification.lease_token == token)).all()
+            out = []
+            for row in rows:
+                settings = session.get(NotificationSettings, row.user_id) if row.user_id else None
+                channel, address, name = _channel_for(session, row, settings)
+                out.append(
+                    Planned(
+                        id=row.id,
+                        lease_token=token,
+                        type=row.type,
+                        attempts=row.attempts,
+                        payload=dict(row.payload),
+                        channel=channel,
+                        address=address,
+                        who=name,
+                        inbox_user=row.user_id or row.payload.get("fallbackUserId"),
+                        org_id=row.org_id,
+                        task_id=row.task_id,
+                    )
+                )
+            return out
+
+    def _text(self, payload: dict[str, Any]) -> str:
+        lines = [str(payload.get("title", "")), *[str(x) for x in payload.get("lines", [])]]
+        link = payload.get("link")
+        if link:
+            lines.append(f"查看详情：{self.settings.public_url.rstrip('/')}{link}")
+        return "\n".join(lines)
+
+    async def _send(self, p: Planned) -> Outcome:
+        if p.channel is None or p.address is None:
+            return Outcome(p, sent=False, error="no WeChat channel for this person")
+        try:
+            if p.channel == "wecom":
+                if self.clients.wecom is None:
+                    return Outcome(p, sent=False, error="WeCom app not configured")
+                await self.clients.wecom.send_message(
+                    wecom_payloads.text(self._text(p.payload)), touser=[p.address], duplicate_check_interval_s=1800
+                )
+            elif p.channel == "miniprogram":
+                if self.clients.miniprogram is None or not self.clients.notice_template_id:
+                    return Outcome(p, sent=False, error="mini program not configured")
+                await self.clients.miniprogram.send_subscribe_message(
+                    p.address,
+                    self.clients.notice_template_id,
+                    {
+                        "thing1": str(p.payload.get("taskName") or p.payload.get("title") or "通知")[:20],
+                        "time2": str(p.payload.get("time") or "-"),
+                        "thing3": str(p.payload.get("status") or "请查看详情")[:20],
+                    },
+                    page=p.payload.get("page"),
+                )
+            else:
+                return Outcome(p, sent=False, error=f"unknown channel {p.channel}")
+        except WeChatError as exc:
+            if exc.code == QUOTA_EXHAUSTED:
+                return Outcome(p, sent=False, error="subscription quota exhausted (43101)")
+            retryable = not exc.permanent and not exc.delivery_unknown
+            return Outcome(p, sent=False, error=str(exc), retryable=retryable, retry_after_s=exc.retry_after_s)
+        return Outcome(p, sent=True)
+
+    def _record(self, outcomes: list[Outcome], now: datetime) -> None:
+        with unit_of_work(self.sessions) as session:
+            for o in outcomes:
+                p = o.planned
+                owned = and_(
+                    Notification.id == p.id, Notification.lease_token == p.lease_token, Notification.state == "sending"
+                )
+                values: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "last_error": o.error}
+                if o.sent:
+                    values.update(state="sent", channel=p.channel, sent_at=now)
+                    outcome = "sent"
+                elif o.retryable and should_retry(p.attempts, permanent=False, may_duplicate=False):
+                    delay = retry_delay(p.attempts, self.draw(), o.retry_after_s)
+                    values.update(state="pending", next_attempt_at=now + timedelta(seconds=delay))
+                    outcome = "retry"
+                    metrics.RETRIES.labels(kind="notification").inc()
+                elif p.inbox_user:
+                    values.update(state="inbox", channel="inbox", sent_at=now)
+                    outcome = "inbox"
+                else:
+                    values.update(state="failed")
+                    outcome = "failed"
+                done = session.execute(update(Notification).where(owned).values(**values)).rowcount  # type: ignore[attr-defined]
+                if not done:
+                    continue  # our lease ran out and another worker owns the notice now
+                if outcome == "inbox" and p.inbox_user and p.org_id:
+                    self._to_inbox(session, p, now)
+                metrics.NOTIFICATIONS.labels(type=p.type, outcome=outcome).inc()
+                level = logging.WARNING if outcome == "failed" else logging.INFO
+                log.log(
+                    level,
+                    "notification %s",
+                    outcome,
+                    extra={
+                        "notification_id": p.id,
+                        "type": p.type,
+                        "channel": p.channel,
+                        "task_id": p.task_id,
+                        "error": o.error,
+                    },
+                )
+
+    def _to_inbox(self, session: Session, p: Planned, now: datetime) -> None:
+        assert p.inbox_user is not None and p.org_id is not None
+        title = str(p.payload.get("title", ""))
+        if p.who and p.channel is not None:
+            title = f"未能通过微信送达{p.who}：{title}"
+        elif p.who:
+            title = f"（{p.who}）{title}"
+        session.add(
+            InboxItem(
+                org_id=p.org_id,
+                user_id=p.inbox_user,
+                notification_id=p.id,
+                type=p.type,
+                title=title[:200],
+                body="\n".join(str(x) for x in p.payload.get("lines", [])),
+                link=p.payload.get("link"),
+                task_id=p.task_id,
+                created_at=now,
+            )
+        )
+
+    def recover_expired(self, now: datetime) -> None:
+        """Put notices whose worker died mid-send back in the queue (a repeat notice is harmless)."""
+        with unit_of_work(self.sessions) as session:
+            session.execute(
+                update(Notification)
+                .where(Notification.state == "sending", Notification.lease_expires_at < now)
+                .values(state="pending", lease_token=None, lease_expires_at=None, next_attempt_at=now)
+            )
+
+    # ---- alerts ----------------------------------------------------------------------------
+
+    async def _deliver_alerts(self, now: datetime) -> None:
+        batches = await asyncio.to_thread(self._claim_alerts, now)
+        for kind, (rows, token, previous) in batches.items():
+            error: str | None = None
+            retryable = False
+            text = _alert_text(kind, rows)
+            if self.clients.robot is not None and self.settings.alert_robot_key:
+                try:
+                    await self.clients.robot.send(self.settings.alert_robot_key, robot_payloads.text(text))
+                except WeChatError as exc:
+                    error, retryable = str(exc), not exc.permanent
+            await asyncio.to_thread(self._record_alerts, kind, rows, token, previous, error, retryable, now)
+
+    def _claim_alerts(self, now: datetime) -> dict[str, tuple[list[AlertEvent], str, datetime]]:
+        """Take each kind's due alerts whose window is open; defer the rest to their window's end."""
+        window = timedelta(seconds=self.settings.alert_window_seconds)
+        self._claims += 1
+        token = f"{self.worker_id}:a{self._claims}"
+        out: dict[str, tuple[list[AlertEvent], str, datetime]] = {}
+        with unit_of_work(self.sessions) as session:
+            rows = session.scalars(
+                select(Notification)
+                .where(
+                    Notification.type == "alert", Notification.state == "pending", Notification.next_attempt_at <= now
+                )
+                .order_by(Notification.id)
+                .limit(500)
+            ).all()
+            by_kind: dict[str, list[Notification]] = defaultdict(list)
+            for row in rows:
+                by_kind[str(row.payload.get("kind", "other"))].append(row)
+            for kind, items in by_kind.items():
+                name = f"alert:{kind}"
+                if session.get(Maintenance, name) is None:
+                    try:
+                        with session.begin_nested():
+                            session.add(Maintenance(name=name, last_run_at=EPOCH))
+                            session.flush()
+                    except IntegrityError:
+                        pass  # another worker created it
+                previous = session.scalar(select(Maintenance.last_run_at).where(Maintenance.name == name)) or EPOCH
+                # Whoever moves last_run_at forward owns this window; another worker got there first otherwise.
+                won = session.execute(
+                    update(Maintenance)
+                    .where(Maintenance.name == name, Maintenance.last_run_at <= now - window)
+                    .values(last_run_at=now)
+                ).rowcount  # type: ignore[attr-defined]
+                ids = [r.id for r in items]
+                if not won:
+                    opens = max(previous + window, now + timedelta(seconds=1))
+                    session.execute(
+                        update(Notification)
+                        .where(Notification.id.in_(ids), Notification.state == "pending")
+                        .values(next_attempt_at=opens)
+                    )
+                    continue
+                session.execute(
+                    update(Notification)
+                    .where(Notification.id.in_(ids), Notification.state == "pending")
+                    .values(
+                        state="sending",
+                        lease_token=token,
+                        lease_expires_at=now + self.lease,
+                        attempts=Notification.attempts + 1,
+                    )
+                )
+                taken = session.execute(
+                    select(Notification.id, Notification.attempts, Notification.payload).where(
+                        Notification.id.in_(ids), Notification.lease_token == token
+                    )
+                ).all()
+                out[kind] = ([AlertEvent(i, a, str(p.get("text", ""))) for i, a, p in taken], token, previous)
+        return out
+
+    def _record_alerts(
+        self,
+        kind: str,
+        rows: list[AlertEvent],
+        token: str,
+        previous: datetime,
+        error: str | None,
+        retryable: bool,
+        now: datetime,
+    ) -> None:
+        ids = [r.id for r in rows]
+        channel = "robot" if self.settings.alert_robot_key else "log"
+        attempts = max((r.attempts for r in rows), default=1)
+        with unit_of_work(self.sessions) as session:
+            owned = and_(Notification.id.in_(ids), Notification.lease_token == token, Notification.state == "sending")
+            base: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "last_error": error}
+            if error is None:
+                session.execute(
+                    update(Notification).where(owned).values(state="sent", channel=channel, sent_at=now, **base)
+                )
+                level = logging.WARNING if channel == "log" else logging.INFO
+                log.log(
+                    level,
+                    "alert %s",
+                    kind,
+                    extra={"alert_kind": kind, "events": len(ids), "channel": channel, "text": _alert_text(kind, rows)},
+                )
+                metrics.NOTIFICATIONS.labels(type="alert", outcome="sent").inc()
+                return
+            # Sending failed: give the window back so the retry is not held for a whole window.
+            session.execute(
+                update(Maintenance)
+                .where(Maintenance.name == f"alert:{kind}", Maintenance.last_run_at == now)
+                .values(last_run_at=previous)
+            )
+            if retryable and should_retry(attempts, permanent=False, may_duplicate=False):
+                delay = retry_delay(attempts, self.draw())
+                session.execute(
+                    update(Notification)
+                    .where(owned)
+                    .values(state="pending", next_attempt_at=now + timedelta(seconds=delay), **base)
+                )
+                metrics.RETRIES.labels(kind="alert").inc()
+            else:
+                session.execute(update(Notification).where(owned).values(state="failed", **base))
+                log.error(
+                    "alert %s could not be sent", kind, extra={"alert_kind": kind, "events": len(ids), "error": error}
+                )
+                metrics.NOTIFICATIONS.labels(type="alert", outcome="failed").inc()
+
+
+ALERT_TITLES = {
+    "push_failed": "推送失败",
+    "missed": "推送错过",
+    "stalled": "调度停滞",
+}
+
+
+def _alert_text(kind: str, rows: list[AlertEvent]) -> str:
+    title = ALERT_TITLES.get(kind, kind)
+    lines = [f"【PushTask 告警】{title}（{len(rows)} 条）"]
+    lines += [f"- {r.text}" for r in rows[:5]]
+    if len(rows) > 5:
+        lines.append(f"……另有 {len(rows) - 5} 条，详见后台")
+    text = "\n".join(lines)
+    # The robot takes at most 2048 bytes of text.
+    while len(text.encode()) > 2000:
+        text = text[:-20]
+    return text

@@ -1,0 +1,249 @@
+"""Decide which notices an event causes: reminders before a push, results after, alerts on trouble.
+
+Each function writes outbox rows in the caller's transaction; the dedupe key (type, task,
+occurrence, person) makes a repeat — a second worker, a second tick — a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskRecipient
+from pushtask.notify import outbox
+from pushtask.notify.outbox import Addressee
+
+REMINDER_LEAD = timedelta(hours=1)
+# A worker that was down when a reminder came due still sends it within this window, not later.
+REMINDER_LOOKBACK = timedelta(minutes=10)
+MAX_LISTED = 10
+
+
+def reminder_due(fire_at: datetime, created_at: datetime, now: datetime) -> bool:
+    """Tell whether the reminder of an occurrence at `fire_at` is due at `now`.
+
+    It is due from an hour before the occurrence (for REMINDER_LOOKBACK), never after it, and
+    never for a task created less than an hour ahead of it (its creator has just seen it).
+    """
+    remind_at = fire_at - REMINDER_LEAD
+    return created_at <= remind_at <= now < fire_at and now - remind_at <= REMINDER_LOOKBACK
+
+
+def _local(when: datetime, zone: str) -> str:
+    try:
+        return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    except (KeyError, ValueError):
+        return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _group_names(session: Session, task_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Group.name)
+            .join(TaskGroup, TaskGroup.group_id == Group.id)
+            .where(TaskGroup.task_id == task_id)
+            .order_by(TaskGroup.position)
+        )
+    )
+
+
+def _reviewers(session: Session, task: Task) -> list[Addressee]:
+    ids = session.scalars(
+        select(TaskRecipient.recipient_id).where(TaskRecipient.task_id == task.id).order_by(TaskRecipient.position)
+    ).all()
+    return outbox.for_recipients(session, task.org_id, ids)
+
+
+def _groups_line(names: list[str]) -> str:
+    shown = "、".join(names[:5])
+    return f"{shown} 等 {len(names)} 个群" if len(names) > 5 else shown or "（无目标群）"
+
+
+def plan_reminders(session: Session, now: datetime, skip: set[tuple[str, datetime]] | None = None) -> list[str]:
+    """Enqueue the reminders due at `now`; return the keys of the occurrences planned.
+
+    `skip` holds occurrences this worker already planned, so a tick does not re-read them; the
+    unique dedupe key is what guarantees one reminder per occurrence and person.
+    """
+    skip = skip if skip is not None else set()
+    query = select(Task).where(
+        Task.status.in_(("scheduled", "running")),
+        Task.deleted_at.is_(None),
+        Task.next_fire_at > now,
+        Task.next_fire_at <= now + REMINDER_LEAD,
+        Task.next_fire_at >= now + REMINDER_LEAD - REMINDER_LOOKBACK,
+    )
+    planned = []
+    for task in session.scalars(query):
+        fire_at = task.next_fire_at
+        assert fire_at is not None
+        if (task.id, fire_at) in skip or not reminder_due(fire_at, task.created_at, now):
+            continue
+        names = _group_names(session, task.id)
+        when = _local(fire_at, task.timezone)
+        payload = {
+            "title": f"推送提醒：{task.name}",
+            "taskName": task.name,
+            "time": when,
+            "status": "1小时后推送",
+            "lines": [f"任务“{task.name}”将于 {when} 推送到 {_groups_line(names)}。", "如需修改请尽快在后台处理。"],
+            "link": f"/#/tasks/{task.id}",
+            "page": f"pages/tasks/tasks?id={task.id}",
+            "fallbackUserId": task.creator_id,
+        }
+        for who in _reviewers(session, task):
+            if who.muted_reminders:
+                continue
+            outbox.enqueue(
+                session,
+                now,
+                type="reminder",
+                dedupe_key=f"reminder:{task.id}:{fire_at.isoformat()}:{who.key}",
+                payload=payload,
+                org_id=task.org_id,
+                addressee=who,
+                task_id=task.id,
+            )
+        skip.add((task.id, fire_at))
+        planned.append(f"{task.id}@{fire_at.isoformat()}")
+    return planned
+
+
+def _failures(session: Session, push_id: str) -> list[tuple[str, str]]:
+    rows = session.execute(
+        select(Group.name, Delivery.state, Delivery.error_zh)
+        .join(Group, Group.id == Delivery.group_id)
+        .where(Delivery.push_id == push_id, Delivery.state.in_(("failed", "uncertain")))
+        .order_by(Delivery.id)
+    ).all()
+    return [(name, error or ("状态未知" if state == "uncertain" else "发送失败")) for name, state, error in rows]
+
+
+def _result_addressees(session: Session, task: Task) -> list[Addressee]:
+    return outbox.unique([outbox.for_user(session, task.creator_id), *_reviewers(session, task)])
+
+
+def _enqueue_all(
+    session: Session,
+    now: datetime,
+    task: Task,
+    push: Push,
+    kind: str,
+    payload: dict[str, Any],
+    who: Iterable[Addressee],
+) -> None:
+    for addressee in who:
+        outbox.enqueue(
+            session,
+            now,
+            type="result",
+            dedupe_key=f"result:{task.id}:{push.fire_at.isoformat()}:{kind}:{addressee.key}",
+            payload=payload,
+            org_id=task.org_id,
+            addressee=addressee,
+            task_id=task.id,
+            push_id=push.id,
+        )
+
+
+def on_push_finished(session: Session, push: Push, now: datetime) -> None:
+    """Tell the creator and reviewers how an occurrence went; raise an alert when groups failed."""
+    task = session.get(Task, push.task_id)
+    if task is None:
+        return
+    when = _local(push.fire_at, task.timezone)
+    failures = _failures(session, push.id)
+    ok = not failures
+    lines = (
+        [f"任务“{task.name}”（{when}）已成功推送到 {push.sent_count} 个群。"]
+        if ok
+        else [f"任务“{task.name}”（{when}）有 {len(failures)} 个群未送达，{push.sent_count} 个群成功："]
+        + [f"· {name}：{error}" for name, error in failures[:MAX_LISTED]]
+        + ([f"……另有 {len(failures) - MAX_LISTED} 个群"] if len(failures) > MAX_LISTED else [])
+    )
+    payload = {
+        "title": f"推送{'成功' if ok else '失败'}：{task.name}",
+        "taskName": task.name,
+        "time": when,
+        "status": "推送成功" if ok else f"{len(failures)}个群发送失败",
+        "result": "success" if ok else "failed",
+        "failedCount": len(failures),
+        "failures": [{"group": n, "error": e} for n, e in failures[:MAX_LISTED]],
+        "lines": lines,
+        "link": f"/#/tasks/{task.id}?push={push.id}",
+        "page": f"pages/tasks/tasks?id={task.id}",
+        "fallbackUserId": task.creator_id,
+    }
+    _enqueue_all(session, now, task, push, "done", payload, _result_addressees(session, task))
+    if failures:
+        raise_alert(
+            session,
+            now,
+            kind="push_failed",
+            subject=push.id,
+            org_id=task.org_id,
+            text=f"任务“{task.name}”（{when}）{len(failures)} 个群发送失败，例如 {failures[0][0]}：{failures[0][1]}",
+            task_id=task.id,
+            push_id=push.id,
+        )
+
+
+def on_missed(session: Session, task: Task, push: Push, missed: int, now: datetime) -> None:
+    """Tell the creator that occurrences were missed (no worker ran in time), and alert ops."""
+    when = _local(push.fire_at, task.timezone)
+    payload = {
+        "title": f"推送错过：{task.name}",
+        "taskName": task.name,
+        "time": when,
+        "status": f"错过{missed}次推送",
+        "result": "missed",
+        "failedCount": 0,
+        "failures": [],
+        "lines": [
+            f"任务“{task.name}”自 {when} 起有 {missed} 次推送因调度服务未运行而错过。",
+            "如需补发，请在后台对该任务执行“立即推送”。",
+        ],
+        "link": f"/#/tasks/{task.id}?push={push.id}",
+        "page": f"pages/tasks/tasks?id={task.id}",
+        "fallbackUserId": task.creator_id,
+    }
+    _enqueue_all(session, now, task, push, "missed", payload, [outbox.for_user(session, task.creator_id)])
+    raise_alert(
+        session,
+        now,
+        kind="missed",
+        subject=push.id,
+        org_id=task.org_id,
+        text=f"任务“{task.name}”错过 {missed} 次推送（自 {when}），调度服务可能停止过",
+        task_id=task.id,
+        push_id=push.id,
+    )
+
+
+def raise_alert(
+    session: Session,
+    now: datetime,
+    *,
+    kind: str,
+    subject: str,
+    text: str,
+    org_id: str | None = None,
+    task_id: str | None = None,
+    push_id: str | None = None,
+) -> None:
+    """Record one alert event; the notifier folds events of a kind into one robot message per window."""
+    outbox.enqueue(
+        session,
+        now,
+        type="alert",
+        dedupe_key=f"alert:{kind}:{subject}",
+        payload={"kind": kind, "text": text},
+        org_id=org_id,
+        task_id=task_id,
+        push_id=push_id,
+    )

@@ -1,0 +1,175 @@
+"""Purge what is older than the retention period, in small batches that never lock a table for long.
+
+Each batch selects up to BATCH primary keys through a `created_at` index and deletes exactly those
+rows in its own short transaction, so API requests and the scheduler interleave with the purge.
+A finished push's per-group results are summarised into `t_push_summaries` before its delivery
+rows go, so the history keeps its totals and the failed groups' reasons.
+
+The purge runs once a day: a worker's housekeeping calls `run_daily`, which works through at
+most a few batches per call until nothing old is left, then records the day in `t_maintenance`.
+Two workers purging at once only delete the same rows twice (the second delete finds none).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+
+from pushtask.db import unit_of_work
+from pushtask.models import Delivery, Feedback, Group, InboxItem, Maintenance, Notification, Push, PushSummary, TaskLog
+
+log = logging.getLogger("pushtask.retention")
+
+BATCH = 1000
+PUSH_BATCH = 100
+JOB = "purge"
+
+
+def _old_ids(
+    session: Session,
+    id_col: InstrumentedAttribute[Any],
+    created: InstrumentedAttribute[Any],
+    cutoff: datetime,
+    extra: Any = None,
+) -> list[Any]:
+    query = select(id_col).where(created < cutoff)
+    if extra is not None:
+        query = query.where(extra)
+    return list(session.scalars(query.limit(BATCH)))
+
+
+def _purge_table(sessions: sessionmaker[Session], model: Any, cutoff: datetime, extra: Any = None) -> int:
+    with unit_of_work(sessions) as session:
+        ids = _old_ids(session, model.id, model.created_at, cutoff, extra)
+        if ids:
+            session.execute(delete(model).where(model.id.in_(ids)))
+    return len(ids)
+
+
+def summarize_push(session: Session, push: Push, now: datetime) -> None:
+    """Keep a finished push's per-group results (sent, failed with reasons, uncertain)."""
+    rows = session.execute(
+        select(Delivery.group_id, Delivery.state, Delivery.error_zh, Delivery.error_en, Group.name)
+        .join(Group, Group.id == Delivery.group_id)
+        .where(Delivery.push_id == push.id)
+    ).all()
+    session.add(
+        PushSummary(
+            push_id=push.id,
+            sent_groups=[g for g, state, *_ in rows if state == "sent"],
+            failed_groups=[
+                {"groupId": g, "name": name, "error": zh or "", "errorEn": en or ""}
+                for g, state, zh, en, name in rows
+                if state == "failed"
+            ],
+            uncertain_groups=[g for g, state, *_ in rows if state == "uncertain"],
+            summarized_at=now,
+        )
+    )
+
+
+def summarized_deliveries(session: Session, push_id: str) -> list[tuple[Delivery, str]]:
+    """Return a purged push's per-group results as (unsaved) deliveries with group names, from its summary."""
+    summary = session.get(PushSummary, push_id)
+    if summary is None:
+        return []
+    ids = {*summary.sent_groups, *summary.uncertain_groups, *(f["groupId"] for f in summary.failed_groups)}
+    names = dict(session.execute(select(Group.id, Group.name).where(Group.id.in_(ids))).tuples().all())
+
+    def view(group_id: str, state: str, zh: str | None = None, en: str | None = None) -> tuple[Delivery, str]:
+        # Not added to the session: a read-only stand-in for the purged row.
+        return Delivery(
+            group_id=group_id, push_id=push_id, state=state, channel="", attempts=0, error_zh=zh, error_en=en
+        ), names.get(group_id, "")
+
+    return (
+        [view(g, "sent") for g in summary.sent_groups]
+        + [view(f["groupId"], "failed", f.get("error"), f.get("errorEn")) for f in summary.failed_groups]
+        + [view(g, "uncertain") for g in summary.uncertain_groups]
+    )
+
+
+def _purge_deliveries(sessions: sessionmaker[Session], cutoff: datetime, now: datetime) -> int:
+    with unit_of_work(sessions) as session:
+        pushes = list(
+            session.scalars(
+                select(Push)
+                .where(
+                    Push.status.in_(("completed", "failed", "missed")),
+                    Push.created_at < cutoff,
+                    ~exists().where(PushSummary.push_id == Push.id),
+                )
+                .limit(PUSH_BATCH)
+            )
+        )
+        for push in pushes:
+            summarize_push(session, push, now)
+        if pushes:
+            session.execute(delete(Delivery).where(Delivery.push_id.in_([p.id for p in pushes])))
+    return len(pushes)
+
+
+def purge_step(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    days: int,
+    *,
+    max_batches: int = 10,
+    budget_s: float = 0.5,
+    timer: Callable[[], float] = time.monotonic,
+) -> tuple[dict[str, int], bool]:
+    """Delete up to `max_batches` batches of old rows; return the counts and whether all is done."""
+    cutoff = now - timedelta(days=days)
+    jobs: list[tuple[str, Callable[[], int]]] = [
+        ("pushes_summarized", lambda: _purge_deliveries(sessions, cutoff, now)),
+        ("task_logs", lambda: _purge_table(sessions, TaskLog, cutoff)),
+        ("notifications", lambda: _purge_table(sessions, Notification, cutoff, Notification.state != "sending")),
+        ("inbox", lambda: _purge_table(sessions, InboxItem, cutoff)),
+        ("feedback", lambda: _purge_table(sessions, Feedback, cutoff)),
+    ]
+    counts = {name: 0 for name, _ in jobs}
+    started = timer()
+    batches = 0
+    for name, job in jobs:
+        while True:
+            if batches >= max_batches or timer() - started > budget_s:
+                return counts, False
+            batches += 1
+            done = job()
+            counts[name] += done
+            if done < (PUSH_BATCH if name == "pushes_summarized" else BATCH):
+                break
+    return counts, True
+
+
+def run_daily(sessions: sessionmaker[Session], now: datetime, days: int) -> dict[str, int] | None:
+    """Purge a few batches if today's purge has not finished; None when it already has."""
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    with unit_of_work(sessions) as session:
+        last = session.scalar(select(Maintenance.last_run_at).where(Maintenance.name == JOB))
+        if last is not None and last >= day_start:
+            return None
+        if last is None:
+            try:
+                with session.begin_nested():
+                    session.add(Maintenance(name=JOB, last_run_at=datetime(1970, 1, 1, tzinfo=UTC)))
+                    session.flush()
+            except IntegrityError:
+                pass  # another worker created it
+    counts, finished = purge_step(sessions, now, days)
+    if any(counts.values()):
+        log.info("retention purge", extra={"purged": counts, "retention_days": days})
+    if finished:
+        with unit_of_work(sessions) as session:
+            row = session.get(Maintenance, JOB)
+            if row is not None:
+                row.last_run_at = now
+        log.info("retention purge finished for the day", extra={"retention_days": days})
+    return counts
