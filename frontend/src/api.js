@@ -74,11 +74,30 @@ export function toQuery(params = {}) {
   return s ? `?${s}` : ''
 }
 
+// A session that is being used is renewed when it has less than this left. Only what a person
+// does renews it (a navigation, a change), never the 5-second polling of an idle tab.
+export const REFRESH_WINDOW_MS = 30 * 60 * 1000
+let refreshing = null
+
+/** Trade the token for a fresh one when it expires within REFRESH_WINDOW_MS (one call at a time). */
+export function refreshIfDue(now = Date.now()) {
+  const exp = Date.parse(session.expiresAt || '')
+  if (!session.token || Number.isNaN(exp) || exp - now > REFRESH_WINDOW_MS || exp <= now) return Promise.resolve()
+  if (!refreshing) {
+    refreshing = request('POST', '/auth/refresh', { body: {}, renew: false })
+      .then((res) => session.save(res))
+      .catch(() => {}) // a refused refresh surfaces as the next call's 401
+      .finally(() => { refreshing = null })
+  }
+  return refreshing
+}
+
 /**
  * Call the API. `responseType` is 'json' (default) or 'blob'. Throws ApiError: status 0 when the
  * server could not be reached, otherwise the HTTP status with the server's `error` as message.
  */
-export async function request(method, path, { query, body, responseType = 'json', auth = true } = {}) {
+export async function request(method, path, { query, body, responseType = 'json', auth = true, renew = true } = {}) {
+  if (auth && renew && method !== 'GET') await refreshIfDue()
   const headers = {
     Accept: responseType === 'blob' ? '*/*' : 'application/json',
     // The server words its messages in the user's language (zh-CN default, en).

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import { session } from './api.js'
+import { refreshIfDue, session } from './api.js'
 import { auth } from './auth.js'
 
 // Every page, and the signed-in shell, is its own chunk: the first load carries only Vue,
@@ -38,6 +38,7 @@ router.beforeEach((to) => {
     if (hadSession) query.expired = '1'
     return { path: '/login', query }
   }
+  refreshIfDue() // moving around the admin is activity: keep the session alive
   if (to.meta.admin && !auth.isAdmin) return { path: '/tasks' }
   if (to.meta.write && !auth.canWrite) return { path: '/tasks' }
   return true

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { api, ApiError, errorMessage, fieldErrors, session, setUnauthorizedHandler, toQuery } from '../src/api.js'
+import { api, ApiError, errorMessage, fieldErrors, refreshIfDue, session, setUnauthorizedHandler, toQuery } from '../src/api.js'
 
 function respond(status, body, headers = {}) {
   return vi.fn(async () => new Response(body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body), {
@@ -103,6 +103,30 @@ describe('API client', () => {
     expect(await blob.text()).toContain('id,name')
     expect(fetch.mock.calls[0][0]).toBe('/api/tasks/export?status=draft')
     expect(fetch.mock.calls[0][1].headers.Authorization).toBe('Bearer tok')
+  })
+
+  it('renews a session about to expire before a change, and uses the new token', async () => {
+    session.save({ token: 'old', expiresAt: new Date(Date.now() + 10 * 60e3).toISOString(), user: { id: 1 } })
+    const fresh = new Date(Date.now() + 8 * 3600e3).toISOString()
+    const fetch = vi.fn(async (url) => new Response(JSON.stringify(
+      url === '/api/auth/refresh' ? { token: 'new', expiresAt: fresh, user: { id: 1 } } : { taskId: 't', message: 'Task created' },
+    ), { status: url === '/api/tasks' ? 201 : 200 }))
+    vi.stubGlobal('fetch', fetch)
+    await api.createTask({ name: 'x' })
+    expect(fetch.mock.calls.map((c) => c[0])).toEqual(['/api/auth/refresh', '/api/tasks'])
+    expect(fetch.mock.calls[0][1].headers.Authorization).toBe('Bearer old')
+    expect(fetch.mock.calls[1][1].headers.Authorization).toBe('Bearer new')
+    expect(session.expiresAt).toBe(fresh)
+  })
+
+  it('does not renew a session from polling, nor one with time to spare', async () => {
+    const fetch = respond(200, { tasks: [], total: 0 })
+    vi.stubGlobal('fetch', fetch)
+    session.save({ token: 'tok', expiresAt: new Date(Date.now() + 10 * 60e3).toISOString(), user: null })
+    await api.listTasks()
+    session.save({ token: 'tok', expiresAt: new Date(Date.now() + 5 * 3600e3).toISOString(), user: null })
+    await refreshIfDue()
+    expect(fetch.mock.calls.map((c) => c[0])).toEqual(['/api/tasks'])
   })
 
   it('knows an expired session', () => {
