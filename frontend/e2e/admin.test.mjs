@@ -20,6 +20,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true, locale: 'zh-CN' })
     page = await context.newPage()
     page.on('pageerror', (e) => consoleErrors.push(e.message))
+    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) consoleErrors.push(m.text()) })
     page.on('dialog', (d) => d.accept()) // "leave with unsaved changes?" when a test moves on
   })
   after(async () => {
