@@ -91,7 +91,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     try {
       await page.click('[data-test="form-save-draft"]')
       await page.locator('.el-form-item__error', { hasText: '同名任务已存在' }).waitFor()
-      await page.locator('.el-alert', { hasText: 'schedule.weekdays: x' }).waitFor()
+      await page.locator('.el-alert', { hasText: '星期: x' }).waitFor()
       await shot(page, '03b-task-form-errors')
     } finally {
       await page.unroute('**/api/tasks')
