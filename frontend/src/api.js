@@ -177,7 +177,7 @@ const del = (path) => request('DELETE', path)
 
 export const api = {
   login: (wechatId, password) => request('POST', '/auth/login', { body: { wechatId, password }, auth: false }),
-  logout: () => post('/auth/logout'),
+  logout: () => request('POST', '/auth/logout', { body: {}, renew: false }),
   me: () => get('/auth/me'),
 
   listTasks: (query) => get('/tasks', query),
