@@ -10,9 +10,11 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
 from pushtask.api import auth, directory, health, openapi, push, tasks
+from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import feedback as feedback_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
+from pushtask.api import previews as preview_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pushtask.i18n import translate
@@ -43,6 +45,9 @@ def create_app(runtime: Runtime) -> Flask:
         feedback_api.bp,
         feedback_api.reports_bp,
         metrics_api.bp,
+        preview_api.bp,
+        preview_api.media_bp,
+        wechat_callbacks.bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)

@@ -45,6 +45,7 @@ def _prepare(rt: Runtime, *, demo_data: bool) -> None:
             admin_password=rt.settings.admin_password,
             demo_data=demo_data,
             timezone=rt.settings.default_timezone,
+            approval_required=rt.settings.approval_required,
         )
     if result.created:
         print(f"Created the first organisation and its admin: wechatId '{result.admin_wechat_id}'.", flush=True)
@@ -73,6 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(rt)
     server = create_server(app, host=args.host, port=args.port, threads=rt.settings.api_threads, ident="pushtask")
     _on_stop(server.close)
+    if sandbox is not None:
+        _point_sandbox_callbacks(sandbox, f"http://{args.host}:{server.effective_port}")
     backend = "SQLite" if rt.settings.is_embedded else "MySQL/MariaDB"
     print(
         f"PushTask serving on http://{args.host}:{server.effective_port} ({backend}, data in {rt.settings.data_dir})",
@@ -87,6 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         worker.stop()
+        if rt.wechat_link is not None:
+            rt.wechat_link.close()
         if sandbox is not None:
             sandbox.stop()
         print("PushTask stopped.", flush=True)
@@ -105,14 +110,31 @@ def _start_sandbox(rt: Runtime, host: str) -> SandboxHandle:
     """Start the in-process sandbox and tell it about every group in the database."""
     from sqlalchemy import select
 
-    from pushtask.models import Group
+    from pushtask.models import Group, Recipient
     from pushtask.sandbox import SandboxState, start_in_thread
 
     sandbox = start_in_thread(host, rt.settings.sandbox_port, SandboxState())
     with rt.sessions() as db:
         for group in db.scalars(select(Group).where(Group.deleted_at.is_(None))):
             sandbox.state.register_group(group.channel, group.channel_ref, group.name, group.member_count)
+        # Reviewers must exist in the sandbox too, or previews to them are refused (81013 / 40003).
+        users = [
+            {"userid" if r.channel == "wecom" else "openid": r.channel_user_id, "name": r.name}
+            for r in db.scalars(select(Recipient).where(Recipient.deleted_at.is_(None)))
+        ]
+        sandbox.state.apply_directory({"users": users})
     return sandbox
+
+
+def _point_sandbox_callbacks(sandbox: SandboxHandle, base_url: str) -> None:
+    """Send the sandbox's reviewer taps and replies to this PushTask (as the WeCom console would)."""
+    from pushtask.sandbox import directory as d
+
+    apps = d.default_entries()["apps"]
+    for app in apps:
+        kind = "wecom" if app["kind"] == "wecom" else "miniprogram"
+        app["callbackUrl"] = f"{base_url}/wechat/callback/{kind}"
+    sandbox.state.apply_directory({"apps": apps})
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -63,6 +63,17 @@ class Settings:
     feedback_ttl_days: int = 7
     mp_notice_template_id: str | None = None
     log_format: str = "json"
+    approval_required: bool = True
+    max_upload_bytes: int = 20 * 1024 * 1024
+    media_dir: Path | None = None
+    mp_token: str | None = None
+    mp_aes_key: str | None = None
+    preview_rate_per_user: int = 30
+
+    @property
+    def media_root(self) -> Path:
+        """Return where uploaded images are kept (one file per sha256)."""
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -150,6 +161,16 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "Subscribe-message template for reminders and results (keywords thing1, time2, thing3).",
     ),
     ("PUSHTASK_LOG_FORMAT", "json", "json: one JSON object per line; text: human-readable lines."),
+    (
+        "PUSHTASK_APPROVAL_REQUIRED",
+        "1",
+        "New organisations need a confirmed preview before a task is scheduled (0: no approval).",
+    ),
+    ("PUSHTASK_MAX_UPLOAD_BYTES", "20971520", "Largest image upload to /api/media (compressed to ≤2 MB after)."),
+    ("PUSHTASK_MEDIA_DIR", "<data dir>/media", "Where uploaded images are stored, e.g. a mounted object store."),
+    ("PUSHTASK_MP_TOKEN", "(none)", "Mini program 消息推送 Token (reviewer replies). Also _FILE."),
+    ("PUSHTASK_MP_AES_KEY", "(none)", "Mini program 消息推送 EncodingAESKey (43 characters). Also _FILE."),
+    ("PUSHTASK_PREVIEW_RATE_PER_USER", "30", "Previews one user may send per minute (and 6 per task); more → 429."),
 ]
 
 
@@ -208,10 +229,15 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
-def _aes_key(value: str | None) -> str | None:
+def _aes_key(value: str | None, name: str = "PUSHTASK_WECOM_AES_KEY") -> str | None:
     if value is not None and len(value) != 43:
-        raise SettingsError("PUSHTASK_WECOM_AES_KEY must be the 43-character EncodingAESKey from the WeCom console.")
+        raise SettingsError(f"{name} must be the 43-character EncodingAESKey from the WeChat/WeCom console.")
     return value
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = (env.get(name) or "").strip()
+    return Path(raw).expanduser() if raw else None
 
 
 def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
@@ -283,6 +309,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         feedback_ttl_days=_int(env, "PUSHTASK_FEEDBACK_TTL_DAYS", 7, 1, 365),
         mp_notice_template_id=(env.get("PUSHTASK_MP_NOTICE_TEMPLATE_ID") or "").strip() or None,
         log_format=_choice(env, "PUSHTASK_LOG_FORMAT", "json", {"json": "json", "text": "text"}),
+        approval_required=_bool(env, "PUSHTASK_APPROVAL_REQUIRED", True),
+        max_upload_bytes=_int(env, "PUSHTASK_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1024 * 1024, 512 * 1024 * 1024),
+        media_dir=_path(env, "PUSHTASK_MEDIA_DIR"),
+        mp_token=_secret(env, "PUSHTASK_MP_TOKEN"),
+        mp_aes_key=_aes_key(_secret(env, "PUSHTASK_MP_AES_KEY"), "PUSHTASK_MP_AES_KEY"),
+        preview_rate_per_user=_int(env, "PUSHTASK_PREVIEW_RATE_PER_USER", 30, 1, 1_000_000),
     )
 
 

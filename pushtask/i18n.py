@@ -129,6 +129,93 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "提交过于频繁，请 {seconds} 秒后再试",
         "Too many submissions; try again in {seconds} s",
     ),
+    # Content rules, previews and approval (issue 5).
+    "text_too_long": (
+        "文本超长，请精简（当前 {actual} 字，上限 {max} 字）",
+        "The text is too long; shorten it ({actual} characters, at most {max})",
+    ),
+    "text_control": ("文本含有不可见的控制字符，请删除后再试", "The text contains control characters; remove them"),
+    "image_id_invalid": (
+        "图片应为上传后返回的 mediaId，请先通过 /api/media 上传",
+        "The image must be a mediaId from /api/media; upload it first",
+    ),
+    "image_missing": ("图片不存在或已被清理，请重新上传", "The image is not stored (any more); upload it again"),
+    "image_type": (
+        "图片必须是 JPG 或 PNG 格式（当前文件是 {kind}），请转换后再上传",
+        "The image must be a JPG or PNG (this file is {kind}); convert it and upload again",
+    ),
+    "image_corrupt": (
+        "图片文件已损坏或不完整，请重新导出后再上传",
+        "The image file is damaged or incomplete; export it again and upload",
+    ),
+    "image_too_many_pixels": (
+        "图片尺寸过大（{width}×{height}），请缩小后再上传",
+        "The image is too large ({width}×{height}); scale it down and upload again",
+    ),
+    "image_incompressible": (
+        "图片无法在保持清晰的前提下压缩到 {limit_mb}MB 以内，请裁剪或降低分辨率后再上传",
+        "The image cannot be compressed under {limit_mb} MB and stay legible; crop or scale it down",
+    ),
+    "file_required": ("请用 multipart/form-data 上传，字段名为 file", "Upload with multipart/form-data, field `file`"),
+    "upload_too_large": (
+        "文件过大（上限 {limit_mb}MB），请压缩后再上传",
+        "The file is too large (limit {limit_mb} MB); compress it first",
+    ),
+    "link_invalid": (
+        "链接应为完整的 http(s) 地址，例如 https://example.com/page",
+        "The link must be a full http(s) URL such as https://example.com/page",
+    ),
+    "appid_invalid": (
+        "小程序 AppID 应为 wx 开头加 16 位十六进制字符，例如 wx1234567890abcdef",
+        "The mini program AppID is wx followed by 16 hex characters, e.g. wx1234567890abcdef",
+    ),
+    "page_path_invalid": (
+        "小程序页面路径无效，例如 pages/index/index?id=1（不以 / 开头）",
+        "Invalid page path; use e.g. pages/index/index?id=1 (no leading /)",
+    ),
+    "card_title_required": ("小程序卡片需要标题", "The mini-program card needs a title"),
+    "card_thumbnail_required": (
+        "小程序卡片需要缩略图（http(s) 图片地址）",
+        "The mini-program card needs a thumbnail (an http(s) image URL)",
+    ),
+    "variable_unknown": (
+        "未知变量：{names}；可用变量：{known}（写作 {{{{群名}}}}）",
+        "Unknown variables: {names}; available: {known} (written {{{{群名}}}})",
+    ),
+    "channel_refused": ("群「{groups_zh}」：{zh}", "Groups {groups_en}: {en}"),
+    "recipients_required": (
+        "请至少选择 1 位预览接收人",
+        "Choose at least one preview recipient",
+    ),
+    "preview_stale": ("内容已修改，请查看最新预览", "The content has changed since; look at the newest preview"),
+    "preview_decided": (
+        "该预览已处理（{status}），无需重复操作；如需再次确认请重新发送预览",
+        "This preview was already decided ({status}); send a new preview to decide again",
+    ),
+    "preview_not_reviewer": (
+        "只有该预览的接收人或管理员可以确认或要求修改",
+        "Only this preview's reviewers or an admin can confirm it or ask for changes",
+    ),
+    "approval_required": (
+        "当前内容（第 {version} 版）尚未经预览确认，不能提交；请先发送预览并等待接收人回复“确认”，或先保存为草稿",
+        "This content (version {version}) has not been confirmed in a preview; send a preview and wait for "
+        "a reviewer to confirm, or save it as a draft",
+    ),
+    "no_quota": (
+        "{name}需在小程序中重新订阅通知",
+        "{name} must subscribe to notifications in the mini program again",
+    ),
+    "reviewer_send_failed": ("{name}：预览发送失败（{reason}）", "{name}: the preview could not be sent ({reason})"),
+    "reviewer_no_channel": (
+        "{name}：未配置{channel}，无法发送预览",
+        "{name}: {channel} is not configured, so no preview can be sent",
+    ),
+    "template_name": ("模板名称应为 1–50 个字", "Template names have 1–50 characters"),
+    "template_name_taken": ("已有同名模板，请换一个名称", "A template with this name exists; choose another name"),
+    "template_builtin": (
+        "内置模板不能修改或删除，可另存为自定义模板",
+        "Built-in templates cannot be changed; save a copy",
+    ),
 }
 
 

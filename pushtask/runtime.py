@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,9 @@ from pushtask.db import create_db_engine, create_session_factory
 from pushtask.infra.throttle import LoginThrottle, MemoryCounter, RedisCounter
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenSigner
+
+if TYPE_CHECKING:
+    from pushtask.infra.wechatlink import WeChatLink
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Runtime:
     login_throttle: LoginThrottle
     # Base URL of the WeChat sandbox this process started (embedded default), else None.
     sandbox_url: str | None = None
+    # Reviewer messages from request threads: built on first use (pushtask.infra.wechatlink).
+    wechat_link: WeChatLink | None = None
 
 
 def build_runtime(

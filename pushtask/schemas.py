@@ -585,3 +585,126 @@ class FeedbackReportOut(Output):
     byGroup: list[GroupFeedbackOut]
     overTime: list[DayFeedbackOut]
     opinions: OpinionsOut
+
+
+# ---- previews, media and templates -------------------------------------------------------------
+
+
+class PreviewIn(Input):
+    taskId: Id = Field(min_length=1, max_length=64)
+    content: ContentIn | None = Field(default=None, description="Saved into the task first when it differs.")
+    recipients: list[Id] | None = Field(default=None, max_length=100, description="Default: the task's reviewers.")
+
+
+class ValidateIn(Input):
+    content: ContentIn
+    groups: list[Id] | None = Field(
+        default=None, max_length=1000, description="Also apply these groups' channel limits."
+    )
+
+
+class ValidationOut(Output):
+    isValid: bool
+    errors: list[FieldError]
+
+
+class ValidationResult(Output):
+    validation: ValidationOut
+
+
+class InvalidContentOut(Output):
+    error: str
+    validation: ValidationOut
+
+
+class PreviewReviewerOut(Output):
+    recipientId: Id
+    name: str
+    channel: RecipientChannel
+    status: Literal["sending", "sent", "failed", "no_quota", "no_channel"]
+    decision: Literal["confirm", "modify"] | None = None
+    message: str | None = None
+
+
+class PreviewSent(Output):
+    previewId: Id
+    validation: ValidationOut
+    recipients: list[PreviewReviewerOut]
+    warnings: list[str]
+
+
+class ConfirmIn(Input):
+    previewId: Id = Field(min_length=1, max_length=64)
+    response: Literal["confirm", "modify"]
+    comment: str = Field(default="", max_length=500)
+
+
+class DecisionOut(Output):
+    response: Literal["confirm", "modify"]
+    via: Literal["api", "card", "text"]
+    name: str
+    comment: str | None
+    timestamp: str
+
+
+class PreviewOut(Output):
+    previewId: Id
+    taskId: Id
+    contentVersion: int
+    content: dict[str, object]
+    status: Literal["pending", "confirmed", "modify_requested"]
+    stale: bool
+    comment: str | None
+    createdAt: str
+    decidedAt: str | None
+    recipients: list[PreviewReviewerOut]
+    decisions: list[DecisionOut]
+
+
+class PreviewListOut(Output):
+    previews: list[PreviewOut]
+
+
+class SubscriptionIn(Input):
+    recipientId: Id = Field(min_length=1, max_length=64)
+    count: int = Field(default=1, ge=1, le=100)
+
+
+class SubscriptionOut(Output):
+    recipientId: Id
+    remaining: int
+
+
+class MediaOut(Output):
+    mediaId: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+    mime: Literal["image/jpeg", "image/png"]
+
+
+class TemplateIn(Input):
+    name: str = Field(max_length=200)
+    content: ContentIn
+
+
+class TemplateUpdate(Input):
+    name: str | None = Field(default=None, max_length=200)
+    content: ContentIn | None = None
+
+
+class TemplateOut(Output):
+    templateId: Id
+    name: str
+    content: dict[str, object]
+    builtin: bool
+
+
+class TemplateListOut(RootModel[list[TemplateOut]]):
+    pass
+
+
+class TemplateSaved(Output):
+    templateId: Id
+    message: str

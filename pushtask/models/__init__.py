@@ -13,22 +13,34 @@ from pushtask.models.notification import (
     PushSummary,
 )
 from pushtask.models.org import ROLES, Organization, RevokedToken, User
+from pushtask.models.preview import (
+    DECISION_PATHS,
+    PREVIEW_STATUSES,
+    CallbackReceipt,
+    Preview,
+    PreviewDecision,
+    PreviewRecipient,
+    Subscription,
+)
 from pushtask.models.push import DELIVERY_STATES, PUSH_STATUSES, Delivery, Push, WorkerBeat
 from pushtask.models.task import PREVIEW_STATES, PRIORITIES, STATUSES, Task, TaskGroup, TaskLog, TaskRecipient
 from pushtask.models.template import Template
 
 __all__ = [
+    "DECISION_PATHS",
     "DELIVERY_STATES",
     "GROUP_CHANNELS",
     "NOTIFICATION_STATES",
     "NOTIFICATION_TYPES",
     "PREVIEW_STATES",
+    "PREVIEW_STATUSES",
     "PRIORITIES",
     "PUSH_STATUSES",
     "RECIPIENT_CHANNELS",
     "ROLES",
     "STATUSES",
     "Base",
+    "CallbackReceipt",
     "Delivery",
     "Feedback",
     "Group",
@@ -37,10 +49,14 @@ __all__ = [
     "Notification",
     "NotificationSettings",
     "Organization",
+    "Preview",
+    "PreviewDecision",
+    "PreviewRecipient",
     "Push",
     "PushSummary",
     "Recipient",
     "RevokedToken",
+    "Subscription",
     "Task",
     "TaskGroup",
     "TaskLog",

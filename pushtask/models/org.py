@@ -19,6 +19,8 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     approval_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "any": one named reviewer's confirmation suffices; "all": every reviewer of the preview must confirm.
+    approval_quorum: Mapped[str] = mapped_column(String(8), default="any", server_default="any")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

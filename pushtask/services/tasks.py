@@ -32,6 +32,7 @@ from pushtask.models import (
     new_id,
 )
 from pushtask.schemas import BatchUpdates, ContentIn, ScheduleIn, SchedulePatch, TaskCreate, TaskUpdate
+from pushtask.services import approval
 from pushtask.services.context import Actor
 from pushtask.services.schedules import localize, problems_of, rule_of, schedule_out
 
@@ -238,12 +239,9 @@ def _check(session: Session, actor: Actor, draft: Draft, now: datetime) -> tuple
     elif any(category(c) == "Cc" for c in draft.name):
         # NUL, line breaks and other control characters break lists, CSV exports and the WeChat card.
         problems.append(FieldProblem("name", "invalid"))
-    text = draft.content.get("text")
-    if text is not None and count_chars(text) > TEXT_LIMIT:
-        problems.append(FieldProblem("content.text", "too_long", {"max": TEXT_LIMIT, "actual": count_chars(text)}))
     scheduled = draft.status == "scheduled"
-    if scheduled and not any(draft.content.get(k) for k in EDITABLE_CONTENT):
-        problems.append(FieldProblem("content", "content_required"))
+    # One set of content rules for tasks, previews and pushes (pushtask.domain.content).
+    problems += approval.content_problems(session, actor.org_id, draft.content, draft.groups, scheduled=scheduled)
     problems += _check_ids(session, actor, draft, scheduled)
     times = [time_problem(f"schedule.{key}", draft.schedule.get(key)) for key in ("time", "recurringEnd")]
     if any(times):
@@ -407,6 +405,7 @@ def create_task(session: Session, actor: Actor, data: TaskCreate, now: datetime)
         recipients=list(data.previewRecipients),
     )
     rule, next_fire = _check(session, actor, draft, now)
+    approval.check_gate(session, actor.org_id, None, was="draft", becomes=draft.status, content_changed=True)
     task = Task(
         id=new_id(),
         org_id=actor.org_id,
@@ -521,6 +520,9 @@ def update_task(session: Session, actor: Actor, task_id: str, data: TaskUpdate |
     rule, next_fire = _check(session, actor, check_as, now)
     before = snapshot(task, current.groups, current.recipients)
     content_changed = draft.content != current.content
+    approval.check_gate(
+        session, actor.org_id, task, was=current.status, becomes=draft.status, content_changed=content_changed
+    )
     _apply(task, draft, rule, next_fire)
     if draft.status == "paused":
         task.next_fire_at = None

@@ -39,6 +39,8 @@ def content_snapshot(task: Task) -> dict[str, Any]:
         "miniprogram": task.content_miniprogram,
         # Each group's message then carries its own signed feedback link (pushtask.notify.feedback_token).
         **({"feedback": True} if task.feedback_enabled else {}),
+        # The zone {{日期}} is read in when the push fills variables per group.
+        "timezone": task.timezone,
     }
 
 

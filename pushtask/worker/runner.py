@@ -15,8 +15,9 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.channels.base import GroupTarget, Message, SendResult
 from pushtask.clock import Clock
 from pushtask.db import unit_of_work
+from pushtask.domain.content import fill_variables
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
 from pushtask.notify.delivery import Notifier
@@ -183,11 +185,11 @@ class Worker:
 
     async def _send(self, item: deliveries.Claimed) -> None:
         target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
-        message = message_from_content(item.content)
+        # {{群名}} / {{日期}} are filled here, per group, in the task's zone on the occurrence's date.
+        content = fill_variables(item.content, item.group_name, _local_date(item.fire_at, item.content))
+        message = message_from_content(content)
         if self.notifier is not None:
-            message = self.notifier.decorate(
-                item.task_id, item.group_id, item.push_id, item.fire_at, item.content, message
-            )
+            message = self.notifier.decorate(item.task_id, item.group_id, item.push_id, item.fire_at, content, message)
         try:
             result = await self.sender.send(target, message)
         except Exception as exc:  # a channel bug must not kill the worker; it is recorded
@@ -286,6 +288,14 @@ class Worker:
             beat = session.get(WorkerBeat, self.id)
             if beat is not None:
                 beat.stopped = True
+
+
+def _local_date(fire_at: datetime, content: dict[str, Any]) -> date:
+    zone = str(content.get("timezone") or "Asia/Shanghai")
+    try:
+        return fire_at.astimezone(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return fire_at.date()
 
 
 async def run_until(stop_when: Callable[[], Awaitable[None]], worker: Worker) -> None:

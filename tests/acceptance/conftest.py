@@ -50,6 +50,8 @@ def start_serve(data_dir: Path, env: dict[str, str] | None = None) -> Server:
         "PUSHTASK_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "PUSHTASK_DATA_DIR": str(data_dir),
         "PUSHTASK_SANDBOX_PORT": "0",
+        # Acceptance tests schedule tasks directly; approval has its own tests.
+        "PUSHTASK_APPROVAL_REQUIRED": "0",
     }
     for key in ("PUSHTASK_DATABASE_URL", "PUSHTASK_REDIS_URL"):
         full_env.pop(key, None)

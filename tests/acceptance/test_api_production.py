@@ -52,6 +52,7 @@ def test_two_api_workers_on_mariadb_share_sign_in_and_data(database_url: str, tm
         "PUSHTASK_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "PUSHTASK_SECRET_KEY": "a-shared-secret-for-every-api-process-0123456789",
         "PUSHTASK_API_WORKERS": "2",
+        "PUSHTASK_APPROVAL_REQUIRED": "0",
         "PUSHTASK_DATA_DIR": str(tmp_path),
     }
     process = subprocess.Popen(

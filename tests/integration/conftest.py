@@ -78,7 +78,8 @@ class World:
 
 
 def _org(db: Session, name: str, now: Any) -> Organization:
-    org = Organization(id=new_id(), name=name, timezone="Asia/Shanghai", approval_required=True, created_at=now)
+    # Approval is off here so task tests can schedule directly; tests/integration/test_previews.py turns it on.
+    org = Organization(id=new_id(), name=name, timezone="Asia/Shanghai", approval_required=False, created_at=now)
     db.add(org)
     return org
 

@@ -21,7 +21,15 @@ from pushtask.services.context import ROLE_RANK
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock
 
-PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health")}
+PUBLIC = {
+    ("POST", "/api/auth/login"),
+    ("GET", "/api/health"),
+    # Authenticated by a signed, expiring per-group token instead of a sign-in (group members answer).
+    ("POST", "/api/feedback"),
+    # Authenticated by WeChat's signature and encryption (WXBizMsgCrypt), checked before anything else.
+    ("GET", "/wechat/callback/<channel>"),
+    ("POST", "/wechat/callback/<channel>"),
+}
 ROUTE_IDS = [f"{spec.method} {spec.path}" for spec in ROUTES]
 
 

@@ -1,7 +1,7 @@
 """notifications, inbox, notification settings, feedback, push summaries, maintenance; tasks.feedback_enabled
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-29 12:05:03.504434
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import pushtask.models.base
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,197 @@
+"""WeChat callbacks: URL verification, reviewers' card taps and text replies, subscription grants.
+
+Not under /api and without JWT: WeChat signs and encrypts instead. Nothing is read before the
+signature checks out. WeChat retries a callback it got no answer to, so each message is
+recorded by its MsgId (or event identity) and a repeat is answered without acting again. Every
+answer is made from the database alone; WeChat calls that follow run in the background, so
+the answer comes well within WeChat's 5 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from xml.sax.saxutils import escape
+
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from flask import Blueprint, Response, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pushtask.api.base import ApiError, api_route, runtime, session
+from pushtask.api.previews import after_decision
+from pushtask.errors import Conflict, NotFound
+from pushtask.i18n import translate
+from pushtask.infra.wechatlink import WeChatLink, callback_keys, wechat_link
+from pushtask.models import CallbackReceipt
+from pushtask.services import previews
+from pushtask.wechat.crypto import CryptoError, WXBizMsgCrypt, parse_xml
+
+log = logging.getLogger("pushtask.callbacks")
+
+bp = Blueprint("wechat_callback", __name__, url_prefix="/wechat/callback")
+
+# The docs name the WeCom app's URL after its channel; both spellings reach the same handler.
+CHANNELS = {"wecom": "wecom", "wecom_appchat": "wecom", "miniprogram": "miniprogram"}
+
+
+def _crypt(channel: str) -> tuple[str, WXBizMsgCrypt]:
+    kind = CHANNELS.get(channel)
+    rt = runtime()
+    keys = callback_keys(rt.settings, rt.sandbox_url, kind) if kind else None
+    if kind is None or keys is None:
+        raise ApiError(404, "Not found", "no callback is configured for this channel")
+    return kind, WXBizMsgCrypt(keys.token, keys.encoding_aes_key, keys.receive_id)
+
+
+def _text(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+@api_route(
+    bp,
+    "/<channel>",
+    "GET",
+    summary="WeChat/WeCom URL verification: echo the decrypted echostr.",
+    role=None,
+    responses={200: "text/plain", 403: "text/plain", 404: "text/plain"},
+    tag="wechat",
+)
+def verify(channel: str) -> Response:
+    _kind, crypt = _crypt(channel)
+    args = request.args
+    try:
+        if "echostr" in args and "msg_signature" in args:
+            return _text(crypt.verify_url(args["msg_signature"], args["timestamp"], args["nonce"], args["echostr"]))
+    except (CryptoError, KeyError) as exc:
+        log.warning("callback verification refused (%s): %s", channel, exc)
+    return _text("forbidden", 403)
+
+
+@api_route(
+    bp,
+    "/<channel>",
+    "POST",
+    summary="Encrypted reviewer replies: 确认/修改 card taps, text replies, subscription grants.",
+    role=None,
+    responses={200: "text/xml", 403: "text/plain", 404: "text/plain"},
+    tag="wechat",
+)
+def receive(channel: str) -> Response:
+    kind, crypt = _crypt(channel)
+    args = request.args
+    try:
+        plaintext = crypt.decrypt_message(
+            request.get_data(as_text=True),
+            args.get("msg_signature", ""),
+            args.get("timestamp", ""),
+            args.get("nonce", ""),
+        )
+        fields = parse_xml(plaintext)
+    except CryptoError as exc:
+        # Unsigned, tampered or foreign: nothing in it is trusted, nothing changes.
+        log.warning("callback refused (%s): %s", channel, exc)
+        return _text("forbidden", 403)
+    db = session()
+    if not _first_time(db, kind, fields):
+        return _text("success")
+    reply = _handle(db, kind, fields, plaintext)
+    db.commit()
+    if reply is None:
+        return _text("success")
+    return Response(crypt.encrypt_reply(reply).to_xml(), mimetype="text/xml")
+
+
+def _receipt_key(kind: str, fields: dict[str, str]) -> str:
+    if fields.get("MsgId"):
+        return f"{kind}:msg:{fields['MsgId']}"
+    # Events carry no MsgId: WeChat's advice is sender + CreateTime (plus what the event is about).
+    parts = [fields.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")]
+    return f"{kind}:evt:" + ":".join(parts)[:170]
+
+
+def _first_time(db: Session, kind: str, fields: dict[str, str]) -> bool:
+    """Record this callback; False when it was handled before (a retry)."""
+    savepoint = db.begin_nested()
+    try:
+        db.add(CallbackReceipt(key=_receipt_key(kind, fields), channel=kind, received_at=runtime().clock()))
+        db.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+def _handle(db: Session, kind: str, fields: dict[str, str], plaintext: str) -> str | None:
+    msg_type, event = fields.get("MsgType", ""), fields.get("Event", "")
+    sender = fields.get("FromUserName", "")
+    link = wechat_link(runtime())
+    if msg_type == "event" and event == "template_card_event":
+        found = previews.reviewer_by_card(db, fields.get("TaskId", ""), sender)
+        if found is None:
+            return None
+        response = previews.CONFIRM_KEY if fields.get("EventKey") == previews.CONFIRM_KEY else previews.MODIFY_KEY
+        ok, label = _decide(db, link, found, response, "", skip_card=fields.get("ResponseCode"))
+        if not ok:
+            return None
+        return _passive(fields, "update_button", f"<Button><ReplaceName>{escape(label)}</ReplaceName></Button>")
+    if msg_type == "text":
+        parsed = previews.parse_reply(fields.get("Content", ""))
+        if parsed is None:
+            return _text_reply(kind, fields, "回复“确认”通过预览，或回复“修改 意见”退回修改。")
+        found = previews.open_preview_for(db, kind, sender)
+        if found is None:
+            return _text_reply(kind, fields, "没有待确认的预览。")
+        _ok, label = _decide(db, link, found, parsed[0], parsed[1])
+        return _text_reply(kind, fields, label)
+    if msg_type == "event" and event == "subscribe_msg_popup_event" and kind == "miniprogram":
+        for template_id in _accepted_templates(plaintext):
+            previews.grant_by_openid(db, sender, template_id, runtime().clock())
+    return None
+
+
+def _decide(
+    db: Session,
+    link: WeChatLink,
+    found: tuple[str, previews.Decider],
+    response: str,
+    comment: str,
+    *,
+    skip_card: str | None = None,
+) -> tuple[bool, str]:
+    """Decide through the one service; return whether it was taken and what to tell the reviewer."""
+    preview_id, decider = found
+    try:
+        decision = previews.decide(db, preview_id, response, comment, decider, runtime().clock())
+    except Conflict as exc:
+        log.info("reviewer %s: decision refused: %s", decider.name, exc.code)
+        return False, translate(exc.code, **exc.params)
+    except NotFound:
+        return False, translate("task_not_found")
+    db.commit()
+    after_decision(link, decision, skip_card=skip_card)
+    return True, "已确认" if response == previews.CONFIRM_KEY else "已要求修改"
+
+
+def _passive(fields: dict[str, str], msg_type: str, inner: str) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[{fields.get('FromUserName', '')}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{fields.get('ToUserName', '')}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{inner}</xml>"
+    )
+
+
+def _text_reply(kind: str, fields: dict[str, str], content: str) -> str | None:
+    if kind != "wecom":
+        return None  # mini-program message push takes no passive text reply
+    return _passive(fields, "text", f"<Content><![CDATA[{content.replace(']]>', '')}]]></Content>")
+
+
+def _accepted_templates(plaintext: str) -> list[str]:
+    root = safe_fromstring(plaintext)
+    out = []
+    for item in root.iter("List"):
+        if (item.findtext("SubscribeStatusString") or "") == "accept" and item.findtext("TemplateId"):
+            out.append(str(item.findtext("TemplateId")))
+    return out

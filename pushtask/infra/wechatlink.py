@@ -1,0 +1,132 @@
+"""One process's connection to WeChat for request threads: loop, HTTP pool, token cache, messenger."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pushtask.config import Settings
+from pushtask.infra.asyncbridge import AsyncBridge
+from pushtask.infra.media import MediaStore
+from pushtask.sandbox import credentials as sandbox_credentials
+from pushtask.sandbox import directory as sandbox_directory
+from pushtask.wechat.credentials import WECHAT_BASE_URL, MiniProgramCredentials, WeComCredentials
+from pushtask.wechat.http import HttpConfig, HttpSeam
+from pushtask.wechat.kv import KeyValueStore, MemoryStore, RedisStore
+from pushtask.wechat.miniprogram import MiniProgramClient
+from pushtask.wechat.reviewers import ReviewerMessenger
+from pushtask.wechat.wecom import WeComClient
+from pushtask.wiring import endpoints
+
+if TYPE_CHECKING:
+    from pushtask.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class CallbackKeys:
+    """What verifies and decrypts one channel's callbacks."""
+
+    token: str
+    encoding_aes_key: str
+    receive_id: str
+
+
+@dataclass(frozen=True)
+class ReviewerEndpoints:
+    wecom: WeComCredentials | None
+    miniprogram: MiniProgramCredentials | None
+    subscribe_template_id: str | None
+
+
+def reviewer_endpoints(settings: Settings, sandbox_url: str | None) -> ReviewerEndpoints:
+    """Resolve the WeCom app and mini program that reach reviewers (the sandbox's when it runs)."""
+    if sandbox_url is not None:
+        return ReviewerEndpoints(
+            sandbox_credentials.wecom(sandbox_url),
+            sandbox_credentials.miniprogram(sandbox_url),
+            settings.mp_preview_template_id or sandbox_directory.DEFAULT_TEMPLATE_ID,
+        )
+    mini = None
+    if settings.mp_appid and settings.mp_secret:
+        mini = MiniProgramCredentials(
+            settings.mp_appid,
+            settings.mp_secret,
+            token=settings.mp_token or "",
+            encoding_aes_key=settings.mp_aes_key or "",
+            base_url=settings.wechat_base_url or WECHAT_BASE_URL,
+        )
+    return ReviewerEndpoints(endpoints(settings).wecom, mini, settings.mp_preview_template_id)
+
+
+def callback_keys(settings: Settings, sandbox_url: str | None, channel: str) -> CallbackKeys | None:
+    """Return the Token/EncodingAESKey/receive id for `wecom` or `miniprogram` callbacks, if configured."""
+    ends = reviewer_endpoints(settings, sandbox_url)
+    if channel == "wecom" and ends.wecom is not None and ends.wecom.token and ends.wecom.encoding_aes_key:
+        return CallbackKeys(ends.wecom.token, ends.wecom.encoding_aes_key, ends.wecom.corp_id)
+    mini = ends.miniprogram
+    if channel == "miniprogram" and mini is not None and mini.token and mini.encoding_aes_key:
+        return CallbackKeys(mini.token, mini.encoding_aes_key, mini.appid)
+    return None
+
+
+class WeChatLink:
+    """Built on first use; `run` executes a coroutine with the messenger on the bridge's loop."""
+
+    def __init__(self, settings: Settings, sandbox_url: str | None, clock: Callable[[], float]) -> None:
+        self.bridge = AsyncBridge("pushtask-wechat")
+        self._settings = settings
+        self._sandbox_url = sandbox_url
+        self._clock = clock
+        self._http: HttpSeam | None = None
+        self._store: KeyValueStore | None = None
+        self.messenger = self.bridge.run(self._build(), timeout=10)
+
+    async def _build(self) -> ReviewerMessenger:
+        # Created inside the loop: aiohttp sessions and Redis connections belong to one loop.
+        self._http = HttpSeam(HttpConfig(total_timeout_s=5.0, connect_timeout_s=2.0))
+        settings = self._settings
+        self._store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore(self._clock)
+        ends = reviewer_endpoints(settings, self._sandbox_url)
+        return ReviewerMessenger(
+            wecom=WeComClient(ends.wecom, self._http, self._store, clock=self._clock) if ends.wecom else None,
+            miniprogram=(
+                MiniProgramClient(ends.miniprogram, self._http, self._store, clock=self._clock)
+                if ends.miniprogram
+                else None
+            ),
+            media=MediaStore(settings.media_root),
+            store=self._store,
+            subscribe_template_id=ends.subscribe_template_id,
+        )
+
+    @property
+    def store(self) -> KeyValueStore:
+        """The token/rate-limit store (Redis when configured); use it on the bridge's loop only."""
+        assert self._store is not None
+        return self._store
+
+    async def _close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        if isinstance(self._store, RedisStore):
+            await self._store.close()
+
+    def close(self) -> None:
+        self.bridge.close(self._close())
+
+
+_LOCK = threading.Lock()
+
+
+def wechat_link(rt: Runtime) -> WeChatLink:
+    """Return the runtime's link to WeChat, building it on first use (once per process)."""
+    link = rt.wechat_link
+    if link is not None:
+        return link
+    with _LOCK:
+        if rt.wechat_link is None:
+            rt.wechat_link = WeChatLink(rt.settings, rt.sandbox_url, time.time)
+        return rt.wechat_link

@@ -1,0 +1,510 @@
+"""Previews: record what reviewers are shown, and decide them — one service for all three paths.
+
+`start` checks the content and records the preview (no I/O); the caller sends it outside the
+transaction and hands the outcome to `record_sends`. `decide` is what the API, a WeCom card tap
+and a text reply all call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pushtask.channels.base import Message
+from pushtask.domain import content as rules
+from pushtask.domain.text import truncate_chars
+from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from pushtask.models import (
+    Organization,
+    Preview,
+    PreviewDecision,
+    PreviewRecipient,
+    Recipient,
+    Subscription,
+    Task,
+    TaskLog,
+    User,
+    new_id,
+)
+from pushtask.schemas import ContentIn, TaskUpdate
+from pushtask.services import tasks as task_service
+from pushtask.services.approval import group_targets
+from pushtask.services.context import Actor
+from pushtask.services.rendering import message_from_content
+from pushtask.wechat import wecom_payloads as wp
+from pushtask.worker.planner import content_snapshot
+
+PROMPT = "请确认内容，回复‘确认’或‘修改’"
+CONFIRM_KEY, MODIFY_KEY = "confirm", "modify"
+STATUS_LABELS = {"confirmed": ("已确认", "confirmed"), "modify_requested": ("已要求修改", "changes requested")}
+
+
+class InvalidContent(InvalidInput):
+    """The content breaks a rule: nothing is sent (answered 400 with a `validation` object)."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(problems, error="Invalid content")
+
+
+@dataclass(frozen=True)
+class ReviewerPlan:
+    """One reviewer to send to, as recorded."""
+
+    recipient_id: str
+    name: str
+    channel: str
+    user_id: str  # WeCom userid or openid
+    state: str  # "sending", or "no_quota" / "no_channel" when nothing will be sent
+    card: dict[str, Any] | None = None
+    subscribe_data: dict[str, str] | None = None
+    page: str = ""
+
+
+@dataclass(frozen=True)
+class PreviewPlan:
+    preview_id: str
+    task_name: str
+    message: Message
+    reviewers: list[ReviewerPlan]
+
+
+@dataclass(frozen=True)
+class Decider:
+    """Who decides and through which path ("api", "card", "text")."""
+
+    via: str
+    name: str
+    recipient_id: str | None = None
+    user_id: str | None = None
+
+
+@dataclass
+class Decision:
+    preview: Preview
+    task: Task
+    response: str
+    comment: str
+    decider: Decider
+    # (response_code, userid) of WeCom cards to relabel; the creator's WeCom userid to tell about a "modify".
+    cards: list[tuple[str, str]] = field(default_factory=list)
+    creator_userid: str | None = None
+
+
+def local_date(task: Task, now: datetime) -> date:
+    """Return the date {{日期}} means in a preview: the next push's local date (or today's)."""
+    when = task.next_fire_at or (task.schedule_time if task.schedule_time > now else now)
+    return when.astimezone(ZoneInfo(task.timezone)).date()
+
+
+def _when_text(task: Task, now: datetime) -> str:
+    when = task.next_fire_at or task.schedule_time
+    return when.astimezone(ZoneInfo(task.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _reviewers(session: Session, actor: Actor, task: Task, ids: list[str] | None) -> list[Recipient]:
+    chosen = ids if ids is not None else task_service.recipient_ids_of(session, [task.id]).get(task.id, [])
+    chosen = list(dict.fromkeys(chosen))
+    if not chosen:
+        raise InvalidInput([FieldProblem("recipients", "recipients_required")])
+    found = {
+        r.id: r
+        for r in session.scalars(
+            select(Recipient).where(
+                Recipient.id.in_(chosen), Recipient.org_id == actor.org_id, Recipient.deleted_at.is_(None)
+            )
+        )
+    }
+    missing = [r for r in chosen if r not in found]
+    if missing:
+        raise InvalidInput([FieldProblem("recipients", "recipients_unknown", {"ids": ", ".join(missing[:10])})])
+    return [found[r] for r in chosen]
+
+
+def start(
+    session: Session,
+    actor: Actor,
+    task_id: str,
+    content: ContentIn | None,
+    recipient_ids: list[str] | None,
+    now: datetime,
+    *,
+    image_exists: rules.ImageLookup,
+    channels: set[str],
+    subscribe_template_id: str | None,
+) -> PreviewPlan:
+    """Check the task's content (saving `content` first when given) and record a preview to send."""
+    task = task_service.get_task(session, actor, task_id, for_update=True)
+    if content is not None:
+        try:
+            task = task_service.update_task(session, actor, task_id, TaskUpdate(content=content), now)
+        except InvalidInput as exc:
+            # The content is what a preview reports on; nothing is saved or sent.
+            if all(p.field.startswith("content") for p in exc.problems):
+                raise InvalidContent(exc.problems) from None
+            raise
+    snapshot = content_snapshot(task)
+    groups = task_service.group_ids_of(session, [task.id]).get(task.id, [])
+    targets = group_targets(session, actor.org_id, groups)
+    problems = rules.check(snapshot, image_exists=image_exists, targets=targets, require_content=True)
+    if problems:
+        raise InvalidContent(problems)
+    reviewers = _reviewers(session, actor, task, recipient_ids)
+    preview = Preview(
+        id=new_id(),
+        org_id=actor.org_id,
+        task_id=task.id,
+        content_version=task.content_version,
+        content=snapshot,
+        status="pending",
+        created_by=actor.user_id,
+        created_at=now,
+    )
+    session.add(preview)
+    session.flush()
+    # Variables are filled as for the first group: the reviewer sees one real instance.
+    shown = rules.fill_variables(snapshot, targets[0].name if targets else "", local_date(task, now))
+    plans = []
+    for position, reviewer in enumerate(reviewers):
+        plan = _plan(session, task, preview, reviewer, position, now, channels, subscribe_template_id, len(groups))
+        session.add(
+            PreviewRecipient(
+                preview_id=preview.id,
+                recipient_id=reviewer.id,
+                position=position,
+                channel=reviewer.channel,
+                state=plan.state,
+                card_task_id=(plan.card or {}).get("template_card", {}).get("task_id"),
+            )
+        )
+        plans.append(plan)
+    task.preview_state = "pending"
+    return PreviewPlan(preview.id, task.name, message_from_content(shown), plans)
+
+
+def _plan(
+    session: Session,
+    task: Task,
+    preview: Preview,
+    reviewer: Recipient,
+    position: int,
+    now: datetime,
+    channels: set[str],
+    template_id: str | None,
+    group_count: int,
+) -> ReviewerPlan:
+    base: dict[str, Any] = {
+        "recipient_id": reviewer.id,
+        "name": reviewer.name,
+        "channel": reviewer.channel,
+        "user_id": reviewer.channel_user_id,
+    }
+    if reviewer.channel not in channels:
+        return ReviewerPlan(**base, state="no_channel")
+    if reviewer.channel == "wecom":
+        card = wp.button_interaction_card(
+            f"pv{preview.id.replace('-', '')}-{position}",
+            truncate_chars(f"预览：{task.name}", 26),
+            [wp.CardButton("确认", key=CONFIRM_KEY, style=1), wp.CardButton("修改", key=MODIFY_KEY, style=2)],
+            desc=PROMPT,
+            fields=[("任务", task.name), ("推送时间", _when_text(task, now)), ("目标群", f"{group_count} 个")],
+            source_desc="PushTask 内容预览",
+        )
+        return ReviewerPlan(**base, state="sending", card=card)
+    remaining = session.scalar(
+        select(Subscription.remaining).where(
+            Subscription.recipient_id == reviewer.id, Subscription.template_id == (template_id or "")
+        )
+    )
+    if not remaining or remaining <= 0:
+        return ReviewerPlan(**base, state="no_quota")
+    data = {"thing1": truncate_chars(task.name, 20), "time2": _when_text(task, now), "thing3": "请确认内容或提出修改"}
+    return ReviewerPlan(
+        **base, state="sending", subscribe_data=data, page=f"pages/preview/preview?previewId={preview.id}"
+    )
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    recipient_id: str
+    sent: bool
+    response_code: str | None = None
+    errcode: int | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+
+
+def record_sends(
+    session: Session, preview_id: str, outcomes: list[SendOutcome], template_id: str | None, now: datetime
+) -> None:
+    """Write what each reviewer's send did; spend or zero the mini-program subscriptions."""
+    rows = {
+        r.recipient_id: r
+        for r in session.scalars(select(PreviewRecipient).where(PreviewRecipient.preview_id == preview_id))
+    }
+    for outcome in outcomes:
+        row = rows.get(outcome.recipient_id)
+        if row is None or row.state != "sending":
+            continue  # no_quota / no_channel: nothing was sent, the planned state stands
+        row.response_code = outcome.response_code
+        quota_gone = outcome.errcode == 43101
+        row.state = "sent" if outcome.sent else ("no_quota" if quota_gone else "failed")
+        row.error = None if outcome.sent else (outcome.reason_zh or outcome.reason_en or "发送失败")
+        if row.channel == "miniprogram" and (outcome.sent or quota_gone):
+            sub = session.get(Subscription, (row.recipient_id, template_id or ""))
+            if sub is not None:
+                sub.remaining = max(0, sub.remaining - 1) if outcome.sent else 0
+                sub.updated_at = now
+
+
+def grant_subscriptions(
+    session: Session, actor: Actor, recipient_id: str, template_id: str, count: int, now: datetime
+) -> int:
+    """Record one-time subscriptions a mini-program reviewer accepted; return how many they hold."""
+    recipient = session.scalars(
+        select(Recipient).where(
+            Recipient.id == recipient_id, Recipient.org_id == actor.org_id, Recipient.deleted_at.is_(None)
+        )
+    ).first()
+    if recipient is None:
+        raise NotFound("Recipient not found")
+    return _grant(session, recipient.id, template_id, count, now)
+
+
+def _grant(session: Session, recipient_id: str, template_id: str, count: int, now: datetime) -> int:
+    sub = session.get(Subscription, (recipient_id, template_id), with_for_update=True)
+    if sub is None:
+        sub = Subscription(recipient_id=recipient_id, template_id=template_id, remaining=0, updated_at=now)
+        session.add(sub)
+    sub.remaining += count
+    sub.updated_at = now
+    return sub.remaining
+
+
+def grant_by_openid(session: Session, openid: str, template_id: str, now: datetime) -> int:
+    """A reviewer accepted a subscription in the mini program (subscribe_msg_popup_event)."""
+    granted = 0
+    for recipient in session.scalars(
+        select(Recipient).where(
+            Recipient.channel == "miniprogram", Recipient.channel_user_id == openid, Recipient.deleted_at.is_(None)
+        )
+    ):
+        _grant(session, recipient.id, template_id, 1, now)
+        granted += 1
+    return granted
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+
+def get_preview(session: Session, org_id: str, preview_id: str) -> Preview:
+    preview = session.scalars(select(Preview).where(Preview.id == preview_id, Preview.org_id == org_id)).first()
+    if preview is None:
+        raise NotFound("Preview not found")
+    return preview
+
+
+def reviewers_of(session: Session, preview_id: str) -> list[tuple[PreviewRecipient, str]]:
+    rows = session.execute(
+        select(PreviewRecipient, Recipient.name)
+        .join(Recipient, Recipient.id == PreviewRecipient.recipient_id)
+        .where(PreviewRecipient.preview_id == preview_id)
+        .order_by(PreviewRecipient.position)
+    )
+    return [(row, name) for row, name in rows]
+
+
+def decisions_of(session: Session, preview_id: str) -> list[PreviewDecision]:
+    return list(
+        session.scalars(
+            select(PreviewDecision).where(PreviewDecision.preview_id == preview_id).order_by(PreviewDecision.created_at)
+        )
+    )
+
+
+def list_previews(session: Session, actor: Actor, task_id: str) -> list[Preview]:
+    task = task_service.get_task(session, actor, task_id)
+    return list(
+        session.scalars(
+            select(Preview).where(Preview.task_id == task.id).order_by(Preview.created_at.desc(), Preview.id)
+        )
+    )
+
+
+# ---- deciding ----------------------------------------------------------------------------------
+
+
+def api_decider(session: Session, actor: Actor, preview: Preview) -> Decider:
+    """Resolve the signed-in user as a reviewer of this preview (by WeChat ID), or an admin."""
+    wechat_id = session.scalar(select(User.wechat_id).where(User.id == actor.user_id))
+    reviewer = session.execute(
+        select(Recipient.id, Recipient.name)
+        .join(PreviewRecipient, PreviewRecipient.recipient_id == Recipient.id)
+        .where(PreviewRecipient.preview_id == preview.id, Recipient.wechat_id == wechat_id)
+    ).first()
+    if reviewer is not None:
+        return Decider("api", reviewer.name, recipient_id=reviewer.id, user_id=actor.user_id)
+    if actor.can("admin"):
+        return Decider("api", actor.name, user_id=actor.user_id)
+    raise Conflict("preview_not_reviewer", error="Forbidden")
+
+
+def decide(session: Session, preview_id: str, response: str, comment: str, decider: Decider, now: datetime) -> Decision:
+    """Confirm or ask to modify a preview; refuse stale and already decided ones (409)."""
+    # Locks serialise two reviewers deciding at once: the second sees the first's outcome.
+    preview = session.scalars(select(Preview).where(Preview.id == preview_id).with_for_update()).first()
+    if preview is None:
+        raise NotFound("Preview not found")
+    task = session.scalars(select(Task).where(Task.id == preview.task_id).with_for_update()).first()
+    if task is None or task.deleted_at is not None:
+        raise NotFound("Task not found")
+    if preview.content_version != task.content_version:
+        raise Conflict("preview_stale")
+    if preview.status != "pending":
+        raise Conflict("preview_decided", status=STATUS_LABELS.get(preview.status, (preview.status,))[0])
+    rows = {
+        r.recipient_id: r
+        for r in session.scalars(select(PreviewRecipient).where(PreviewRecipient.preview_id == preview.id))
+    }
+    if decider.recipient_id is not None:
+        own = rows.get(decider.recipient_id)
+        if own is None:
+            raise Conflict("preview_not_reviewer", error="Forbidden")
+        if own.decision is not None:
+            raise Conflict(
+                "preview_decided",
+                status=STATUS_LABELS["confirmed" if own.decision == CONFIRM_KEY else "modify_requested"][0],
+            )
+        own.decision = response
+        own.decided_at = now
+    comment = comment.strip()
+    session.add(
+        PreviewDecision(
+            id=new_id(),
+            preview_id=preview.id,
+            task_id=task.id,
+            org_id=task.org_id,
+            response=response,
+            via=decider.via,
+            recipient_id=decider.recipient_id,
+            user_id=decider.user_id,
+            actor_name=decider.name[:100],
+            comment=comment or None,
+            created_at=now,
+        )
+    )
+    decision = Decision(preview, task, response, comment, decider)
+    if response == CONFIRM_KEY:
+        quorum = session.scalar(select(Organization.approval_quorum).where(Organization.id == task.org_id))
+        everyone = all(r.decision == CONFIRM_KEY for r in rows.values() if r.state == "sent")
+        if quorum == "all" and decider.recipient_id is not None and not everyone:
+            return decision  # recorded; the preview waits for the other reviewers
+        preview.status = "confirmed"
+        task.preview_state = "confirmed"
+    else:
+        preview.status = "modify_requested"
+        preview.comment = comment or None
+        task.preview_state = "modify_requested"
+        _back_to_draft(session, task, decider, comment, now)
+        decision.creator_userid = _creator_userid(session, task)
+    preview.decided_at = now
+    decision.cards = [
+        (r.response_code, _userid(session, r.recipient_id))
+        for r in rows.values()
+        if r.response_code and r.channel == "wecom"
+    ]
+    return decision
+
+
+def _back_to_draft(session: Session, task: Task, decider: Decider, comment: str, now: datetime) -> None:
+    changes: dict[str, Any] = {"previewComment": {"old": None, "new": comment or None}}
+    if task.status == "scheduled":
+        changes["status"] = {"old": task.status, "new": "draft"}
+        task.status = "draft"
+        task.next_fire_at = None
+        task.display_time = task.schedule_time
+    task.updated_at = now
+    session.add(
+        TaskLog(
+            id=new_id(),
+            task_id=task.id,
+            org_id=task.org_id,
+            action="update",
+            user_id=decider.user_id or decider.recipient_id or "",
+            changes=changes,
+            created_at=now,
+        )
+    )
+
+
+def _userid(session: Session, recipient_id: str) -> str:
+    return session.scalar(select(Recipient.channel_user_id).where(Recipient.id == recipient_id)) or ""
+
+
+def _creator_userid(session: Session, task: Task) -> str | None:
+    """The creator's WeCom userid, when the creator is also in the directory as a WeCom contact."""
+    wechat_id = session.scalar(select(User.wechat_id).where(User.id == task.creator_id))
+    return session.scalar(
+        select(Recipient.channel_user_id).where(
+            Recipient.org_id == task.org_id,
+            Recipient.wechat_id == wechat_id,
+            Recipient.channel == "wecom",
+            Recipient.deleted_at.is_(None),
+        )
+    )
+
+
+def modify_notice(decision: Decision) -> str:
+    """The text the creator gets when a reviewer asks for changes."""
+    comment = decision.comment or "（未填写意见）"
+    who = decision.decider.name
+    return f"「{decision.task.name}」需要修改（{who}）：{comment}\n任务已退回草稿，请修改后重新发送预览。"
+
+
+# ---- the WeChat paths: a card tap and a text reply -----------------------------------------
+
+
+def reviewer_by_card(session: Session, card_task_id: str, userid: str) -> tuple[str, Decider] | None:
+    """Return (preview id, decider) for a tap on one of our cards by the person it was sent to."""
+    row = session.execute(
+        select(PreviewRecipient.preview_id, Recipient.id, Recipient.name, Recipient.channel_user_id)
+        .join(Recipient, Recipient.id == PreviewRecipient.recipient_id)
+        .where(PreviewRecipient.card_task_id == card_task_id)
+    ).first()
+    if row is None or row.channel_user_id != userid:
+        return None
+    return row.preview_id, Decider("card", row.name, recipient_id=row.id)
+
+
+def open_preview_for(session: Session, channel: str, user_id: str) -> tuple[str, Decider] | None:
+    """Return the newest undecided preview sent to this WeCom user / openid, with them as decider."""
+    row = session.execute(
+        select(Preview.id, Recipient.id.label("rid"), Recipient.name)
+        .join(PreviewRecipient, PreviewRecipient.preview_id == Preview.id)
+        .join(Recipient, Recipient.id == PreviewRecipient.recipient_id)
+        .where(
+            Recipient.channel == channel,
+            Recipient.channel_user_id == user_id,
+            Recipient.deleted_at.is_(None),
+            PreviewRecipient.decision.is_(None),
+            Preview.status == "pending",
+        )
+        .order_by(Preview.created_at.desc(), Preview.id.desc())
+    ).first()
+    if row is None:
+        return None
+    return row.id, Decider("text", row.name, recipient_id=row.rid)
+
+
+def parse_reply(text: str) -> tuple[str, str] | None:
+    """Read "确认" / "修改 <意见>" (also 修改：意见, 修改,意见); None for anything else."""
+    stripped = text.strip()
+    if stripped in ("确认", "确定", "同意", "OK", "ok"):
+        return CONFIRM_KEY, ""
+    if stripped.startswith("修改"):
+        return MODIFY_KEY, stripped[2:].lstrip(" :：,，、\n\t")
+    return None
