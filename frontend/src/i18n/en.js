@@ -69,7 +69,7 @@ export default {
     groupsLimit: 'At most {max} groups', members: '{n} members',
     priority: 'Priority', reviewers: 'Reviewers', reviewersPlaceholder: 'Who receives the preview in WeChat', reviewersHint: 'Reviewers get the preview in WeChat and answer "confirm" or "modify".',
     saveDraft: 'Save draft', submit: 'Submit', cancel: 'Cancel', created: 'Task created', updated: 'Task saved',
-    fixErrors: 'Please fix the fields marked in red.', serverRejectedFields: 'The server did not accept this; please fix what is marked in red.', loadFailed: 'Could not load the task: {msg}',
+    fixErrors: 'Please fix the fields marked in red.', serverRejectedFields: 'The server did not accept this; please fix what is marked in red.', notScheduledTitle: 'Cannot submit yet', loadFailed: 'Could not load the task: {msg}',
     previewTitle: 'Group chat preview', previewSender: 'PushTask bot', previewEmpty: 'Type some content and the chat preview appears here', linkCard: 'Link', mpCard: 'Mini program',
     previewImage: 'Image', previewGroup: 'Target groups ({n})',
   },

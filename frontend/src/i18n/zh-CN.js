@@ -69,7 +69,7 @@ export default {
     groupsLimit: '最多选择 {max} 个群', members: '{n} 人',
     priority: '优先级', reviewers: '预览接收人', reviewersPlaceholder: '选择接收预览的微信用户', reviewersHint: '接收人会在微信中收到预览并回复「确认」或「修改」。',
     saveDraft: '保存草稿', submit: '提交', cancel: '取消', created: '任务已创建', updated: '任务已保存',
-    fixErrors: '请先修正标红的字段。', serverRejectedFields: '服务器未接受这些内容，请按标红处修改。', loadFailed: '任务加载失败：{msg}',
+    fixErrors: '请先修正标红的字段。', serverRejectedFields: '服务器未接受这些内容，请按标红处修改。', notScheduledTitle: '暂时不能提交', loadFailed: '任务加载失败：{msg}',
     previewTitle: '群聊预览', previewSender: 'PushTask 助手', previewEmpty: '在左侧输入内容后这里会显示群聊效果', linkCard: '链接', mpCard: '小程序',
     previewImage: '图片', previewGroup: '目标群（{n}）',
   },
