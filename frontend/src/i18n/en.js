@@ -32,7 +32,7 @@ export default {
     nextFire: 'Next push', noNextFire: 'No further push', pausedManual: 'Paused until resumed', noReason: 'No failure reason recorded', pausedUntil: 'Paused until {at}',
     filter: {
       status: 'Status', timeRange: 'Push time', start: 'From', end: 'To', group: 'Group', creator: 'Creator',
-      reviewer: 'Reviewer', q: 'Search task names', priority: 'Priority', apply: 'Search',
+      reviewer: 'Reviewer', mine: 'Created by me', q: 'Search task names', priority: 'Priority', apply: 'Search',
     },
     sort: { label: 'Sort', scheduleTime: 'Push time ↑', '-scheduleTime': 'Push time ↓', status: 'Status', '-priority': 'Priority high→low', priority: 'Priority low→high', '-createdAt': 'Newest', name: 'Name' },
     export: 'Export CSV', exported: 'Exported {file}', exportFailed: 'Export failed: {msg}',

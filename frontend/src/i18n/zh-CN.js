@@ -32,7 +32,7 @@ export default {
     nextFire: '下次推送', noNextFire: '无后续推送', pausedManual: '已暂停，恢复后继续', noReason: '没有记录失败原因', pausedUntil: '暂停至 {at}',
     filter: {
       status: '状态', timeRange: '推送时间', start: '开始', end: '结束', group: '群', creator: '创建者',
-      reviewer: '接收人', q: '搜索任务名称', priority: '优先级', apply: '查询',
+      reviewer: '接收人', mine: '只看我创建的', q: '搜索任务名称', priority: '优先级', apply: '查询',
     },
     sort: { label: '排序', scheduleTime: '推送时间 ↑', '-scheduleTime': '推送时间 ↓', status: '状态', '-priority': '优先级 高→低', priority: '优先级 低→高', '-createdAt': '最新创建', name: '名称' },
     export: '导出 CSV', exported: '已导出 {file}', exportFailed: '导出失败：{msg}',
