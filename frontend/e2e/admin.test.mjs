@@ -2,6 +2,7 @@
 // Each run works on its own tasks, named with a unique prefix, so it can share a server.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import zlib from 'node:zlib'
 import {
   apiCall, BASE_URL, choose, input, launch, selectRow, shot, signIn, SKIP_REASON, typeDate, waitForRows, waitStatus,
 } from './helpers.mjs'
@@ -390,6 +391,37 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     await page.locator('h1', { hasText: 'New push task' }).waitFor()
     await shot(page, '12-task-form-en')
     await choose(page, 'lang', '简体中文')
+  })
+
+  it('reports what the sign-in page and the task list download', async () => {
+    // Sizes as served (each asset fetched again and gzipped here), so the figure does not depend
+    // on whether the server in front compresses.
+    const sizes = async (p) => {
+      const urls = await p.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('/assets/')))
+      const out = { js: [0, 0], css: [0, 0], files: urls.length }
+      for (const u of urls) {
+        const body = await (await p.request.get(u)).body()
+        const kind = u.endsWith('.css') ? 'css' : 'js'
+        out[kind][0] += body.length
+        out[kind][1] += zlib.gzipSync(body).length
+      }
+      return out
+    }
+    const kb = ([raw, gz]) => `${Math.round(raw / 1024)} kB (${Math.round(gz / 1024)} kB gzip)`
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+    const fresh = await ctx.newPage()
+    await fresh.goto(`${BASE_URL}/login`)
+    await fresh.locator('[data-test="login-submit"]').waitFor()
+    const login = await sizes(fresh)
+    await signIn(fresh)
+    await fresh.waitForURL((u) => u.pathname === '/tasks')
+    await fresh.goto(`${BASE_URL}/tasks?q=${prefix}`)
+    await fresh.waitForFunction(() => document.body.dataset.tasksReady === '1')
+    const list = await sizes(fresh)
+    await ctx.close()
+    console.log(`# sign-in page: JS ${kb(login.js)}, CSS ${kb(login.css)}, ${login.files} files`)
+    console.log(`# task list page: JS ${kb(list.js)}, CSS ${kb(list.css)}, ${list.files} files`)
+    assert.ok(login.js[1] < 200 * 1024, 'the first screen stays under 200 kB of gzipped JS')
   })
 
   it('raised no uncaught page errors', () => {
