@@ -26,7 +26,7 @@ log = logging.getLogger("pushtask.api")
 def create_app(runtime: Runtime) -> Flask:
     """Return the WSGI application for this runtime (settings, database, clock)."""
     app = Flask("pushtask", static_folder=None)
-    app.url_map.converters["task"] = TaskIdConverter
+    app.url_map.converters["id"] = IdConverter
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -75,14 +75,14 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-class TaskIdConverter(BaseConverter):
-    """A task id in a URL: anything but the words /api/tasks/batch and /api/tasks/export use.
+class IdConverter(BaseConverter):
+    """An object id in a URL: anything but the fixed words sibling routes use.
 
-    Without it `/api/tasks/batch` would also match `/api/tasks/<id>`, and the methods a client is
-    told are allowed there (Allow header) would be wrong.
+    Without it `/api/tasks/batch` would also match `/api/tasks/<id>` (and `/api/preview/confirm`
+    `/api/preview/<id>`), and the methods a client is told are allowed there would be wrong.
     """
 
-    regex = r"(?!(?:batch|export)$)[^/]+"
+    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -25,8 +25,13 @@ Id = str
 
 def _iso_string(value: object) -> object:
     """Accept date-times only as ISO 8601 text (not numbers, which pydantic would read as Unix time)."""
-    if isinstance(value, str | datetime):
+    if isinstance(value, datetime):
         return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise PydanticCustomError("datetime_parsing", "Input should be an ISO 8601 date-time") from None
     raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string")
 
 
@@ -497,7 +502,7 @@ class InboxOut(Output):
 
 
 class MarkReadIn(Input):
-    ids: list[int] | None = Field(default=None, max_length=500)
+    ids: list[Annotated[StrictInt, Field(ge=1, le=2**53)]] | None = Field(default=None, max_length=500)
 
 
 class MarkedOut(Output):
@@ -613,8 +618,11 @@ class ValidationResult(Output):
 
 
 class InvalidContentOut(Output):
+    """400 of a preview: content problems in `validation`, or malformed input in `details`."""
+
     error: str
-    validation: ValidationOut
+    validation: ValidationOut | None = None
+    details: list[FieldError] | None = None
 
 
 class PreviewReviewerOut(Output):

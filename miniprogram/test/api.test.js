@@ -97,7 +97,10 @@ describe('the API client', () => {
 
     expect(err.status).toBe(401)
     expect(calls[0].header.Authorization).toBeUndefined()
-    expect(calls[0].data).toEqual({ token: 'signed', rating: 5, text: '很好', code: 'wx-login-code' })
+    expect(calls[0].data).toEqual({ token: 'signed', memberId: expect.stringMatching(/^m[0-9a-z]+$/), rating: 5, content: '很好' })
+    const again = serve({ 'POST /api/feedback': () => ({ status: 200, data: { message: 'Feedback received' } }) })
+    await api.submitFeedback({ token: 'signed', rating: 4, text: '' })
+    expect(again[0].data.memberId).toBe(calls[0].data.memberId) // the same member on this phone
     expect(wx.reLaunch).not.toHaveBeenCalled()
     expect(api.getToken()).toBe(TOKEN)
   })

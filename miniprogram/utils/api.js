@@ -184,25 +184,23 @@ function uploadImage(filePath) {
   })
 }
 
-// A wx.login code, so the server can tell one member from another (jscode2session → openid) and keep
-// one answer per member and token; '' where wx.login is unavailable (the server then falls back).
-function loginCode() {
-  return new Promise(resolve => {
-    if (typeof wx.login !== 'function') return resolve('')
-    wx.login({
-      success: res => resolve((res && res.code) || ''),
-      fail: () => resolve(''),
-    })
-  })
+// The server keeps one answer per member and link. A member is identified by an id made once per
+// phone and kept in storage: no sign-in and no openid exchange are needed to answer a push.
+const MEMBER_KEY = 'pt_member_id'
+
+function memberId() {
+  let id = wx.getStorageSync(MEMBER_KEY)
+  if (!id) {
+    id = `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 12)}`
+    wx.setStorageSync(MEMBER_KEY, id)
+  }
+  return id
 }
 
 // Public: the signed token from the push identifies task and group; no sign-in.
 function submitFeedback({ token, rating, text }) {
-  return loginCode().then(code => {
-    const data = { token, rating, text }
-    if (code) data.code = code
-    return call('submitFeedback', { data, publicCall: true })
-  })
+  const data = { token, memberId: memberId(), rating, content: text }
+  return call('submitFeedback', { data, publicCall: true })
 }
 
 function mediaUrl(mediaId) {

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from pushtask.api.validation import parse_json_body, validate
+from pushtask.api.validation import validate
 from pushtask.i18n import pick_language, translate
 from pushtask.runtime import Runtime
 from pushtask.schemas import ErrorOut
@@ -119,7 +119,7 @@ def api_route(
                     if not actor().can(role):
                         raise ApiError(403, "Forbidden", translate("forbidden_role", lang(), role=role))
                 if body is not None:
-                    path_args["body"] = validate(body, parse_json_body(request.get_data()))
+                    path_args["body"] = validate(body, request.get_data())
                 result = view(**path_args)
                 db.commit()
                 if method != "GET":

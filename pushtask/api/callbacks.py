@@ -24,6 +24,7 @@ from pushtask.errors import Conflict, NotFound
 from pushtask.i18n import translate
 from pushtask.infra.wechatlink import WeChatLink, callback_keys, wechat_link
 from pushtask.models import CallbackReceipt
+from pushtask.schemas import ErrorOut
 from pushtask.services import previews
 from pushtask.wechat.crypto import CryptoError, WXBizMsgCrypt, parse_xml
 
@@ -54,7 +55,7 @@ def _text(body: str, status: int = 200) -> Response:
     "GET",
     summary="WeChat/WeCom URL verification: echo the decrypted echostr.",
     role=None,
-    responses={200: "text/plain", 403: "text/plain", 404: "text/plain"},
+    responses={200: "text/plain", 403: "text/plain", 404: ErrorOut},
     tag="wechat",
 )
 def verify(channel: str) -> Response:
@@ -74,7 +75,7 @@ def verify(channel: str) -> Response:
     "POST",
     summary="Encrypted reviewer replies: 确认/修改 card taps, text replies, subscription grants.",
     role=None,
-    responses={200: "text/xml", 403: "text/plain", 404: "text/plain"},
+    responses={200: "text/xml", 403: "text/plain", 404: ErrorOut},
     tag="wechat",
 )
 def receive(channel: str) -> Response:

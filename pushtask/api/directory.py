@@ -45,7 +45,7 @@ def paging(
     for name, default, high in (("page", 1, 1_000_000), ("limit", default_limit, 500)):
         raw = args.get(name)
         try:
-            values[name] = int(raw) if raw else default
+            values[name] = int(raw) if raw is not None else default
         except ValueError:
             problems.append(FieldProblem(name, "type_int"))
             continue

@@ -21,7 +21,7 @@ from pushtask.services.schedules import iso_utc
 bp = Blueprint("feedback", __name__, url_prefix="/api/feedback")
 reports_bp = Blueprint("reports", __name__, url_prefix="/api/reports")
 
-MAX_BYTES = 4096
+MAX_BYTES = 8192  # the largest valid answer (1,000 Chinese characters + token) fits
 PER_CLIENT = (20, 60.0)  # answers per client address per minute
 PER_LINK = (300, 60.0)  # answers through one group's link per minute (a big group answering at once)
 
@@ -66,7 +66,7 @@ def _guard_public_post() -> None:
     bp,
     "",
     "POST",
-    summary="A group member answers a push (public; the signed link's token authenticates; 4 KB max).",
+    summary="A group member answers a push (public; the signed link's token authenticates; 8 KB max).",
     role=None,
     body=FeedbackIn,
     responses={200: FeedbackAccepted, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 429: ErrorOut},

@@ -52,14 +52,14 @@ def build_openapi() -> dict[str, Any]:
             for name in re.findall(r"{(\w+)}", path)
         ]
         params += [
-            # An empty value means "not given" (what an HTML form sends for a blank filter).
+            # An empty text filter means "not given" (what an HTML form sends for a blank filter).
             {
                 "name": q.name,
                 "in": "query",
                 "required": False,
                 "description": q.description,
                 "schema": q.schema,
-                "allowEmptyValue": True,
+                "allowEmptyValue": q.schema.get("type", "string") == "string",
             }
             for q in spec.query
         ]
@@ -71,7 +71,8 @@ def build_openapi() -> dict[str, Any]:
             operation["description"] = f"Requires the {spec.role} role or higher."
         if spec.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                # A body whose fields are all optional may be left out (it reads as {}).
+                "required": bool(spec.body.model_json_schema().get("required")),
                 "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
             }
         for status, model in spec.responses.items():

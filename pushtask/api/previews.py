@@ -256,7 +256,7 @@ def preview_out(preview: Preview, task_version: int) -> dict[str, Any]:
 
 @api_route(
     bp,
-    "/<preview_id>",
+    "/<id:preview_id>",
     "GET",
     summary="One preview: what it showed, to whom, and every decision (the mini program's preview page).",
     role="viewer",

@@ -68,7 +68,7 @@ def _parse_time(name: str, raw: str, problems: list[FieldProblem]) -> datetime |
 
 
 def _parse_int(name: str, raw: str | None, default: int, low: int, high: int, problems: list[FieldProblem]) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -91,7 +91,8 @@ def _parse_list(name: str, raw: str | None, allowed: tuple[str, ...], problems: 
 
 def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery:
     """Read the list filters from query parameters; bad ones → 400 Invalid query."""
-    known = {p.name for p in LIST_QUERY}
+    # The export has every row: paging parameters there would be silently ignored, so they are refused.
+    known = {p.name for p in LIST_QUERY} - (set() if paged else {"page", "limit"})
     problems = [FieldProblem(key, "unknown_field") for key in args if key not in known]
     problems += [FieldProblem(key, "repeated_param") for key in args if len(args.getlist(key)) > 1]
     sort: list[tuple[str, bool]] = []
@@ -270,7 +271,7 @@ def describe_error(error: Exception) -> str:
 
 @api_route(
     bp,
-    "/<task:task_id>",
+    "/<id:task_id>",
     "GET",
     summary="Get one task with groups, reviewers and upcoming push times.",
     role="viewer",
@@ -283,7 +284,7 @@ def get_task(task_id: str) -> Response:
 
 @api_route(
     bp,
-    "/<task:task_id>",
+    "/<id:task_id>",
     "PUT",
     summary="Update a task (partial); each change is logged.",
     role="operator",
@@ -297,7 +298,7 @@ def update_task(task_id: str, body: TaskUpdate) -> Response:
 
 @api_route(
     bp,
-    "/<task:task_id>",
+    "/<id:task_id>",
     "DELETE",
     summary="Delete a draft or paused task.",
     role="operator",

@@ -111,9 +111,14 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
     return payload
 
 
-def validate(model: type[Model], payload: dict[str, Any]) -> Model:
-    """Validate a decoded body against an input model, raising InvalidInput on problems."""
+def validate(model: type[Model], raw: bytes) -> Model:
+    """Validate a JSON body against an input model, raising InvalidInput on problems.
+
+    Validation is strict, on the JSON itself: `true` is not a number, `1` is not a date, and
+    "5" is not an integer — what a client sends is what it means.
+    """
+    parse_json_body(raw)  # malformed JSON and non-objects get their own clear messages
     try:
-        return model.model_validate(payload)
+        return model.model_validate_json(raw if raw.strip() else b"{}", strict=True)
     except ValidationError as exc:
         raise InvalidInput(problems_from(exc, model)) from None

