@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-unit test-integration test-acceptance test-miniprogram lint fmt typecheck lock migrate clean
+.PHONY: help install run test test-unit test-integration test-acceptance test-miniprogram test-web web lint fmt typecheck lock migrate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies
 run: install ## Start everything on http://127.0.0.1:8000 (SQLite under var/)
 	$(VENV)/bin/pushtask serve --host $(HOST) --port $(PORT)
 
-test: install test-miniprogram ## Run every test suite (MariaDB/Redis tests skip when neither URL is set nor answers)
+test: install test-miniprogram test-web ## Run every test suite (MariaDB/Redis tests skip when neither URL is set nor answers)
 	$(PY) -m pytest tests
 
 test-unit: install ## Run the unit tests only
@@ -59,3 +59,11 @@ migrate: install ## Apply database migrations (PUSHTASK_DATABASE_URL or the SQLi
 
 clean: ## Remove the virtualenv and caches (keeps var/, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+web: ## Build the admin (frontend/) into pushtask/web/ (needs Node.js >= 20.19)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+test-web: ## Run the admin's Vitest unit tests (needs Node.js >= 20.19; SKIP_WEB=1 to skip)
+	@if [ -n "$(SKIP_WEB)" ]; then echo "admin tests skipped (SKIP_WEB set)"; exit 0; fi; \
+	command -v npm >/dev/null || { echo "npm not found: install Node.js >= 20.19, or set SKIP_WEB=1" >&2; exit 1; }; \
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test --silent
