@@ -22,10 +22,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
-run: install ## Start everything on http://127.0.0.1:8000 (SQLite under var/)
+run: install web ## Start everything on http://127.0.0.1:8000 (SQLite under var/)
 	$(VENV)/bin/pushtask serve --host $(HOST) --port $(PORT)
 
-test: install test-miniprogram test-web ## Run every test suite (MariaDB/Redis tests skip when neither URL is set nor answers)
+test: install test-miniprogram test-web web ## Run every test suite (MariaDB/Redis tests skip when neither URL is set nor answers)
 	$(PY) -m pytest tests
 
 test-unit: install ## Run the unit tests only
@@ -60,7 +60,12 @@ migrate: install ## Apply database migrations (PUSHTASK_DATABASE_URL or the SQLi
 clean: ## Remove the virtualenv and caches (keeps var/, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-web: ## Build the admin (frontend/) into pushtask/web/ (needs Node.js >= 20.19)
+WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html frontend/package-lock.json $(wildcard frontend/vite.config.*)
+
+web: pushtask/web/index.html ## Build the admin (frontend/) into pushtask/web/ when its sources changed
+
+pushtask/web/index.html: $(WEB_SOURCES)
+	@command -v npm >/dev/null || { echo "npm not found: the admin UI is not built (the API works; install Node.js >= 20.19 for the UI)" >&2; exit 0; }; \
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 test-web: ## Run the admin's Vitest unit tests (needs Node.js >= 20.19; SKIP_WEB=1 to skip)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
-from pushtask.api import auth, directory, health, openapi, push, tasks
+from pushtask.api import auth, directory, health, openapi, push, tasks, web
 from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import feedback as feedback_api
 from pushtask.api import metrics as metrics_api
@@ -27,6 +27,7 @@ def create_app(runtime: Runtime) -> Flask:
     """Return the WSGI application for this runtime (settings, database, clock)."""
     app = Flask("pushtask", static_folder=None)
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["app_path"] = web.AppPath
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -41,6 +42,7 @@ def create_app(runtime: Runtime) -> Flask:
         push.bp,
         push.history_bp,
         openapi.bp,
+        web.bp,
         notifications_api.bp,
         feedback_api.bp,
         feedback_api.reports_bp,
