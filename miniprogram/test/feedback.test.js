@@ -24,7 +24,12 @@ describe('the feedback form', () => {
     await type(page, '.text', ' 讲得很清楚 ')
     await tap(page, '.submit')
 
-    expect(calls[0].data).toEqual({ token: 'signed.token', rating: 4, text: '讲得很清楚', code: 'wx-login-code' })
+    expect(calls[0].data).toEqual({
+      token: 'signed.token',
+      memberId: expect.stringMatching(/^m[0-9a-z]+$/),
+      rating: 4,
+      content: '讲得很清楚',
+    })
     expect(calls[0].header.Authorization).toBeUndefined()
     expect(text(page, '.thanks')).toBe('感谢您的反馈！')
   })
