@@ -77,7 +77,9 @@ class Fleet:
     def register_chats(self, count: int) -> list[str]:
         """Register `count` WeCom app chats in the sandbox only (for peers that keep no PushTask tables)."""
         refs = [f"fleetchat{i:05d}" for i in range(count)]
-        directory = [{"channel": "wecom_appchat", "ref": r, "name": f"群{i:05d}", "memberCount": 50} for i, r in enumerate(refs)]
+        directory = [
+            {"channel": "wecom_appchat", "ref": r, "name": f"群{i:05d}", "memberCount": 50} for i, r in enumerate(refs)
+        ]
         _http_json(f"{self.sandbox_url}/_sandbox/directory", {"groups": directory})
         return refs
 
