@@ -270,6 +270,128 @@ class Bench:
             )
         self.results["kill"] = rows
 
+    def idle(self) -> None:
+        s = self.sizes
+        rows: list[dict[str, Any]] = []
+        for key in self.systems:
+            for count in s.idle_counts:
+                limit = IDLE_LIMITS.get(key)
+                if limit is not None and count > limit[0]:
+                    rows.append({"system": key, "count": count, "skipped": limit[1]})
+                    continue
+                self.log(f"idle: {key} with {count:,} future tasks")
+                rows.append(self.idle_one(key, count))
+        self.results["idle"] = rows
+
+    def idle_one(self, key: str, count: int) -> dict[str, Any]:
+        """Seed `count` tasks due tomorrow, start the scheduler, measure its CPU and one tick's queries."""
+        with tempfile.TemporaryDirectory() as tmp:
+            system = self.make(key, Path(tmp))
+            try:
+                system.setup(1)
+                tomorrow = datetime.now(UTC) + timedelta(days=1)
+                for start in range(0, count, 20_000):
+                    system.add(
+                        [
+                            TaskSpec(str(uuid.uuid4()), f"idle {i}", tomorrow + timedelta(seconds=i), ())
+                            for i in range(start, min(count, start + 20_000))
+                        ]
+                    )
+                system.start(1)
+                time.sleep(3)  # start-up is not idle cost
+                cpu0, t0 = system.cpu(), time.monotonic()
+                time.sleep(self.sizes.idle_window_s)
+                cpu_pct = (system.cpu() - cpu0) / (time.monotonic() - t0) * 100
+                rss = sum(rss_mb(p.pid) for p in system.alive())
+                tick_ms, note = tick_time(key, system)
+                return {
+                    "system": key,
+                    "count": count,
+                    "cpu_pct": cpu_pct,
+                    "rss_mb": rss,
+                    "tick_ms": tick_ms,
+                    "note": note,
+                }
+            finally:
+                system.close()
+
+
+IDLE_LIMITS = {
+    "aps": (
+        100_000,
+        "each job is a pickled row added by add_job (one INSERT + commit each); 10⁶ did not fit the time budget",
+    ),
+    "celery": (10_000, "every ETA task is held in the worker's memory until due (Celery docs: ETA and countdown)"),
+}
+
+
+def rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def tick_time(key: str, system: System) -> tuple[float | None, str]:
+    """Median time of the database work one scheduler tick does, run here against the same database."""
+
+    def median(work: Callable[[], object]) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - started) * 1000)
+        return sorted(times)[2]
+
+    if key == "pushtask":
+        from pushtask.db import create_session_factory
+        from pushtask.worker.runner import Worker
+
+        class NoSender:
+            async def send(self, target: Any, message: Any) -> Any:
+                raise AssertionError("nothing is due")
+
+            def deduplicating(self) -> set[str]:
+                return set()
+
+        worker = Worker(create_session_factory(system.engine), NoSender(), lambda: datetime.now(UTC))
+
+        def tick() -> None:
+            worker._plan(datetime.now(UTC), True, True)
+            worker._next_due()
+
+        return median(tick), "housekeeping + plan + next due (runs every 1 s)"
+    if key == "prd":
+        from sqlalchemy import text
+
+        query = text(
+            "SELECT task_id, schedule_time, content_text, `groups` FROM t_tasks"
+            " WHERE status = 'scheduled' AND schedule_time <= UTC_TIMESTAMP(6)"
+        )
+
+        def poll() -> None:
+            with system.engine.connect() as conn:
+                conn.execute(query).all()
+
+        return median(poll), "its one poll query (every 60 s; the PRD schema has no index on it)"
+    if key == "aps":
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        store = SQLAlchemyJobStore(url=system.fleet.database_url)
+        store.start(BackgroundScheduler(timezone="UTC"), "default")
+
+        def wake() -> None:
+            store.get_due_jobs(datetime.now(UTC))
+            store.get_next_run_time()
+
+        try:
+            return median(wake), "get_due_jobs + get_next_run_time (each wake-up)"
+        finally:
+            store.shutdown()
+    return None, "no database: the broker is Redis and ETA tasks wait in worker memory"
+
 
 def analyse(specs: list[TaskSpec], arrivals: list[tuple[str, str, str]]) -> dict[str, Any]:
     """Duplicates, losses, lateness and sustained rate from what the groups received."""
