@@ -171,9 +171,7 @@ class PushTaskSystem(System):
     def confirmed(self) -> int:
         with self.engine.connect() as conn:
             return int(
-                conn.scalar(
-                    select(func.count()).where(Delivery.state.in_(("sent", "failed", "uncertain", "missed")))
-                )
+                conn.scalar(select(func.count()).where(Delivery.state.in_(("sent", "failed", "uncertain", "missed"))))
                 or 0
             )
 
@@ -283,4 +281,3 @@ def wait_for(predicate: Any, timeout: float, every: float = 0.2) -> float | None
             return time.monotonic() - started
         time.sleep(every)
     return None
-

@@ -59,11 +59,8 @@ def push(task_id: str) -> None:
 
 def enqueue(specs: Iterable[TaskSpec]) -> None:
     """What the API would do on create: one ETA task per one-off, high priority on its own queue."""
-    with app.producer_or_acquire() as producer:
+    # A fresh connection, so a re-`configure`d prefix applies (the app's pool keeps the old one).
+    with app.connection_for_write() as connection, connection.Producer() as producer:
         for spec in specs:
-            push.apply_async(
-                (spec.task_id,),
-                eta=spec.fire_at,
-                producer=producer,
-                queue="high" if spec.priority == "high" else "celery",
-            )
+            queue = "high" if spec.priority == "high" else "celery"
+            push.apply_async((spec.task_id,), eta=spec.fire_at, producer=producer, queue=queue)
