@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from bench import scheduler
 from bench.suite import FULL, QUICK, RESULTS, SMOKE, Bench, chart, machine, report
 
-WORKLOADS = ("lateness", "burst", "throughput", "kill", "idle")
+WORKLOADS = ("lateness", "burst", "throughput", "kill", "idle", "api")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -280,6 +280,14 @@ class Bench:
             )
         self.results["kill"] = rows
 
+    def api(self) -> None:
+        from bench.api import run_api
+
+        if "pushtask" not in self.systems:
+            return
+        self.log(f"api: {self.sizes.api_tasks:,} tasks")
+        self.results["api"] = run_api(self.server_url, self.sizes.api_tasks, self.sizes.api_seconds)
+
     def idle(self) -> None:
         s = self.sizes
         rows: list[dict[str, Any]] = []
@@ -591,6 +599,24 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
                 f"{ms(row['tick_ms'])} | {row['note']} |"
             )
         lines.append("")
+    if "api" in r:
+        a = r["api"]
+        lines += [
+            f"### API: `pushtask api` (gunicorn, 2 processes × 4 threads) with {a['tasks']:,} tasks in MariaDB",
+            "",
+            "| call | clients | p50 ms | p95 ms | p99 ms | max ms | calls |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, what, clients in (
+            ("list", "`GET /api/tasks?status=scheduled&priority=medium,high&limit=20&page=1..50`", a["readers"]),
+            ("create", "`POST /api/tasks` (5 groups)", a["writers"]),
+            ("update", "`PUT /api/tasks/<id>` (content)", a["writers"]),
+        ):
+            p = a[name]
+            lines.append(
+                f"| {what} | {clients} | {ms(p['p50'])} | {ms(p['p95'])} | {ms(p['p99'])} | {ms(p['max'])} | {p['n']} |"
+            )
+        lines += ["", f"Errors (HTTP ≥ 300): {a['errors']} {a['error_codes'] or ''}", ""]
     return lines
 
 
