@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench import scheduler
 from bench.suite import FULL, QUICK, RESULTS, SMOKE, Bench, chart, machine, report
@@ -29,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=scheduler.DEFAULT_DB)
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     parser.add_argument("--out", default=str(RESULTS), help="where summary.md, lateness.png and raw.json go")
+    parser.add_argument("--idle-counts", default=None, help="future tasks for the idle runs, e.g. 1000,1000000")
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
+    if args.idle_counts:
+        sizes = dataclasses.replace(sizes, idle_counts=tuple(int(n) for n in args.idle_counts.split(",")))
     bench = Bench(args.db, args.redis, sizes, args.systems.split(","))
     host = machine()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -43,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     if args.smoke:
         return 0
-    out = __import__("pathlib").Path(args.out)
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     png = chart(bench, out / "lateness.png")
     if png is not None:
