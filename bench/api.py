@@ -76,9 +76,10 @@ def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writ
                 stderr=subprocess.STDOUT,
             )
             log.close()
-            return asyncio.run(_drive(f"http://127.0.0.1:{port}", group_ids, seconds, readers, writers)) | {
-                "tasks": tasks
-            }
+            result = asyncio.run(_drive(f"http://127.0.0.1:{port}", group_ids, seconds, readers, writers))
+            log_lines = (Path(tmp) / "api.log").read_text(errors="replace").splitlines()
+            result["server_errors"] = [line for line in log_lines if "CRITICAL" in line or "Error" in line][:5]
+            return result | {"tasks": tasks}
         finally:
             if api is not None:
                 api.terminate()
@@ -88,7 +89,8 @@ def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writ
 
 async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, writers: int) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=readers + writers)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         for _ in range(300):
             try:
                 async with session.get(f"{url}/api/health") as response:
@@ -104,10 +106,14 @@ async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, w
 
         async def timed(method: str, path: str, body: Any = None) -> tuple[float, Any]:
             started = time.perf_counter()
-            async with session.request(method, f"{url}{path}", json=body, headers=headers) as response:
-                payload = await response.json(content_type=None)
-                if response.status >= 300:
-                    errors.append(response.status)
+            payload: Any = None
+            try:
+                async with session.request(method, f"{url}{path}", json=body, headers=headers) as response:
+                    payload = await response.json(content_type=None)
+                    if response.status >= 300:
+                        errors.append(response.status)
+            except (aiohttp.ClientError, TimeoutError):
+                errors.append(0)  # connection reset or timed out: counted, and its time kept
             return (time.perf_counter() - started) * 1000, payload
 
         async def reader(out: list[float], until: float) -> None:
@@ -137,6 +143,10 @@ async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, w
                     ms, _ = await timed("PUT", f"/api/tasks/{task_id}", {"content": {"text": "改期：后天 8:00 上课"}})
                     updates.append(ms)
 
+        alone: list[float] = []  # one client, one call at a time: the server's own time per call
+        for page in range(1, 6):
+            ms, _ = await timed("GET", f"/api/tasks?status=scheduled&priority=medium,high&limit=20&page={page}")
+            alone.append(ms)
         lists: list[float] = []
         until = time.monotonic() + seconds
         await asyncio.gather(*(reader(lists, until) for _ in range(readers)))
@@ -145,6 +155,7 @@ async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, w
         until = time.monotonic() + seconds
         await asyncio.gather(*(writer(creates, updates, until) for _ in range(writers)))
     return {
+        "list_alone": percentiles(alone),
         "list": percentiles(lists),
         "list_per_s": len(lists) / seconds,
         "create": percentiles(creates),

@@ -624,6 +624,7 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
             "|---|---|---|---|---|---|---|",
         ]
         for name, what, clients in (
+            ("list_alone", "the same list call, one client, 5 calls in a row", 1),
             ("list", "`GET /api/tasks?status=scheduled&priority=medium,high&limit=20&page=1..50`", a["readers"]),
             ("create", "`POST /api/tasks` (5 groups)", a["writers"]),
             ("update", "`PUT /api/tasks/<id>` (content)", a["writers"]),
@@ -632,7 +633,8 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
             lines.append(
                 f"| {what} | {clients} | {ms(p['p50'])} | {ms(p['p95'])} | {ms(p['p99'])} | {ms(p['max'])} | {p['n']} |"
             )
-        lines += ["", f"Errors (HTTP ≥ 300): {a['errors']} {a['error_codes'] or ''}", ""]
+        lines += ["", f"Errors (HTTP ≥ 300; 0 = connection reset or timeout): {a['errors']} {a['error_codes'] or ''}"]
+        lines += [f"Server log: `{line}`" for line in a.get("server_errors", [])] + [""]
     return lines
 
 
