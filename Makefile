@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-unit test-integration test-acceptance test-miniprogram test-web web lint fmt typecheck lock migrate clean
+.PHONY: help install run test test-unit test-integration test-acceptance test-miniprogram test-web web lint fmt typecheck lock migrate clean bench bench-install
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,6 +56,12 @@ lock: install ## Re-pin requirements.lock from pyproject.toml
 
 migrate: install ## Apply database migrations (PUSHTASK_DATABASE_URL or the SQLite default)
 	$(VENV)/bin/pushtask db upgrade
+
+bench-install: install ## Install the benchmark extra (APScheduler, Celery, matplotlib)
+	$(PY) -m pip install -q -e '.[bench]'
+
+bench: bench-install ## Benchmarks side by side (MariaDB + Redis DB 14; ~15 min); writes bench/results/
+	$(PY) -m bench suite $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches (keeps var/, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

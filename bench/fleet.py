@@ -70,7 +70,7 @@ class Fleet:
         self.keys = KeyRing.generate_entry("fleet")
         fieldcrypt.install(KeyRing.parse(self.keys))
 
-    def create_database(self) -> None:
+    def create_database(self, migrate: bool = True) -> None:
         base = make_url(self.server_url)
         self._db_name = f"{base.database or 'test'}_fleet_{uuid.uuid4().hex[:8]}"
         self._server = create_engine(base.set(database=None), isolation_level="AUTOCOMMIT")
@@ -78,7 +78,17 @@ class Fleet:
             conn.execute(text(f"CREATE DATABASE `{self._db_name}` CHARACTER SET utf8mb4"))
         self.database_url = base.set(database=self._db_name).render_as_string(hide_password=False)
         self.engine = create_db_engine(self.database_url)
-        upgrade(self.engine)
+        if migrate:
+            upgrade(self.engine)
+
+    def register_chats(self, count: int) -> list[str]:
+        """Register `count` WeCom app chats in the sandbox only (for peers that keep no PushTask tables)."""
+        refs = [f"fleetchat{i:05d}" for i in range(count)]
+        directory = [
+            {"channel": "wecom_appchat", "ref": r, "name": f"群{i:05d}", "memberCount": 50} for i, r in enumerate(refs)
+        ]
+        _http_json(f"{self.sandbox_url}/_sandbox/directory", {"groups": directory})
+        return refs
 
     def start_sandbox(self) -> str:
         port = free_port()
@@ -162,6 +172,7 @@ class Fleet:
         *,
         priority: int = 2,
         label: str = "任务",
+        texts: list[str] | None = None,
     ) -> list[str]:
         """Insert scheduled one-off tasks whose text names the task, so receipts can be counted."""
         assert self.engine is not None
@@ -179,7 +190,7 @@ class Fleet:
                     "schedule_time": when,
                     "timezone": "Asia/Shanghai",
                     "interval": 1,
-                    "content_text": f"{label} {i}：请注意查收",
+                    "content_text": texts[i] if texts is not None else f"{label} {i}：请注意查收",
                     "content_version": 1,
                     "priority": priority,
                     "status": "scheduled",

@@ -1,0 +1,168 @@
+"""API latency with a full table: `pushtask api` (gunicorn, the production command) on MariaDB.
+
+GET /api/tasks (20 per page, status + priority filters) from 50 concurrent clients, then create
+(POST /api/tasks) and update (PUT /api/tasks/<id>) from 10 concurrent clients. Peers have no API:
+the PRD's own API is what PushTask implements, so this row is PushTask's alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.fleet import Fleet, free_port
+from bench.scheduler import percentiles
+
+PUSHTASK = [sys.executable, "-m", "pushtask.cli"]
+PASSWORD = "bench-admin-password"  # noqa: S105 — a throwaway user in a throwaway database
+
+
+def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writers: int = 10) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        fleet = Fleet(server_url=server_url, workdir=Path(tmp))
+        api: subprocess.Popen[bytes] | None = None
+        try:
+            fleet.create_database()
+            fleet.start_sandbox()
+            group_ids = fleet.seed_groups(10, channels=("wecom_appchat",))
+            later = datetime.now(UTC) + timedelta(days=30)
+            for start in range(0, tasks, 20_000):
+                n = min(20_000, tasks - start)
+                for priority, share in ((3, n // 10), (2, n - n // 10)):
+                    fleet.add_tasks(share, group_ids[:3], later, priority=priority, label=f"api{start}-{priority}-")
+            env = {
+                **os.environ,
+                "PUSHTASK_DATABASE_URL": fleet.database_url,
+                "PUSHTASK_WECHAT_BASE_URL": fleet.sandbox_url,
+                "PUSHTASK_DATA_DIR": tmp,
+                "PUSHTASK_SECRET_KEY": "f" * 40,
+                "PUSHTASK_ENCRYPTION_KEYS": fleet.keys,
+                "PUSHTASK_LOG_LEVEL": "WARNING",
+            }
+            env.pop("PUSHTASK_REDIS_URL", None)
+            subprocess.run(
+                [
+                    *PUSHTASK,
+                    "user",
+                    "create",
+                    "--wechat-id",
+                    "bench-admin",
+                    "--role",
+                    "admin",
+                    "--password",
+                    PASSWORD,
+                    "--org",
+                    fleet.org_id,
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            port = free_port()
+            log = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 — closed right after the start
+            api = subprocess.Popen(
+                [*PUSHTASK, "api", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            log.close()
+            result = asyncio.run(_drive(f"http://127.0.0.1:{port}", group_ids, seconds, readers, writers))
+            log_lines = (Path(tmp) / "api.log").read_text(errors="replace").splitlines()
+            result["server_errors"] = [line for line in log_lines if "CRITICAL" in line or "Error" in line][:5]
+            return result | {"tasks": tasks}
+        finally:
+            if api is not None:
+                api.terminate()
+                api.wait(30)
+            fleet.close()
+
+
+async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, writers: int) -> dict[str, Any]:
+    connector = aiohttp.TCPConnector(limit=readers + writers)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        for _ in range(300):
+            try:
+                async with session.get(f"{url}/api/health") as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        async with session.post(f"{url}/api/auth/login", json={"wechatId": "bench-admin", "password": PASSWORD}) as r:
+            token = (await r.json())["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        errors: list[int] = []
+
+        async def timed(method: str, path: str, body: Any = None) -> tuple[float, Any]:
+            started = time.perf_counter()
+            payload: Any = None
+            try:
+                async with session.request(method, f"{url}{path}", json=body, headers=headers) as response:
+                    payload = await response.json(content_type=None)
+                    if response.status >= 300:
+                        errors.append(response.status)
+            except (aiohttp.ClientError, TimeoutError):
+                errors.append(0)  # connection reset or timed out: counted, and its time kept
+            return (time.perf_counter() - started) * 1000, payload
+
+        async def reader(out: list[float], until: float) -> None:
+            while time.monotonic() < until:
+                page = random.randint(1, 50)
+                ms, _ = await timed("GET", f"/api/tasks?status=scheduled&priority=medium,high&limit=20&page={page}")
+                out.append(ms)
+
+        async def writer(creates: list[float], updates: list[float], until: float) -> None:
+            while time.monotonic() < until:
+                body = {
+                    "name": "基准任务",
+                    "schedule": {
+                        "type": "once",
+                        "time": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+                        "timezone": "Asia/Shanghai",
+                    },
+                    "content": {"text": "家长您好，明天 8:00 上课，请准时到校"},
+                    "groups": group_ids[:5],
+                    "priority": "medium",
+                    "status": "draft",
+                }
+                ms, created = await timed("POST", "/api/tasks", body)
+                creates.append(ms)
+                task_id = created.get("taskId") if isinstance(created, dict) else None
+                if task_id:
+                    ms, _ = await timed("PUT", f"/api/tasks/{task_id}", {"content": {"text": "改期：后天 8:00 上课"}})
+                    updates.append(ms)
+
+        alone: list[float] = []  # one client, one call at a time: the server's own time per call
+        for page in range(1, 6):
+            ms, _ = await timed("GET", f"/api/tasks?status=scheduled&priority=medium,high&limit=20&page={page}")
+            alone.append(ms)
+        lists: list[float] = []
+        until = time.monotonic() + seconds
+        await asyncio.gather(*(reader(lists, until) for _ in range(readers)))
+        creates: list[float] = []
+        updates: list[float] = []
+        until = time.monotonic() + seconds
+        await asyncio.gather(*(writer(creates, updates, until) for _ in range(writers)))
+    return {
+        "list_alone": percentiles(alone),
+        "list": percentiles(lists),
+        "list_per_s": len(lists) / seconds,
+        "create": percentiles(creates),
+        "update": percentiles(updates),
+        "errors": len(errors),
+        "error_codes": sorted(set(errors)),
+        "readers": readers,
+        "writers": writers,
+    }
