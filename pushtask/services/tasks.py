@@ -164,7 +164,8 @@ def _ordered(stmt: Select[tuple[Task]], sort: tuple[tuple[str, bool], ...]) -> S
 def list_tasks(session: Session, actor: Actor, query: TaskQuery) -> tuple[list[Task], int]:
     """Return one page of the caller's tasks and the total matching the filters."""
     stmt = _filtered(actor, query)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    # Count with the same WHERE but no columns: a derived table of whole rows would be materialised.
+    total = session.scalar(stmt.with_only_columns(func.count(Task.id)).order_by(None)) or 0
     page = session.scalars(_ordered(stmt, query.sort).limit(query.limit).offset((query.page - 1) * query.limit)).all()
     return list(page), int(total)
 
