@@ -144,17 +144,22 @@ describe('previews, pushes and the report screens', { skip: SKIP_REASON, concurr
     await input(page, 'template-text').fill('各位家长：本周五下午放学时间提前到 15:30。')
     await page.click('[data-test="template-save"]')
     await page.locator('[data-test="template-name"]', { hasText: `${prefix}-模板` }).waitFor()
+    await page.locator('.el-overlay-dialog').waitFor({ state: 'hidden' })
     await shot(page, '24-templates')
     await page.goto(`${BASE_URL}/tasks/new`)
     await page.click('[data-test="apply-template"]')
     await page.locator('[data-test="template-option"]:visible', { hasText: `${prefix}-模板` }).click()
     await page.waitForFunction(() => /15:30/.test(document.querySelector('[data-test="preview-text"]')?.textContent || ''))
+    // Leave no template behind (runs share the server).
+    const mine = (await apiCall(page, 'GET', '/preview/templates')).data.filter((tp) => tp.name === `${prefix}-模板`)
+    for (const tp of mine) assert.equal((await apiCall(page, 'DELETE', `/preview/templates/${tp.templateId}`)).status, 200)
   })
 
   it('shows the bell, the notification settings and the feedback report with charts and CSV', async () => {
     await page.goto(`${BASE_URL}/tasks`)
     await page.click('[data-test="bell"]')
     await page.locator('[data-test="bell-list"]').waitFor()
+    await page.waitForTimeout(400) // the popover's fade-in
     await shot(page, '25-bell')
     await page.click('[data-test="bell-settings"]')
     await page.locator('[data-test="notify-settings"]').waitFor()
