@@ -85,6 +85,7 @@ describe('previews, pushes and the report screens', { skip: SKIP_REASON, concurr
     await page.locator('[data-test="recipient-select"]').click()
     await page.locator('.el-select-dropdown__item:visible', { hasText: `${prefix}-审核` }).click()
     await page.keyboard.press('Escape')
+    await page.click('[data-test="form-feedback"]')
     await page.locator('[data-test="check-ok"]').waitFor({ timeout: 10000 })
     await shot(page, '20-task-form-image-preview')
 
@@ -128,9 +129,17 @@ describe('previews, pushes and the report screens', { skip: SKIP_REASON, concurr
     await page.locator('[data-test="push-history"] .el-table__expand-icon').first().click()
     await page.waitForFunction(() => document.querySelectorAll('[data-test="push-groups"] [data-state="sent"]').length === 3, null, { timeout: 10000 })
     await shot(page, '23-task-detail-push-completed')
-    for (const ref of refs) {
-      const got = (await sb('GET', `/_sandbox/messages?target=${ref}`)).data.messages.map((m) => m.msgtype)
+    for (const [i, ref] of refs.entries()) {
+      const msgs = (await sb('GET', `/_sandbox/messages?target=${ref}`)).data.messages
+      const got = msgs.map((m) => m.msgtype)
       assert.ok(got.includes('text') && got.includes('image'), `${ref} received ${got}`)
+      // Members of two groups answer through the feedback link in the text (the report shows them).
+      if (i < 2) {
+        const token = /ptfb=([\w.-]+)/.exec(msgs.find((m) => m.msgtype === 'text').payload.text.content)?.[1]
+        assert.ok(token, 'the pushed text carries a feedback link')
+        const fb = await apiCall(page, 'POST', '/feedback', { token, memberId: `m${i}`, rating: 5 - i, content: i ? '时间安排很清楚' : '图片很清楚，谢谢老师' })
+        assert.equal(fb.status, 200, JSON.stringify(fb.data))
+      }
     }
     // The list offers 立即推送 on the row as well.
     await page.goto(`${BASE_URL}/tasks?q=${prefix}`)
@@ -168,6 +177,11 @@ describe('previews, pushes and the report screens', { skip: SKIP_REASON, concurr
     await shot(page, '26-notification-settings')
     await page.goto(`${BASE_URL}/reports/feedback`)
     await page.locator('[data-test="fb-chart-days"] canvas').waitFor({ timeout: 10000 })
+    // The push above collected feedback from 3 groups: they count as deliveries.
+    assert.ok(+(await page.locator('[data-test="fb-stat-deliveries"]').innerText()) >= 3)
+    assert.ok(+(await page.locator('[data-test="fb-stat-responses"]').innerText()) >= 2)
+    await page.locator('[data-test="fb-list"] .el-table__row', { hasText: '图片很清楚' }).waitFor()
+    await page.waitForTimeout(600) // chart entry animation
     await shot(page, '27-feedback-report')
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test="fb-export"]')])
     let text = ''

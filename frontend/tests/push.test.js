@@ -135,3 +135,13 @@ describe('image upload', () => {
     expect(session.token).toBe(null)
   })
 })
+
+describe('collect feedback switch', async () => {
+  const { emptyForm, formToPayload, taskToForm } = await import('../src/lib/taskForm.js')
+  it('is off for a new task and round-trips through the API shape', () => {
+    expect(emptyForm().feedbackEnabled).toBe(false)
+    const f = taskToForm({ name: 'x', schedule: {}, content: {}, feedbackEnabled: true })
+    expect(f.feedbackEnabled).toBe(true)
+    expect(formToPayload(f, 'draft').feedbackEnabled).toBe(true)
+  })
+})

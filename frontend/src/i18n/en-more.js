@@ -41,6 +41,7 @@ export default {
     saved: 'Notification settings saved',
   },
   fb: {
+    collect: 'Collect feedback', collectHint: 'Members can rate and comment through a link in the push; see the feedback report.',
     title: 'Feedback report', range: 'Period', pushes: 'Pushes', deliveries: 'Group deliveries', reached: 'Members reached', responses: 'Responses',
     rate: 'Interaction rate', perPush: 'Responses per push', avgRating: 'Average rating', byGroup: 'Interaction rate per group', overTime: 'Per day', ratings: 'Ratings',
     opinions: 'Common opinions', words: 'Frequent words', phrases: 'Frequent phrases', list: 'Answers', exportCsv: 'Export CSV', empty: 'No feedback in this period',

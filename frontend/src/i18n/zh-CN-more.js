@@ -41,6 +41,7 @@ export default {
     saved: '通知设置已保存',
   },
   fb: {
+    collect: '收集反馈', collectHint: '群成员可在推送中的链接里评分和留言，结果见「反馈报表」。',
     title: '反馈报表', range: '时间范围', pushes: '推送次数', deliveries: '送达群次', reached: '触达成员', responses: '反馈数',
     rate: '互动率', perPush: '每次推送反馈', avgRating: '平均评分', byGroup: '各群互动率', overTime: '每日趋势', ratings: '评分分布',
     opinions: '常见意见', words: '高频词', phrases: '常见说法', list: '反馈明细', exportCsv: '导出 CSV', empty: '这段时间还没有反馈',
