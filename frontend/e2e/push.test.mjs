@@ -180,7 +180,7 @@ describe('previews, pushes and the report screens', { skip: SKIP_REASON, concurr
     // The push above collected feedback from 3 groups: they count as deliveries.
     assert.ok(+(await page.locator('[data-test="fb-stat-deliveries"]').innerText()) >= 3)
     assert.ok(+(await page.locator('[data-test="fb-stat-responses"]').innerText()) >= 2)
-    await page.locator('[data-test="fb-list"] .el-table__row', { hasText: '图片很清楚' }).waitFor()
+    await page.locator('[data-test="fb-list"] .el-table__row', { hasText: `${prefix}-群1` }).filter({ hasText: '图片很清楚' }).waitFor()
     await page.waitForTimeout(600) // chart entry animation
     await shot(page, '27-feedback-report')
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test="fb-export"]')])
