@@ -206,4 +206,68 @@ export const api = {
   createUser: (body) => post('/users', body),
   updateUser: (id, body) => put(`/users/${enc(id)}`, body),
   deleteUser: (id) => del(`/users/${enc(id)}`),
+
+  // previews, templates, media
+  validateContent: (content, groups) => post('/preview/validate', groups?.length ? { content, groups } : { content }),
+  sendPreview: (body) => post('/preview', body),
+  confirmPreview: (previewId, response, comment = '') => post('/preview/confirm', { previewId, response, comment }),
+  taskPreviews: (taskId) => get(`/preview/tasks/${enc(taskId)}`),
+  listTemplates: () => get('/preview/templates'),
+  createTemplate: (body) => post('/preview/templates', body),
+  updateTemplate: (id, body) => put(`/preview/templates/${enc(id)}`, body),
+  deleteTemplate: (id) => del(`/preview/templates/${enc(id)}`),
+  uploadImage: (file, onProgress) => upload('/media', file, onProgress),
+
+  // pushes
+  pushNow: (taskId) => post('/push', { taskId }),
+  getPush: (pushId) => get(`/push/${enc(pushId)}`),
+  resendPush: (pushId, groupIds) => post(`/push/${enc(pushId)}/resend`, groupIds?.length ? { groupIds } : {}),
+  taskPushes: (taskId, query) => get(`/tasks/${enc(taskId)}/pushes`, query),
+
+  // notifications and feedback
+  notifications: (query) => get('/notifications', query),
+  markRead: (ids) => post('/notifications/read', ids ? { ids } : {}),
+  notificationSettings: () => get('/notifications/settings'),
+  saveNotificationSettings: (body) => put('/notifications/settings', body),
+  feedbackReport: (query) => get('/reports/feedback', query),
+  feedbackCsv: (query) => request('GET', '/reports/feedback', { query: { ...query, format: 'csv' }, responseType: 'blob' }),
+  listFeedback: (query) => get('/feedback', query),
+  health: () => request('GET', '/health', { auth: false }),
+}
+
+/**
+ * Upload a file as multipart field `file` with XMLHttpRequest (fetch reports no upload progress).
+ * `onProgress(percent)` is called as bytes leave the browser; errors are ApiError like request().
+ */
+export function upload(path, file, onProgress, { Xhr = globalThis.XMLHttpRequest } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new Xhr()
+    xhr.open('POST', `/api${path}`)
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.setRequestHeader('Accept-Language', localStorage.getItem('pushtask.locale') === 'en' ? 'en' : 'zh-CN')
+    if (session.token) xhr.setRequestHeader('Authorization', `Bearer ${session.token}`)
+    if (xhr.upload && onProgress) {
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable && e.total) onProgress(Math.round((e.loaded / e.total) * 100)) }
+    }
+    xhr.onerror = () => reject(new ApiError(0, 'Network error'))
+    xhr.onload = () => {
+      let data = null
+      try { data = JSON.parse(xhr.responseText || 'null') } catch { data = null }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress?.(100)
+        resolve(data)
+        return
+      }
+      const err = new ApiError(xhr.status, (data && (data.message || data.error)) || `HTTP ${xhr.status}`, data)
+      if (xhr.status === 401) {
+        session.clear()
+        err.handled = true
+        unauthorizedHandler(currentPath())
+      }
+      reject(err)
+    }
+    const fd = new FormData()
+    fd.append('file', file, file.name || 'image')
+    xhr.send(fd)
+  })
 }

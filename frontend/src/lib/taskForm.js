@@ -13,6 +13,7 @@ export function emptyForm(zone = DEFAULT_ZONE) {
     groups: [],
     priority: 'medium',
     previewRecipients: [],
+    feedbackEnabled: false,
   }
 }
 
@@ -43,6 +44,7 @@ export function taskToForm(task) {
   f.groups = [...(task.groups || [])]
   f.priority = task.priority || 'medium'
   f.previewRecipients = [...(task.previewRecipients || [])]
+  f.feedbackEnabled = !!task.feedbackEnabled
   return f
 }
 
@@ -82,6 +84,7 @@ export function formToPayload(form, status) {
     priority: form.priority,
     status,
     previewRecipients: [...form.previewRecipients],
+    feedbackEnabled: !!form.feedbackEnabled,
   }
 }
 
