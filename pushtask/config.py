@@ -40,7 +40,7 @@ class Settings:
     api_threads: int = 4
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    worker_concurrency: int = 64
+    worker_concurrency: int = 256
     worker_lease_seconds: int = 60
     # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
     sandbox: str = "auto"
@@ -126,7 +126,7 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_API_THREADS", "4", "Threads per API worker process (and of `pushtask serve`)."),
     ("PUSHTASK_MAX_BODY_BYTES", "1048576", "Largest accepted JSON request body; larger → 413."),
     ("PUSHTASK_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
-    ("PUSHTASK_WORKER_CONCURRENCY", "64", "Sends in flight per worker process."),
+    ("PUSHTASK_WORKER_CONCURRENCY", "256", "Sends in flight per worker process (an eighth kept for high priority)."),
     (
         "PUSHTASK_WORKER_LEASE_SECONDS",
         "60",
@@ -290,7 +290,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         api_threads=_int(env, "PUSHTASK_API_THREADS", 4, 1, 256),
         max_body_bytes=_int(env, "PUSHTASK_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
         log_level=level,
-        worker_concurrency=_int(env, "PUSHTASK_WORKER_CONCURRENCY", 64, 1, 4096),
+        worker_concurrency=_int(env, "PUSHTASK_WORKER_CONCURRENCY", 256, 1, 4096),
         worker_lease_seconds=_int(env, "PUSHTASK_WORKER_LEASE_SECONDS", 60, 5, 3600),
         sandbox=_choice(
             env,

@@ -45,9 +45,10 @@ class Sender(Protocol):
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    concurrency: int = 64
-    # Slots only high-priority deliveries may take, so a burst of low-priority sends never blocks them.
-    high_reserved: int = 16
+    concurrency: int = 256
+    # Slots only high-priority deliveries may take, so a burst of low-priority sends never blocks them
+    # (default: an eighth of the concurrency).
+    high_reserved: int | None = None
     claim_batch: int = 100
     lease_s: float = 60.0
     poll_s: float = 1.0
@@ -83,6 +84,7 @@ class Worker:
         self._last_housekeeping = 0.0
         self._started = clock()
         self._task_due: datetime | None = None
+        self._flushing: asyncio.Task[None] | None = None
         # Set by our own sends (results to write, slots free) and by other processes' changes.
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
@@ -124,7 +126,10 @@ class Worker:
             beat.last_tick_at = now
 
     def _claim(self, now: datetime, free: int) -> list[deliveries.Claimed]:
-        max_rank = 3 if free > self.config.high_reserved else 1
+        reserved = self.config.high_reserved
+        if reserved is None:
+            reserved = max(1, self.config.concurrency // 8)
+        max_rank = 3 if free > reserved else 1
         self._claims += 1
         token = f"{self.id}:{self._claims}"
         with unit_of_work(self.sessions) as session:
@@ -220,7 +225,21 @@ class Worker:
         """Write the results gathered so far."""
         while self._results:
             batch, self._results = self._results[: self.config.flush_batch], self._results[self.config.flush_batch :]
-            await asyncio.to_thread(self._flush, batch)
+            try:
+                await asyncio.to_thread(self._flush, batch)
+            except BaseException:
+                self._results[:0] = batch  # not written: keep them for the next flush
+                raise
+
+    def _flush_in_background(self) -> None:
+        """Write results while the loop goes on claiming: the two transactions overlap.
+
+        One flush at a time keeps results in order; a failed flush keeps its batch for the next.
+        """
+        if self._results and (self._flushing is None or self._flushing.done()):
+            if self._flushing is not None and not self._flushing.cancelled() and self._flushing.exception():
+                log.error("writing results failed; retrying", exc_info=self._flushing.exception())
+            self._flushing = asyncio.create_task(self.flush())
 
     async def step(self) -> None:
         """Run one cycle, wait for its sends, and record them (tests and `--once` drive this)."""
@@ -244,7 +263,7 @@ class Worker:
             while not stop.is_set():
                 try:
                     delay = await self.cycle()
-                    await self.flush()
+                    self._flush_in_background()
                 except Exception:  # a database hiccup: log, back off, carry on
                     log.exception("worker cycle failed; retrying in 1 s")
                     delay = 1.0
@@ -279,6 +298,8 @@ class Worker:
         if self._inflight:
             log.info("draining %d send(s) in flight", len(self._inflight))
             await asyncio.wait(set(self._inflight), timeout=self.config.drain_s)
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
         await self.flush()
         if self._notifying is not None:
             await asyncio.wait({self._notifying}, timeout=self.config.drain_s)
