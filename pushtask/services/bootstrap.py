@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pushtask.models import Group, Organization, Recipient, User, new_id
+from pushtask.models import Group, Organization, Recipient, new_id
 from pushtask.services.users import create_user
 
 DEMO_GROUPS: list[tuple[str, str, int]] = [
@@ -125,8 +125,3 @@ def ensure_initial_data(
     if demo_data:
         seed_demo_directory(session, org.id, now)
     return BootstrapResult(created=True, generated_password=None if admin_password else password)
-
-
-def users_exist(session: Session) -> bool:
-    """Tell whether anyone can sign in yet."""
-    return bool(session.scalar(select(func.count()).select_from(User)))

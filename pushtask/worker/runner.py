@@ -13,7 +13,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -317,14 +316,3 @@ def _local_date(fire_at: datetime, content: dict[str, Any]) -> date:
         return fire_at.astimezone(ZoneInfo(zone)).date()
     except (ZoneInfoNotFoundError, ValueError):
         return fire_at.date()
-
-
-async def run_until(stop_when: Callable[[], Awaitable[None]], worker: Worker) -> None:
-    """Run `worker` until the awaitable returns (tests and embedding)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    try:
-        await stop_when()
-    finally:
-        stop.set()
-        await task
