@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pushtask.channels import BotBridgeConfig, ChannelRegistry, GroupTarget, Message, SendResult
@@ -9,7 +11,7 @@ from pushtask.channels.factory import build_channels
 from pushtask.config import Settings
 from pushtask.infra.media import MediaStore
 from pushtask.sandbox import credentials as sandbox_credentials
-from pushtask.wechat.credentials import WECOM_BASE_URL, WeComCredentials
+from pushtask.wechat.credentials import WECHAT_BASE_URL, WECOM_BASE_URL, MiniProgramCredentials, WeComCredentials
 from pushtask.wechat.http import HttpConfig, HttpSeam
 from pushtask.wechat.kv import KeyValueStore, MemoryStore, RedisStore
 
@@ -19,6 +21,7 @@ class Endpoints:
     """Where each client sends, and with which credentials."""
 
     wecom: WeComCredentials | None
+    miniprogram: MiniProgramCredentials | None
     robot_base_url: str
     bridge: BotBridgeConfig | None
 
@@ -28,6 +31,7 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
     if sandbox_url is not None:
         return Endpoints(
             wecom=sandbox_credentials.wecom(sandbox_url),
+            miniprogram=sandbox_credentials.miniprogram(sandbox_url),
             robot_base_url=sandbox_url,
             bridge=sandbox_credentials.bridge(sandbox_url),
         )
@@ -42,8 +46,22 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
             encoding_aes_key=settings.wecom_aes_key or "",
             base_url=base or WECOM_BASE_URL,
         )
+    miniprogram = None
+    if settings.mp_appid and settings.mp_secret:
+        miniprogram = MiniProgramCredentials(
+            settings.mp_appid,
+            settings.mp_secret,
+            token=settings.mp_token or "",
+            encoding_aes_key=settings.mp_aes_key or "",
+            base_url=base or WECHAT_BASE_URL,
+        )
     bridge = BotBridgeConfig(settings.bridge_url, settings.bridge_token or "") if settings.bridge_url else None
-    return Endpoints(wecom=wecom, robot_base_url=base or WECOM_BASE_URL, bridge=bridge)
+    return Endpoints(wecom=wecom, miniprogram=miniprogram, robot_base_url=base or WECOM_BASE_URL, bridge=bridge)
+
+
+def token_store(settings: Settings, clock: Callable[[], float] = time.time) -> KeyValueStore:
+    """The access-token and rate-limit store: Redis, shared by all processes, or this process's memory."""
+    return RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore(clock)
 
 
 class ChannelSender:
@@ -70,7 +88,7 @@ def build_sender(settings: Settings, sandbox_url: str | None = None) -> ChannelS
     """Create the channels for one worker process (call inside the worker's event loop)."""
     ends = endpoints(settings, sandbox_url)
     http = HttpSeam(HttpConfig())
-    store: KeyValueStore = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
+    store = token_store(settings)
     registry = build_channels(
         http=http,
         store=store,

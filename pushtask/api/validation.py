@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -36,6 +35,13 @@ _CODES = {
     "too_long": "list_too_long",
     "greater_than_equal": "out_of_range",
     "less_than_equal": "out_of_range",
+}
+
+
+_BODY_CODES = {
+    "json_invalid": "invalid_json",
+    "model_type": "body_not_object",
+    "model_attributes_type": "body_not_object",
 }
 
 
@@ -81,6 +87,10 @@ def problems_from(error: ValidationError, model: type[BaseModel]) -> list[FieldP
     for item in error.errors(include_url=False):
         kind = item["type"]
         loc = tuple(item["loc"])
+        if not loc and kind in _BODY_CODES:
+            # The body itself is not JSON, or not a JSON object: one message says which.
+            problems.append(FieldProblem("body", _BODY_CODES[kind]))
+            continue
         ctx = item.get("ctx") or {}
         code = _CODES.get(kind, "invalid")
         params: dict[str, Any] = {}
@@ -98,26 +108,12 @@ def problems_from(error: ValidationError, model: type[BaseModel]) -> list[FieldP
     return problems
 
 
-def parse_json_body(raw: bytes) -> dict[str, Any]:
-    """Decode a JSON object body; an empty body is an empty object."""
-    if not raw.strip():
-        return {}
-    try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidInput([FieldProblem("body", "invalid_json")]) from None
-    if not isinstance(payload, dict):
-        raise InvalidInput([FieldProblem("body", "body_not_object")])
-    return payload
-
-
 def validate(model: type[Model], raw: bytes) -> Model:
     """Validate a JSON body against an input model, raising InvalidInput on problems.
 
     Validation is strict, on the JSON itself: `true` is not a number, `1` is not a date, and
     "5" is not an integer — what a client sends is what it means.
     """
-    parse_json_body(raw)  # malformed JSON and non-objects get their own clear messages
     try:
         return model.model_validate_json(raw if raw.strip() else b"{}", strict=True)
     except ValidationError as exc:

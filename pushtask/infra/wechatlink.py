@@ -13,13 +13,13 @@ from pushtask.infra.asyncbridge import AsyncBridge
 from pushtask.infra.media import MediaStore
 from pushtask.sandbox import credentials as sandbox_credentials
 from pushtask.sandbox import directory as sandbox_directory
-from pushtask.wechat.credentials import WECHAT_BASE_URL, MiniProgramCredentials, WeComCredentials
+from pushtask.wechat.credentials import MiniProgramCredentials, WeComCredentials
 from pushtask.wechat.http import HttpConfig, HttpSeam
-from pushtask.wechat.kv import KeyValueStore, MemoryStore, RedisStore
+from pushtask.wechat.kv import KeyValueStore, RedisStore
 from pushtask.wechat.miniprogram import MiniProgramClient
 from pushtask.wechat.reviewers import ReviewerMessenger
 from pushtask.wechat.wecom import WeComClient
-from pushtask.wiring import endpoints
+from pushtask.wiring import endpoints, token_store
 
 if TYPE_CHECKING:
     from pushtask.runtime import Runtime
@@ -49,16 +49,8 @@ def reviewer_endpoints(settings: Settings, sandbox_url: str | None) -> ReviewerE
             sandbox_credentials.miniprogram(sandbox_url),
             settings.mp_preview_template_id or sandbox_directory.DEFAULT_TEMPLATE_ID,
         )
-    mini = None
-    if settings.mp_appid and settings.mp_secret:
-        mini = MiniProgramCredentials(
-            settings.mp_appid,
-            settings.mp_secret,
-            token=settings.mp_token or "",
-            encoding_aes_key=settings.mp_aes_key or "",
-            base_url=settings.wechat_base_url or WECHAT_BASE_URL,
-        )
-    return ReviewerEndpoints(endpoints(settings).wecom, mini, settings.mp_preview_template_id)
+    ends = endpoints(settings)
+    return ReviewerEndpoints(ends.wecom, ends.miniprogram, settings.mp_preview_template_id)
 
 
 def callback_keys(settings: Settings, sandbox_url: str | None, channel: str) -> CallbackKeys | None:
@@ -88,7 +80,7 @@ class WeChatLink:
         # Created inside the loop: aiohttp sessions and Redis connections belong to one loop.
         self._http = HttpSeam(HttpConfig(total_timeout_s=5.0, connect_timeout_s=2.0))
         settings = self._settings
-        self._store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore(self._clock)
+        self._store = token_store(settings, self._clock)
         ends = reviewer_endpoints(settings, self._sandbox_url)
         return ReviewerMessenger(
             wecom=WeComClient(ends.wecom, self._http, self._store, clock=self._clock) if ends.wecom else None,

@@ -9,15 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.config import Settings
 from pushtask.notify.delivery import Clients, Notifier
-from pushtask.sandbox import credentials as sandbox_credentials
 from pushtask.sandbox import directory as sandbox_directory
-from pushtask.wechat.credentials import WECHAT_BASE_URL, MiniProgramCredentials
 from pushtask.wechat.http import HttpConfig, HttpSeam
-from pushtask.wechat.kv import KeyValueStore, MemoryStore, RedisStore
+from pushtask.wechat.kv import KeyValueStore, RedisStore
 from pushtask.wechat.miniprogram import MiniProgramClient
 from pushtask.wechat.robot import RobotClient
 from pushtask.wechat.wecom import WeComClient
-from pushtask.wiring import endpoints
+from pushtask.wiring import endpoints, token_store
 
 
 @dataclass
@@ -38,18 +36,12 @@ def build_notifier(
     """Create the notifier and its WeChat clients (call inside the worker's event loop)."""
     ends = endpoints(settings, sandbox_url)
     http = HttpSeam(HttpConfig())
-    store: KeyValueStore = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
+    store = token_store(settings)
     wecom = WeComClient(ends.wecom, http, store) if ends.wecom else None
     template = settings.mp_notice_template_id or settings.mp_preview_template_id
     if sandbox_url is not None:
-        mp_credentials: MiniProgramCredentials | None = sandbox_credentials.miniprogram(sandbox_url)
         template = template or sandbox_directory.DEFAULT_TEMPLATE_ID
-    elif settings.mp_appid and settings.mp_secret:
-        mp_credentials = MiniProgramCredentials(
-            settings.mp_appid, settings.mp_secret, base_url=settings.wechat_base_url or WECHAT_BASE_URL
-        )
-    else:
-        mp_credentials = None
+    mp_credentials = ends.miniprogram
     mini = MiniProgramClient(mp_credentials, http, store) if mp_credentials else None
     robot = RobotClient(http, ends.robot_base_url)
     clients = Clients(wecom=wecom, miniprogram=mini, robot=robot, notice_template_id=template)
