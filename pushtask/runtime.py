@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,10 +30,19 @@ class Runtime:
     clock: Clock
     wakeup: Wakeup
     login_throttle: LoginThrottle
+    # One pooled client per process for the synchronous uses (wake-ups, throttling, health).
+    redis: Any = None
     # Base URL of the WeChat sandbox this process started (embedded default), else None.
     sandbox_url: str | None = None
     # Reviewer messages from request threads: built on first use (pushtask.infra.wechatlink).
     wechat_link: WeChatLink | None = None
+
+
+def connect_redis(url: str) -> Any:
+    """Return a pooled client with short timeouts: a slow Redis must not hold up a request."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 def build_runtime(
@@ -53,8 +62,9 @@ def build_runtime(
     signer = TokenSigner(
         secret=settings.secret_key, issuer=settings.jwt_issuer, ttl=timedelta(seconds=settings.jwt_ttl_seconds)
     )
-    wakeup = RedisWakeup(settings.redis_url) if settings.redis_url else Wakeup()
-    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
+    wakeup = RedisWakeup(settings.redis_url, redis_client) if settings.redis_url else Wakeup()
+    counter = RedisCounter(redis_client) if redis_client is not None else MemoryCounter()
     throttle = LoginThrottle(counter, clock=lambda: clock().timestamp())
     return Runtime(
         settings=settings,
@@ -64,4 +74,5 @@ def build_runtime(
         clock=clock,
         wakeup=wakeup,
         login_throttle=throttle,
+        redis=redis_client,
     )

@@ -19,14 +19,12 @@ bp = Blueprint("health", __name__, url_prefix="/api")
 SCHEDULER_STALE_S = 15
 
 
-def _check_redis(url: str) -> dict[str, Any]:
+def _check_redis(client: Any) -> dict[str, Any]:
     import redis
 
     started = time.perf_counter()
     try:
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         client.ping()
-        client.close()
     except redis.RedisError as exc:
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": True, "latencyMs": round((time.perf_counter() - started) * 1000, 2)}
@@ -62,7 +60,7 @@ def health() -> Response:
     except Exception as exc:  # noqa: BLE001 — any failure means "not healthy", reported by type
         database = {"ok": False, "error": type(exc).__name__}
     database["backend"] = "sqlite" if rt.settings.is_embedded else "mysql"
-    redis_state = _check_redis(rt.settings.redis_url) if rt.settings.redis_url else None
+    redis_state = _check_redis(rt.redis) if rt.redis is not None else None
     scheduler = _check_scheduler(rt.clock()) if database["ok"] else {"ok": False, "error": "database unavailable"}
     healthy = database["ok"] and scheduler["ok"] and (redis_state is None or redis_state["ok"])
     payload = {

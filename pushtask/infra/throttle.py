@@ -64,10 +64,8 @@ class MemoryCounter:
 class RedisCounter:
     """Failures per key in Redis, expiring after the window."""
 
-    def __init__(self, url: str, prefix: str = "pushtask:login:") -> None:
-        import redis
-
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    def __init__(self, client: Any, prefix: str = "pushtask:login:") -> None:
+        self._redis = client
         self._prefix = prefix
 
     def get(self, key: str) -> tuple[int, float]:

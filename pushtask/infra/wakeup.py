@@ -51,12 +51,10 @@ class Wakeup:
 class RedisWakeup(Wakeup):
     """Also publish wake-ups on Redis and relay other processes' ones to local workers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, client: Any) -> None:
         super().__init__()
-        import redis
-
         self._url = url
-        self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._client = client
 
     def notify(self) -> None:
         self.wake_local()
