@@ -148,9 +148,8 @@ def _expected(rows: list[Row], key: str, descending: bool) -> list[str]:
             return row.updated_rank
         return row.name
 
-    # Ties keep the id order whichever the direction.
-    by_id = sorted(rows, key=lambda r: r.task_id)
-    return [r.name for r in sorted(by_id, key=value, reverse=descending)]
+    # Ties break by id in the same direction (so the (…, created_at) index reads rows in order).
+    return [r.name for r in sorted(rows, key=lambda r: (value(r), r.task_id), reverse=descending)]
 
 
 @pytest.mark.parametrize("key", ["scheduleTime", "status", "priority", "createdAt", "updatedAt", "name"])
