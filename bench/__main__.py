@@ -40,8 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     host = machine()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
+    timings: dict[str, float] = {}
     for workload in args.only.split(","):
+        began = time.monotonic()
         getattr(bench, workload)()
+        timings[workload] = round(time.monotonic() - began, 1)
+        print(f"[{time.monotonic() - started:6.0f} s] {workload} took {timings[workload]:.0f} s", flush=True)
+    bench.results["workload_seconds"] = timings
     seconds = time.monotonic() - started
     command = "python -m bench " + " ".join(argv)
     lines = report(bench, command, seconds, stamp, host)

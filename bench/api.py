@@ -148,9 +148,22 @@ async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, w
         for page in range(1, 6):
             ms, _ = await timed("GET", f"/api/tasks?status=scheduled&priority=medium,high&limit=20&page={page}")
             alone.append(ms)
+
+        async def person(out: list[float], until: float) -> None:
+            # Someone paging through the admin: a list call, then a look at it (1 s on average).
+            await asyncio.sleep(random.uniform(0, 1))
+            while time.monotonic() < until:
+                page = random.randint(1, 50)
+                ms, _ = await timed("GET", f"/api/tasks?status=scheduled&priority=medium,high&limit=20&page={page}")
+                out.append(ms)
+                await asyncio.sleep(random.expovariate(1.0))
+
         lists: list[float] = []
         until = time.monotonic() + seconds
         await asyncio.gather(*(reader(lists, until) for _ in range(readers)))
+        paced: list[float] = []
+        until = time.monotonic() + seconds
+        await asyncio.gather(*(person(paced, until) for _ in range(readers)))
         creates: list[float] = []
         updates: list[float] = []
         until = time.monotonic() + seconds
@@ -159,6 +172,8 @@ async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, w
         "list_alone": percentiles(alone),
         "list": percentiles(lists),
         "list_per_s": len(lists) / seconds,
+        "list_paced": percentiles(paced),
+        "list_paced_per_s": len(paced) / seconds,
         "create": percentiles(creates),
         "update": percentiles(updates),
         "errors": len(errors),

@@ -6,9 +6,11 @@ Each function takes the Session, the acting user and `now`; none commits. The ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from time import monotonic
 from typing import Any
 from unicodedata import category
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -164,17 +166,71 @@ def _ordered(stmt: Select[tuple[Task]], sort: tuple[tuple[str, bool], ...]) -> S
     return stmt.order_by(*order, Task.id.desc() if last_descending else Task.id.asc())
 
 
-def list_tasks(session: Session, actor: Actor, query: TaskQuery) -> tuple[list[Task], int]:
+class CountCache:
+    """Recent large totals of the task list, so paging through 100,000 tasks does not count them each time.
+
+    Counting is exact and cheap up to `exact_below` matches, and those totals are never cached. A larger
+    total costs a scan of every match (about 20 ms per 100,000 on MariaDB), so it is kept for `ttl`
+    seconds per organisation and filter set: such a total may lag other processes' writes by that
+    much. Per process, thread-safe, bounded.
+    """
+
+    def __init__(
+        self, ttl: float = 3.0, exact_below: int = 5_000, size: int = 512, timer: Callable[[], float] = monotonic
+    ) -> None:
+        self.ttl, self.exact_below, self.size, self._timer = ttl, exact_below, size, timer
+        self._entries: dict[tuple[Any, ...], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry[0] <= self._timer():
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[Any, ...], total: int) -> None:
+        if total < self.exact_below:
+            return
+        with self._lock:
+            if len(self._entries) >= self.size:
+                now = self._timer()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= self.size:
+                    self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = (self._timer() + self.ttl, total)
+
+
+LIST_TOTALS = CountCache()
+
+
+def list_tasks(
+    session: Session, actor: Actor, query: TaskQuery, totals: CountCache = LIST_TOTALS
+) -> tuple[list[Task], int]:
     """Return one page of the caller's tasks and the total matching the filters."""
     stmt = _filtered(actor, query)
     offset = (query.page - 1) * query.limit
     page = list(session.scalars(_ordered(stmt, query.sort).limit(query.limit).offset(offset)))
     if 0 < len(page) < query.limit or (offset == 0 and not page):
-        # The last page: its rows tell the total, and counting every match (20 ms at 100,000) is saved.
+        # The last page: its rows tell the total, and counting every match is saved.
         return page, offset + len(page)
-    # Count with the same WHERE but no columns: a derived table of whole rows would be materialised.
-    total = session.scalar(stmt.with_only_columns(func.count(Task.id)).order_by(None)) or 0
-    return page, int(total)
+    key = (
+        actor.org_id,
+        query.status,
+        query.priority,
+        query.start_time,
+        query.end_time,
+        query.group_id,
+        query.creator_id,
+        query.recipient_id,
+        query.q,
+    )
+    total = totals.get(key)
+    if total is None or total < offset + len(page):
+        # Count with the same WHERE but no columns: a derived table of whole rows would be materialised.
+        total = int(session.scalar(stmt.with_only_columns(func.count(Task.id)).order_by(None)) or 0)
+        totals.put(key, total)
+    return page, total
 
 
 def iter_tasks(session: Session, actor: Actor, query: TaskQuery, chunk: int = 1000) -> Iterable[list[Task]]:

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.models import Task, new_id
 from pushtask.schemas import TaskListOut
+from pushtask.services import tasks as task_service
+from pushtask.services.context import Actor
 from tests.integration.conftest import Persona, World, create_task, task_body
 from tests.support import FrozenClock
 
@@ -267,3 +269,57 @@ def test_an_empty_page_size_is_refused_rather_than_guessed(client: FlaskClient, 
     response = client.get("/api/tasks?limit=", headers=world.olga.headers)
     assert response.status_code == 400
     assert response.get_json()["details"][0]["field"] == "limit"
+
+
+# ---- large totals ------------------------------------------------------------------------------
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_large_total_is_reused_for_a_few_seconds_then_counted_again(
+    world: World, twenty_five: list[str], sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    ticks = Ticks()
+    totals = task_service.CountCache(ttl=3.0, exact_below=10, timer=ticks)
+    olga = Actor(user_id=world.olga.user_id, org_id=world.olga.org_id, role="operator", name="olga")
+    query = task_service.TaskQuery(limit=5)
+    with sessions() as db:
+        assert task_service.list_tasks(db, olga, query, totals)[1] == 25
+        db.execute(update(Task).where(Task.id == twenty_five[0]).values(deleted_at=clock()))
+        db.commit()
+        # Within the time-to-live the large total is the one counted a moment ago …
+        assert task_service.list_tasks(db, olga, query, totals)[1] == 25
+        # … for this organisation and these filters only …
+        assert task_service.list_tasks(db, olga, task_service.TaskQuery(limit=5, status=("draft",)), totals)[1] == 24
+        ticks.now += 3.0
+        # … and counted again once it has expired.
+        assert task_service.list_tasks(db, olga, query, totals)[1] == 24
+
+
+def test_a_small_total_is_always_exact(
+    world: World, twenty_five: list[str], sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    totals = task_service.CountCache(ttl=60.0, exact_below=1_000, timer=Ticks())
+    olga = Actor(user_id=world.olga.user_id, org_id=world.olga.org_id, role="operator", name="olga")
+    with sessions() as db:
+        assert task_service.list_tasks(db, olga, task_service.TaskQuery(limit=5), totals)[1] == 25
+        db.execute(update(Task).where(Task.id == twenty_five[0]).values(deleted_at=clock()))
+        db.commit()
+        assert task_service.list_tasks(db, olga, task_service.TaskQuery(limit=5), totals)[1] == 24
+
+
+def test_the_total_cache_stays_bounded() -> None:
+    ticks = Ticks()
+    totals = task_service.CountCache(ttl=3.0, exact_below=0, size=4, timer=ticks)
+    for i in range(10):
+        totals.put(("org", i), 100 + i)
+    assert len(totals._entries) <= 4
+    assert totals.get(("org", 9)) == 109
+    ticks.now += 3.0
+    assert totals.get(("org", 9)) is None
