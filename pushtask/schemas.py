@@ -228,7 +228,10 @@ class TaskDetailOut(TaskOut):
 
 class TaskListOut(Output):
     tasks: list[TaskOut]
-    total: int
+    total: int = Field(
+        description="Tasks matching the filters. Exact below 5,000; a larger total may lag other"
+        " sessions' changes by up to 3 s (it is reused rather than recounted on every page)."
+    )
     page: int
     limit: int
 
