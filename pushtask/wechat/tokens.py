@@ -66,6 +66,8 @@ class TokenCache:
         self._lock_ttl = lock_ttl_s
         self._poll = wait_poll_s
         self._local = asyncio.Lock()
+        # The last entry read or written, so a fresh token costs no store round trip per call.
+        self._seen: TokenEntry | None = None
         self.fetch_count = 0  # fetches done by this instance; read by tests and metrics
 
     async def _read(self) -> TokenEntry | None:
@@ -73,14 +75,18 @@ class TokenCache:
         if raw is None:
             return None
         try:
-            return TokenEntry.loads(raw)
+            self._seen = TokenEntry.loads(raw)
         except (ValueError, KeyError, TypeError):
             return None  # a corrupt entry is as good as none: fetch a new token
+        return self._seen
 
     async def get(self) -> str:
         """Return a valid token, fetching one (once across processes) when needed."""
-        entry = await self._read()
         now = self._clock()
+        if self._seen is not None and now < self._seen.refresh_at:
+            # Another process may have replaced it since; a token error on it invalidates it (below).
+            return self._seen.token
+        entry = await self._read()
         if entry is not None and now < entry.refresh_at:
             return entry.token
         # Single flight inside this process first, then across processes through the store lock.
@@ -120,11 +126,14 @@ class TokenCache:
         refresh_at = now + max(expires_in - self._margin, expires_in / 2)
         entry = TokenEntry(token, now + expires_in, refresh_at)
         await self._store.set(self._key, entry.dumps(), ttl_s=expires_in)
+        self._seen = entry
         return token
 
     async def invalidate(self, failing_token: str) -> bool:
         """Drop the cached token if it is still the one that failed; say whether it was dropped."""
         entry = await self._read()
+        if self._seen is not None and self._seen.token == failing_token:
+            self._seen = None
         if entry is None or entry.token != failing_token:
             return False
         raw = await self._store.get(self._key)

@@ -147,3 +147,53 @@ def test_other_errors_are_not_retried() -> None:
     with pytest.raises(WeChatError):
         asyncio.run(call_with_token(cache, call))
     assert len(calls) == 1 and issuer.count == 1
+
+
+class CountingStore(MemoryStore):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.reads = 0
+
+    async def get(self, key: str) -> str | None:
+        self.reads += 1
+        return await super().get(key)
+
+
+def test_a_fresh_token_costs_no_store_round_trip() -> None:
+    # With Redis as the store, a read per send would be a network call per send.
+    clock, issuer = FakeClock(), Issuer()
+    store = CountingStore(clock)
+    cache = make(clock, issuer, store)
+
+    async def scenario() -> None:
+        await cache.get()
+        reads = store.reads
+        for _ in range(100):
+            await cache.get()
+        assert store.reads == reads
+
+    asyncio.run(scenario())
+
+
+def test_a_token_another_process_replaced_is_given_up_after_its_first_failure() -> None:
+    clock, issuer = FakeClock(), Issuer()
+    store = MemoryStore(clock)
+    mine, theirs = make(clock, issuer, store), make(clock, issuer, store)
+    used: list[str] = []
+
+    async def call(token: str) -> str:
+        used.append(token)
+        if token == "token-1":
+            raise WeChatError(42001, "access_token expired", Platform.WECOM)
+        return "ok"
+
+    async def scenario() -> str:
+        assert await mine.get() == "token-1"
+        # The other process saw token-1 fail, dropped it and fetched token-2.
+        await theirs.invalidate("token-1")
+        assert await theirs.get() == "token-2"
+        return await call_with_token(mine, call)
+
+    assert asyncio.run(scenario()) == "ok"
+    # At most the one failed call on the old token, then the new one, and no third fetch.
+    assert used[-1] == "token-2" and len(used) <= 2 and issuer.count == 2
