@@ -127,7 +127,7 @@ def run_throughput(tasks: int, groups: int, workers: int) -> dict[str, Any]:
             elapsed = (stamps[-1] - stamps[0]).total_seconds() or 1e-9
             rate = len(stamps) / elapsed
             refs = [fleet.refs[g] for g in group_ids]
-            ceiling = asyncio.run(_bare_loop(fleet.sandbox_url, refs, min(len(stamps), 10_000), 64))
+            ceiling = asyncio.run(_bare_loop(fleet.sandbox_url, refs, min(len(stamps), 10_000), 256))
             states = fleet.delivery_states()
             return {
                 "workers": workers,
