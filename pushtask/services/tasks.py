@@ -643,6 +643,8 @@ def resume_task(session: Session, actor: Actor, task_id: str, now: datetime) -> 
     task = get_task(session, actor, task_id, for_update=True)
     if task.status != "paused":
         raise Conflict("resume_state", status=task.status)
+    # Content edited while paused has not been reviewed: resuming would push it.
+    approval.check_gate(session, actor.org_id, task, was="paused", becomes="scheduled", content_changed=False)
     rule = rule_of(task)
     next_fire = recurrence.next_fire(rule, now)
     if next_fire is None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pushtask.domain import recurrence
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskLog, new_id
 from pushtask.notify import planning as notices
+from pushtask.services import approval
 from pushtask.services.schedules import rule_of
 
 log = logging.getLogger("pushtask.worker.planner")
@@ -142,6 +143,18 @@ def resume_paused(session: Session, now: datetime, limit: int = 100) -> int:
         query = query.with_for_update(skip_locked=True)
     count = 0
     for task in session.scalars(query):
+        if approval.awaits_confirmation(session, task):
+            # Edited while paused and not yet confirmed in a preview: it stays paused, and says why.
+            changes = {
+                "pausedUntil": {"old": task.paused_until.isoformat() if task.paused_until else None, "new": None},
+                "previewState": {"old": task.preview_state, "new": task.preview_state},
+            }
+            task.paused_until = None
+            task.updated_at = now
+            _log_system(session, task, "pause", changes, now)
+            log.warning("task %s stays paused: its content awaits a confirmed preview", task.id)
+            count += 1
+            continue
         next_fire = recurrence.next_fire(rule_of(task), now)
         changes = {
             "status": {"old": "paused", "new": "scheduled" if next_fire else "completed"},

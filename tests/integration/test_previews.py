@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,12 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from pushtask.config import Settings
-from pushtask.models import CallbackReceipt, Group, Organization, PreviewDecision, Recipient
+from pushtask.models import CallbackReceipt, Group, Organization, PreviewDecision, Recipient, Task
 from pushtask.runtime import Runtime
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.sandbox import directory as d
 from pushtask.wechat.crypto import WXBizMsgCrypt, signature
 from pushtask.wiring import build_sender
+from pushtask.worker import planner
 from pushtask.worker.runner import Worker, WorkerConfig
 from tests.images import gif, photo, png
 from tests.integration.conftest import World, create_task, task_body
@@ -373,6 +375,49 @@ def test_unconfirmed_content_cannot_be_scheduled(
         headers=world.olga.headers,
     )
     assert batch.status_code == 200 and batch.get_json()["failedTasks"] == []
+
+
+def _confirmed_and_paused(client: FlaskClient, world: World, **pause: Any) -> str:
+    task_id = draft(client, world)
+    sent = preview(client, world, task_id)
+    client.post(
+        "/api/preview/confirm", json={"previewId": sent["previewId"], "response": "confirm"}, headers=world.ada.headers
+    )
+    assert (
+        client.put(f"/api/tasks/{task_id}", json={"status": "scheduled"}, headers=world.olga.headers).status_code == 200
+    )
+    paused = client.post(f"/api/tasks/{task_id}/pause", json=pause, headers=world.olga.headers)
+    assert paused.status_code == 200, paused.get_json()
+    return task_id
+
+
+def test_content_edited_while_paused_is_not_resumed_unreviewed(
+    client: FlaskClient, world: World, sandbox: SandboxHandle, approval: None
+) -> None:
+    task_id = _confirmed_and_paused(client, world)
+    # Resuming unchanged, confirmed content is fine …
+    assert client.post(f"/api/tasks/{task_id}/resume", headers=world.olga.headers).status_code == 200
+    assert client.post(f"/api/tasks/{task_id}/pause", json={}, headers=world.olga.headers).status_code == 200
+    # … but content edited while paused would be pushed without review.
+    edited = client.put(f"/api/tasks/{task_id}", json={"content": {"text": "改过的内容"}}, headers=world.olga.headers)
+    assert edited.status_code == 200
+    refused = client.post(f"/api/tasks/{task_id}/resume", headers=world.olga.headers)
+    assert refused.status_code == 409
+    assert "尚未经预览确认" in refused.get_json()["reason"]
+    assert task_of(client, world, task_id)["status"] == "paused"
+
+
+def test_a_timed_resume_keeps_edited_unreviewed_content_paused(
+    client: FlaskClient, world: World, sandbox: SandboxHandle, approval: None, clock: FrozenClock, db: Session
+) -> None:
+    until = (clock() + timedelta(hours=1)).isoformat()
+    task_id = _confirmed_and_paused(client, world, resumeAt=until)
+    client.put(f"/api/tasks/{task_id}", json={"content": {"text": "改过的内容"}}, headers=world.olga.headers)
+    assert planner.resume_paused(db, clock() + timedelta(hours=2)) == 1
+    db.commit()
+    detail = task_of(client, world, task_id)
+    assert (detail["status"], detail["previewState"]) == ("paused", "stale")
+    assert db.scalar(select(Task.paused_until).where(Task.id == task_id)) is None  # not retried every tick
 
 
 # ---- callbacks ---------------------------------------------------------------------------------
