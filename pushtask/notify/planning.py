@@ -92,7 +92,7 @@ def plan_reminders(session: Session, now: datetime, skip: set[tuple[str, datetim
             "time": when,
             "status": "1小时后推送",
             "lines": [f"任务“{task.name}”将于 {when} 推送到 {_groups_line(names)}。", "如需修改请尽快在后台处理。"],
-            "link": f"/#/tasks/{task.id}",
+            "link": f"/tasks/{task.id}",
             "page": f"pages/tasks/tasks?id={task.id}",
             "fallbackUserId": task.creator_id,
         }
@@ -175,7 +175,7 @@ def on_push_finished(session: Session, push: Push, now: datetime) -> None:
         "failedCount": len(failures),
         "failures": [{"group": n, "error": e} for n, e in failures[:MAX_LISTED]],
         "lines": lines,
-        "link": f"/#/tasks/{task.id}?push={push.id}",
+        "link": f"/tasks/{task.id}?push={push.id}",
         "page": f"pages/tasks/tasks?id={task.id}",
         "fallbackUserId": task.creator_id,
     }
@@ -208,7 +208,7 @@ def on_missed(session: Session, task: Task, push: Push, missed: int, now: dateti
             f"任务“{task.name}”自 {when} 起有 {missed} 次推送因调度服务未运行而错过。",
             "如需补发，请在后台对该任务执行“立即推送”。",
         ],
-        "link": f"/#/tasks/{task.id}?push={push.id}",
+        "link": f"/tasks/{task.id}?push={push.id}",
         "page": f"pages/tasks/tasks?id={task.id}",
         "fallbackUserId": task.creator_id,
     }

@@ -49,7 +49,7 @@ def send_now(
         "time": now.strftime("%Y-%m-%d %H:%M"),
         "status": {"success": "成功", "failed": "失败"}.get(status or "", TITLES[type]),
         "lines": lines,
-        "link": f"/#/tasks/{task.id}" if task else None,
+        "link": f"/tasks/{task.id}" if task else None,
         "page": f"pages/tasks/tasks?id={task.id}" if task else "pages/index/index",
         "sentBy": actor.user_id,
     }

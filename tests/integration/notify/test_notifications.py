@@ -28,7 +28,7 @@ def test_reminder_goes_to_the_reviewer_once_an_hour_before_a_one_off_push(
     harness.run(60)  # 10:00
     (text,) = reminders(harness)
     assert "周一课程提醒" in text and "2026-03-02 11:00" in text and "家长群000" in text
-    assert "http://127.0.0.1:8000/#/tasks/" in text
+    assert "http://127.0.0.1:8000/tasks/" in text
     harness.run(1, 30, 600, 2400, 5)  # later housekeeping rounds and the push itself
     assert len(reminders(harness)) == 1
 
