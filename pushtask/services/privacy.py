@@ -65,7 +65,7 @@ class Person:
     def of(cls, identifier: str, value: str) -> Person:
         """Check and normalise what was given (values are stored trimmed, so they are matched trimmed)."""
         if identifier not in IDENTIFIERS:
-            raise InvalidInput([FieldProblem("identifier", "choice", {"choices": ", ".join(IDENTIFIERS)})])
+            raise InvalidInput([FieldProblem("identifier", "choice", {"choices": "wechatId, channelUserId or memberId"})])
         if not value.strip():
             raise InvalidInput([FieldProblem("value", "blank")])
         return cls(identifier, value.strip())
