@@ -51,6 +51,7 @@ from pushtask.services.schedules import iso_utc
 log = logging.getLogger("pushtask.privacy")
 
 IDENTIFIERS = ("wechatId", "channelUserId", "memberId")
+CHOICES = "wechatId, channelUserId or memberId"  # as pydantic words it for the API
 ERASED_NAME = "已删除"
 
 
@@ -65,7 +66,7 @@ class Person:
     def of(cls, identifier: str, value: str) -> Person:
         """Check and normalise what was given (values are stored trimmed, so they are matched trimmed)."""
         if identifier not in IDENTIFIERS:
-            raise InvalidInput([FieldProblem("identifier", "choice", {"choices": "wechatId, channelUserId or memberId"})])
+            raise InvalidInput([FieldProblem("identifier", "choice", {"choices": CHOICES})])
         if not value.strip():
             raise InvalidInput([FieldProblem("value", "blank")])
         return cls(identifier, value.strip())
