@@ -284,6 +284,12 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _identifier(args: argparse.Namespace) -> tuple[str, str]:
+    """The one identifier given (argparse makes the three options mutually exclusive and one required)."""
+    options = {"wechatId": args.wechat_id, "channelUserId": args.channel_user_id, "memberId": args.member}
+    return next((name, value) for name, value in options.items() if value is not None)
+
+
 def _person_command(args: argparse.Namespace, action: str) -> int:
     """Export or erase one person's data in one organisation (PIPL), printing JSON; audited like the API."""
     import json
@@ -294,15 +300,6 @@ def _person_command(args: argparse.Namespace, action: str) -> int:
     from pushtask.models import Organization
     from pushtask.services import privacy
 
-    given = [
-        (name, value)
-        for name, value in (
-            ("wechatId", args.wechat_id),
-            ("channelUserId", args.channel_user_id),
-            ("memberId", args.member),
-        )
-        if value is not None
-    ]
     if action == "erase" and not args.yes:
         print("Erasing cannot be undone: run `pushtask person export` first, then add --yes.", file=sys.stderr)
         return 2
@@ -315,7 +312,7 @@ def _person_command(args: argparse.Namespace, action: str) -> int:
             print(f"No organisation with the id or name {args.org!r}.", file=sys.stderr)
             return 2
         try:
-            person = privacy.Person.of(*given[0])
+            person = privacy.Person.of(*_identifier(args))
             via = privacy.Via("cli")
             if action == "export":
                 result: object = privacy.export(db, org.id, person, via, rt.clock())
