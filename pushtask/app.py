@@ -15,6 +15,7 @@ from pushtask.api import feedback as feedback_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
 from pushtask.api import previews as preview_api
+from pushtask.api import privacy as privacy_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pushtask.i18n import translate
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime) -> Flask:
         preview_api.bp,
         preview_api.media_bp,
         wechat_callbacks.bp,
+        privacy_api.bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)
@@ -96,6 +98,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound) -> Response:
+        if exc.code is not None:
+            return json_response({"error": exc.error, "reason": translate(exc.code, lang())}, 404)
         return json_response({"error": exc.error}, 404)
 
     @app.errorhandler(Conflict)

@@ -1,4 +1,4 @@
-"""The `pushtask` command: serve, api, worker, wechat-sim, db upgrade, user create."""
+"""The `pushtask` command: serve, api, worker, wechat-sim, db upgrade, keys, user create, person export/erase."""
 
 from __future__ import annotations
 
@@ -284,6 +284,72 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _identifier(args: argparse.Namespace) -> tuple[str, str]:
+    """The one identifier given (argparse makes the three options mutually exclusive and one required)."""
+    options = {"wechatId": args.wechat_id, "channelUserId": args.channel_user_id, "memberId": args.member}
+    return next((name, value) for name, value in options.items() if value is not None)
+
+
+def _person_command(args: argparse.Namespace, action: str) -> int:
+    """Export or erase one person's data in one organisation (PIPL), printing JSON; audited like the API."""
+    import json
+
+    from sqlalchemy import select
+
+    from pushtask.errors import NotFound
+    from pushtask.models import Organization
+    from pushtask.services import privacy
+
+    if action == "erase" and not args.yes:
+        print("Erasing cannot be undone: run `pushtask person export` first, then add --yes.", file=sys.stderr)
+        return 2
+    rt = _runtime(args)
+    with unit_of_work(rt.sessions) as db:
+        org = db.scalars(
+            select(Organization).where((Organization.id == args.org) | (Organization.name == args.org))
+        ).first()
+        if org is None:
+            print(f"No organisation with the id or name {args.org!r}.", file=sys.stderr)
+            return 2
+        try:
+            person = privacy.Person.of(*_identifier(args))
+            via = privacy.Via("cli")
+            if action == "export":
+                result: object = privacy.export(db, org.id, person, via, rt.clock())
+            else:
+                result = {
+                    "message": "Personal data erased",
+                    "erased": privacy.erase(db, org.id, person, via, rt.clock()),
+                }
+        except InvalidInput as exc:
+            print("; ".join(f"{p.field}: {translate(p.code, 'en', **p.params)}" for p in exc.problems), file=sys.stderr)
+            return 2
+        except NotFound as exc:
+            print(translate(exc.code or "not_found", "en"), file=sys.stderr)
+            return 1
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_person_export(args: argparse.Namespace) -> int:
+    """Print everything held about one person in an organisation as JSON."""
+    return _person_command(args, "export")
+
+
+def cmd_person_erase(args: argparse.Namespace) -> int:
+    """Delete or anonymise everything held about one person in an organisation (needs --yes)."""
+    return _person_command(args, "erase")
+
+
+def _person_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--org", required=True, help="organisation id or name")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--wechat-id", default=None, help="a recipient's WeChat ID")
+    which.add_argument("--channel-user-id", default=None, help="a recipient's WeCom userid or mini-program openid")
+    which.add_argument("--member", default=None, help="a feedback member id")
+    parser.add_argument("--data-dir", default=None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pushtask", description="Scheduled pushes to WeChat groups.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -335,6 +401,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--org", default=None, help="organisation id or name (default: the first)")
     create.add_argument("--data-dir", default=None)
     create.set_defaults(func=cmd_user_create)
+
+    person = sub.add_parser("person", help="one person's data on request (PIPL)")
+    person_sub = person.add_subparsers(dest="person_command", required=True)
+    export = person_sub.add_parser("export", help="print everything held about one person as JSON")
+    _person_arguments(export)
+    export.set_defaults(func=cmd_person_export)
+    erase = person_sub.add_parser("erase", help="delete or anonymise everything held about one person")
+    _person_arguments(erase)
+    erase.add_argument("--yes", action="store_true", help="confirm: erasing cannot be undone")
+    erase.set_defaults(func=cmd_person_erase)
     return parser
 
 

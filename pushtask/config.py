@@ -110,8 +110,8 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     (
         "PUSHTASK_ENCRYPTION_KEYS",
         "generated into <data dir>/encryption.keys",
-        "AES-256-GCM key ring `id:base64,...` (newest last) for robot keys and feedback text. Also _FILE; "
-        "required with MySQL/MariaDB.",
+        "AES-256-GCM key ring `id:base64,...` (newest last) for robot keys, WeChat identities and feedback. "
+        "Also _FILE; required with MySQL/MariaDB.",
     ),
     ("PUSHTASK_JWT_TTL_SECONDS", "28800", "Lifetime of a sign-in token."),
     ("PUSHTASK_JWT_ISSUER", "pushtask", "Issuer and audience written into and required of tokens."),

@@ -13,12 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine tuned for the backend the URL names."""
+    """Create an engine tuned for the backend the URL names.
+
+    `hide_parameters`: bound values (names, WeChat IDs, feedback text) stay out of the error messages
+    that end up in logs.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
         return engine
@@ -34,6 +38,7 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         pool_pre_ping=True,
         pool_recycle=3600,
         isolation_level="READ COMMITTED",
+        hide_parameters=True,
     )
 
 

@@ -32,9 +32,11 @@ class InvalidInput(ServiceError):
 class NotFound(ServiceError):
     """The object does not exist for this caller (other organisations' objects included)."""
 
-    def __init__(self, error: str = "Not found") -> None:
+    def __init__(self, error: str = "Not found", code: str | None = None) -> None:
         super().__init__(error)
         self.error = error
+        # A message code (pushtask/i18n.py) answered as `reason` when the bare `error` would not say enough.
+        self.code = code
 
 
 class Conflict(ServiceError):

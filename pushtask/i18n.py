@@ -52,6 +52,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sort_key": ("无法按此字段排序，可选：{choices}", "Cannot sort by this; choose from: {choices}"),
     "not_uuid": ("ID 格式无效", "Malformed ID"),
     "resume_in_past": ("恢复时间应在将来", "The resume time must be in the future"),
+    "person_not_found": (
+        "本组织没有与该标识对应的个人数据（从未登记，或已删除）",
+        "No personal data is held for this identifier in your organisation (never recorded, or already erased)",
+    ),
     "wechat_id_taken": ("该微信号已被使用", "This WeChat ID is already in use"),
     "password_short": ("密码至少 8 个字符", "Passwords have at least 8 characters"),
     "login_throttled": (

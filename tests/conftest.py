@@ -34,7 +34,7 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
-def _mariadb_engine() -> Iterator[Engine]:
+def _mariadb_engine(revision: str = "head") -> Iterator[Engine]:
     url, reason = mariadb_url()
     if url is None:
         pytest.skip(reason)
@@ -53,7 +53,7 @@ def _mariadb_engine() -> Iterator[Engine]:
         pytest.skip(f"cannot create a test database on {where}")
     engine = create_db_engine(base.set(database=name).render_as_string(hide_password=False))
     try:
-        upgrade(engine)
+        upgrade(engine, revision)
         yield engine
     finally:
         engine.dispose()

@@ -22,6 +22,7 @@ from pushtask.api.base import ApiError, api_route, runtime, session
 from pushtask.api.previews import after_decision
 from pushtask.errors import Conflict, NotFound
 from pushtask.i18n import translate
+from pushtask.infra import fieldcrypt
 from pushtask.infra.wechatlink import WeChatLink, callback_keys, wechat_link
 from pushtask.models import CallbackReceipt
 from pushtask.schemas import ErrorOut
@@ -34,6 +35,7 @@ bp = Blueprint("wechat_callback", __name__, url_prefix="/wechat/callback")
 
 # The docs name the WeCom app's URL after its channel; both spellings reach the same handler.
 CHANNELS = {"wecom": "wecom", "wecom_appchat": "wecom", "miniprogram": "miniprogram"}
+RECEIPT_CONTEXT = "t_callback_receipts.key"
 
 
 def _crypt(channel: str) -> tuple[str, WXBizMsgCrypt]:
@@ -104,11 +106,14 @@ def receive(channel: str) -> Response:
 
 
 def _receipt_key(kind: str, fields: dict[str, str]) -> str:
+    """The callback's identity, kept as a keyed hash: an event's identity includes the sender's userid/openid."""
     if fields.get("MsgId"):
-        return f"{kind}:msg:{fields['MsgId']}"
-    # Events carry no MsgId: WeChat's advice is sender + CreateTime (plus what the event is about).
-    parts = [fields.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")]
-    return f"{kind}:evt:" + ":".join(parts)[:170]
+        identity = f"msg:{fields['MsgId']}"
+    else:
+        # Events carry no MsgId: WeChat's advice is sender + CreateTime (plus what the event is about).
+        parts = [fields.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")]
+        identity = "evt:" + ":".join(parts)
+    return f"{kind}:{fieldcrypt.lookup_hash(identity, RECEIPT_CONTEXT)}"
 
 
 def _first_time(db: Session, kind: str, fields: dict[str, str]) -> bool:
@@ -166,7 +171,8 @@ def _decide(
     try:
         decision = previews.decide(db, preview_id, response, comment, decider, runtime().clock())
     except Conflict as exc:
-        log.info("reviewer %s: decision refused: %s", decider.name, exc.code)
+        # The recipient id, not the name: logs carry no personal data.
+        log.info("decision refused", extra={"recipient_id": decider.recipient_id, "code": exc.code})
         return False, translate(exc.code, **exc.params)
     except NotFound:
         return False, translate("task_not_found")

@@ -31,6 +31,10 @@ PICKER_QUERY = (
     QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "default": 1}),
     QueryParam("limit", "Rows per page, 1–500.", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}),
 )
+RECIPIENT_QUERY = (
+    QueryParam("q", "Name contains this text, or WeChat ID is exactly it (WeChat IDs are stored encrypted)."),
+    *PICKER_QUERY[1:],
+)
 WRITE = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
@@ -131,7 +135,7 @@ def delete_group(group_id: str) -> Response:
     "GET",
     summary="Search the organisation's preview recipients.",
     role="viewer",
-    query=PICKER_QUERY,
+    query=RECIPIENT_QUERY,
     responses={200: RecipientListOut, 400: ErrorOut},
 )
 def list_recipients() -> Response:

@@ -5,6 +5,16 @@ key; any key in the ring decrypts; `pushtask keys rotate` re-encrypts old rows i
 The column's name is bound in as associated data, so a value copied into another column (a robot
 key pasted where a feedback text was) fails to decrypt instead of leaking.
 
+A column that rows are looked up by (a reviewer's WeCom userid, a member id) cannot be compared
+once encrypted, because every encryption uses a fresh nonce. Such a column gets a keyed-hash
+column beside it: `<key id>:<hex HMAC-SHA256>` of the value, under a subkey derived (HKDF) from a
+ring key and with the column's name mixed in (the same id in two columns hashes differently).
+Writes hash under the newest key; a lookup hashes under every key in the ring and asks for
+`hash IN (...)`, so rows written before a new key was added are still found, and
+`pushtask keys rotate` rewrites both the value and its hash under the newest key. A uniqueness rule
+on the value becomes one on the hash: writes always use the newest key and lookups check every key
+before inserting, so two key ids for one value only exist until the next rotation.
+
 The ring is installed once per process (`install`) because SQLAlchemy column types cannot reach the
 application; it is the one process-wide object in the code base, and `build_runtime` sets it.
 """
@@ -13,6 +23,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -21,11 +34,17 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 
 PREFIX = "enc:v1:"
+# Separates the lookup-hash subkey from the encryption key it is derived from.
+_LOOKUP_INFO = b"pushtask lookup hash v1"
+# `<key id>:<64 hex>`: key ids have at most 32 characters.
+HASH_LENGTH = 100
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -102,6 +121,26 @@ class KeyRing:
     def needs_rotation(self, stored: str | None) -> bool:
         return stored is not None and not stored.startswith(f"{PREFIX}{self.current_id}:")
 
+    def lookup_hash(self, value: str, context: str) -> str:
+        """Return the value's lookup hash under the newest key (what a write stores)."""
+        kid, key = self.keys[-1]
+        return _keyed_hash(kid, key, value, context)
+
+    def lookup_hashes(self, value: str, context: str) -> list[str]:
+        """Return the value's lookup hash under every key (what a lookup asks for with IN)."""
+        return [_keyed_hash(kid, key, value, context) for kid, key in self.keys]
+
+
+@functools.lru_cache(maxsize=32)
+def _lookup_subkey(key: bytes) -> bytes:
+    # A separate subkey, so the HMAC never uses the AES key itself.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LOOKUP_INFO).derive(key)
+
+
+def _keyed_hash(kid: str, key: bytes, value: str, context: str) -> str:
+    message = context.encode() + b"\x00" + value.encode("utf-8")
+    return f"{kid}:{hmac.new(_lookup_subkey(key), message, hashlib.sha256).hexdigest()}"
+
 
 _ring: KeyRing | None = None
 
@@ -116,6 +155,16 @@ def current() -> KeyRing:
     if _ring is None:
         raise RuntimeError("no encryption key ring installed; build the runtime first (pushtask.runtime)")
     return _ring
+
+
+def lookup_hash(value: str, context: str) -> str:
+    """Return the hash to store beside a value of the column `context` (newest key)."""
+    return current().lookup_hash(value, context)
+
+
+def lookup_hashes(value: str, context: str) -> list[str]:
+    """Return every hash a stored value of the column `context` may carry (one per ring key)."""
+    return current().lookup_hashes(value, context)
 
 
 def load_or_create(configured: str | None, data_dir: Path, *, embedded: bool) -> KeyRing:

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this registers them all."""
 
+from pushtask.models.audit import AuditEntry
 from pushtask.models.base import Base, new_id
 from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, Recipient
 from pushtask.models.notification import (
@@ -39,6 +40,7 @@ __all__ = [
     "RECIPIENT_CHANNELS",
     "ROLES",
     "STATUSES",
+    "AuditEntry",
     "Base",
     "CallbackReceipt",
     "Delivery",

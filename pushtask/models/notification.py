@@ -11,13 +11,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, SmallInteger, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from pushtask.infra.fieldcrypt import EncryptedText
+from pushtask.infra import fieldcrypt
+from pushtask.infra.fieldcrypt import HASH_LENGTH, EncryptedText
 from pushtask.models.base import Base, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
+MEMBER = "t_feedback.member"
 
 NOTIFICATION_TYPES = ("reminder", "result", "preview", "alert")
 # pending → sending → sent | inbox (no channel reached the person: the bell shows it) | failed (alerts only)
@@ -101,8 +114,8 @@ class Feedback(Base):
 
     __tablename__ = "t_feedback"
     __table_args__ = (
-        # A member answering the same link twice keeps one row.
-        UniqueConstraint("token_hash", "member"),
+        # A member answering the same link twice keeps one row (on the hash: the member id is encrypted).
+        UniqueConstraint("token_hash", "member_hash"),
         Index("ix_t_feedback_task_id_created_at", "task_id", "created_at"),
         Index("ix_t_feedback_group_id_created_at", "group_id", "created_at"),
         Index("ix_t_feedback_created_at", "created_at"),
@@ -113,12 +126,24 @@ class Feedback(Base):
     task_id: Mapped[str] = mapped_column(String(36))
     group_id: Mapped[str] = mapped_column(String(36))
     push_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    member: Mapped[str] = mapped_column(String(64))
+    # The mini program's per-phone member id: personal, so encrypted, and found by its keyed hash.
+    member: Mapped[str] = mapped_column(EncryptedText(MEMBER))
+    member_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
     rating: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     # Members' words are personal data: encrypted at rest.
     content: Mapped[str] = mapped_column(EncryptedText("t_feedback.content"))
     token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @validates("member")
+    def _hash_member(self, _key: str, value: str) -> str:
+        self.member_hash = fieldcrypt.lookup_hash(value, MEMBER)
+        return value
+
+    @classmethod
+    def member_is(cls, member: str) -> ColumnElement[bool]:
+        """A condition matching answers by exactly this member id (under any ring key)."""
+        return cls.member_hash.in_(fieldcrypt.lookup_hashes(member, MEMBER))
 
 
 class PushSummary(Base):

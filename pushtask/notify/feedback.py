@@ -37,7 +37,7 @@ def submit(
     if task is None or group is None or group.org_id != task.org_id:
         raise Rejected("unknown task or group")
     digest = feedback_token.token_hash(token)
-    existing = session.scalar(select(Feedback).where(Feedback.token_hash == digest, Feedback.member == member))
+    existing = session.scalar(select(Feedback).where(Feedback.token_hash == digest, Feedback.member_is(member)))
     if existing is not None:
         return Stored(existing, True)
     row = Feedback(
@@ -57,7 +57,7 @@ def submit(
             session.flush()
     except IntegrityError:
         # The same member answered twice at once; the other request stored it.
-        again = session.scalar(select(Feedback).where(Feedback.token_hash == digest, Feedback.member == member))
+        again = session.scalar(select(Feedback).where(Feedback.token_hash == digest, Feedback.member_is(member)))
         assert again is not None
         return Stored(again, True)
     return Stored(row, False)

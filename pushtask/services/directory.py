@@ -36,13 +36,13 @@ def list_groups(session: Session, actor: Actor, q: str | None, page: int, limit:
 def list_recipients(
     session: Session, actor: Actor, q: str | None, page: int, limit: int
 ) -> tuple[list[Recipient], int]:
-    """Return a page of the caller's recipients matching `q` by name or WeChat ID, and the total."""
+    """Return a page of the caller's recipients whose name contains `q` or whose WeChat ID is `q`, and the total.
+
+    WeChat IDs are encrypted at rest, so they match exactly (through their keyed hash), not by substring.
+    """
     stmt = select(Recipient).where(Recipient.org_id == actor.org_id, Recipient.deleted_at.is_(None))
     if q:
-        pattern = _like(q)
-        stmt = stmt.where(
-            or_(Recipient.name.like(pattern, escape="\\"), Recipient.wechat_id.like(pattern, escape="\\"))
-        )
+        stmt = stmt.where(or_(Recipient.name.like(_like(q), escape="\\"), Recipient.wechat_id_is(q)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Recipient.name, Recipient.id).limit(limit).offset((page - 1) * limit))
     return list(rows), int(total)

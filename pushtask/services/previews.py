@@ -290,7 +290,7 @@ def grant_by_openid(session: Session, openid: str, template_id: str, now: dateti
     granted = 0
     for recipient in session.scalars(
         select(Recipient).where(
-            Recipient.channel == "miniprogram", Recipient.channel_user_id == openid, Recipient.deleted_at.is_(None)
+            Recipient.channel == "miniprogram", Recipient.channel_user_id_is(openid), Recipient.deleted_at.is_(None)
         )
     ):
         _grant(session, recipient.id, template_id, 1, now)
@@ -344,7 +344,7 @@ def api_decider(session: Session, actor: Actor, preview: Preview) -> Decider:
     reviewer = session.execute(
         select(Recipient.id, Recipient.name)
         .join(PreviewRecipient, PreviewRecipient.recipient_id == Recipient.id)
-        .where(PreviewRecipient.preview_id == preview.id, Recipient.wechat_id == wechat_id)
+        .where(PreviewRecipient.preview_id == preview.id, Recipient.wechat_id_is(wechat_id or ""))
     ).first()
     if reviewer is not None:
         return Decider("api", reviewer.name, recipient_id=reviewer.id, user_id=actor.user_id)
@@ -451,7 +451,7 @@ def _creator_userid(session: Session, task: Task) -> str | None:
     return session.scalar(
         select(Recipient.channel_user_id).where(
             Recipient.org_id == task.org_id,
-            Recipient.wechat_id == wechat_id,
+            Recipient.wechat_id_is(wechat_id or ""),
             Recipient.channel == "wecom",
             Recipient.deleted_at.is_(None),
         )
@@ -488,7 +488,7 @@ def open_preview_for(session: Session, channel: str, user_id: str) -> tuple[str,
         .join(Recipient, Recipient.id == PreviewRecipient.recipient_id)
         .where(
             Recipient.channel == channel,
-            Recipient.channel_user_id == user_id,
+            Recipient.channel_user_id_is(user_id),
             Recipient.deleted_at.is_(None),
             PreviewRecipient.decision.is_(None),
             Preview.status == "pending",

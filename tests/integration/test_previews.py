@@ -19,10 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from pushtask.config import Settings
+from pushtask.infra import fieldcrypt
+from pushtask.infra.fieldcrypt import KeyRing
 from pushtask.models import CallbackReceipt, Group, Organization, PreviewDecision, Recipient, Task
 from pushtask.runtime import Runtime
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.sandbox import directory as d
+from pushtask.services.keys import rotate
 from pushtask.wechat.crypto import WXBizMsgCrypt, signature
 from pushtask.wiring import build_sender
 from pushtask.worker import planner
@@ -467,6 +470,30 @@ def test_the_same_callback_delivered_twice_is_one_decision(
     assert second.get_data(as_text=True) == "success"  # recognised as WeChat's retry
     decisions = db.scalars(select(PreviewDecision).where(PreviewDecision.preview_id == sent["previewId"])).all()
     assert [(x.response, x.comment, x.via) for x in decisions] == [("modify", "换一张图", "text")]
+
+
+def test_reviewers_are_found_by_their_hashed_userid_after_a_new_key_and_rotation(
+    client: FlaskClient, world: World, sandbox: SandboxHandle, db: Session, sessions: sessionmaker[Session]
+) -> None:
+    old = fieldcrypt.current()
+    fieldcrypt.install(KeyRing.parse(f"{old.to_text()},{KeyRing.generate_entry('newer')}"))
+    try:
+        first = draft(client, world)
+        preview(client, world, first)
+        # The reviewer's row is still hashed under the old key: the card tap finds them all the same.
+        body, params = _signed_callback(_text_xml("zhang", "确认", 3003))
+        assert client.post("/wechat/callback/wecom", query_string=params, data=body).status_code == 200
+        assert task_of(client, world, first)["previewState"] == "confirmed"
+        rotate(sessions)
+        second = draft(client, world)
+        sent = preview(client, world, second)
+        reply(sandbox, **{"from": "zhang", "taskId": f"pv{sent['previewId'].replace('-', '')}-0", "key": "confirm"})
+        assert task_of(client, world, second)["previewState"] == "confirmed"
+    finally:
+        fieldcrypt.install(old)
+    # Callback receipts are keyed hashes: an event's identity names its sender, the stored key does not.
+    keys = db.scalars(select(CallbackReceipt.key)).all()
+    assert len(keys) == 2 and not any("zhang" in k or "3003" in k for k in keys)
 
 
 def test_url_verification_echoes_the_decrypted_echostr(sandbox: SandboxHandle) -> None:
