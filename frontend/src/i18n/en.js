@@ -98,7 +98,7 @@ export default {
   },
   recipients: {
     title: 'Reviewers', name: 'Name', wechatId: 'WeChat ID', channel: 'Channel', channelUserId: 'Channel user id (secret)', id: 'ID',
-    search: 'Search name or WeChat ID', new: 'Add reviewer', edit: 'Edit reviewer', empty: 'No reviewers yet', deleteConfirm: 'Delete reviewer "{name}"?',
+    search: 'Part of a name, or a full WeChat ID', new: 'Add reviewer', edit: 'Edit reviewer', empty: 'No reviewers yet', deleteConfirm: 'Delete reviewer "{name}"?',
     channelUserIdHint: 'WeCom userid or mini-program openid. Never shown again after saving; leave empty to keep it.', channelUserIdRequired: 'Enter the channel user id',
   },
   users: {

@@ -98,7 +98,7 @@ export default {
   },
   recipients: {
     title: '预览接收人', name: '姓名', wechatId: '微信号', channel: '通道', channelUserId: '通道用户标识（密钥）', id: 'ID',
-    search: '搜索姓名或微信号', new: '添加接收人', edit: '编辑接收人', empty: '还没有预览接收人', deleteConfirm: '确定删除接收人「{name}」？',
+    search: '姓名的一部分，或完整微信号', new: '添加接收人', edit: '编辑接收人', empty: '还没有预览接收人', deleteConfirm: '确定删除接收人「{name}」？',
     channelUserIdHint: '企业微信 userid 或小程序 openid。保存后不再显示，留空表示不修改。', channelUserIdRequired: '请填写通道用户标识',
   },
   users: {
