@@ -445,6 +445,47 @@ def _text_xml(sender: str, text: str, msg_id: int) -> str:
     )
 
 
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+)
+XXE = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+
+
+def _hostile_outer() -> list[tuple[str, bytes]]:
+    return [
+        ("entity expansion", f"{LAUGHS}<xml><Encrypt>&d;</Encrypt></xml>".encode()),
+        ("external entity", f"{XXE}<xml><Encrypt>&e;</Encrypt></xml>".encode()),
+        ("not XML", b'{"Encrypt": "x"}'),
+        ("empty", b""),
+        ("invalid UTF-8", b"<xml><Encrypt>\xff\xfe</Encrypt></xml>"),
+        ("NUL", b"<xml><Encrypt>\x00</Encrypt></xml>"),
+        ("deep nesting", b"<a>" * 50_000 + b"</a>" * 50_000),
+    ]
+
+
+def test_hostile_callback_bodies_are_refused_and_store_nothing(
+    client: FlaskClient, world: World, sandbox: SandboxHandle, db: Session
+) -> None:
+    task_id = draft(client, world)
+    preview(client, world, task_id)
+    _, params = _signed_callback(_text_xml("zhang", "确认", 5005))
+    for name, body in _hostile_outer():
+        answer = client.post("/wechat/callback/wecom", query_string=params, data=body)
+        assert 400 <= answer.status_code < 500, (name, answer.status_code)
+    # Well signed and encrypted, but the decrypted message declares entities: refused, not expanded.
+    for name, inner in (
+        ("inner entity expansion", f"{LAUGHS}<xml><FromUserName>&d;</FromUserName></xml>"),
+        ("inner external entity", f"{XXE}<xml><FromUserName>&e;</FromUserName></xml>"),
+    ):
+        body, signed = _signed_callback(inner)
+        answer = client.post("/wechat/callback/wecom", query_string=signed, data=body)
+        assert 400 <= answer.status_code < 500, (name, answer.status_code)
+    assert task_of(client, world, task_id)["previewState"] == "pending"
+    assert db.scalar(select(func.count()).select_from(CallbackReceipt)) == 0
+    assert db.scalar(select(func.count()).select_from(PreviewDecision)) == 0
+
+
 def test_a_callback_with_a_bad_signature_is_refused_and_changes_nothing(
     client: FlaskClient, world: World, sandbox: SandboxHandle, db: Session
 ) -> None:
