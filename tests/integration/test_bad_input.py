@@ -238,3 +238,40 @@ def test_sql_looking_text_is_stored_and_searched_verbatim(client: FlaskClient, w
     TaskListOut.model_validate(found)
     assert [t["taskId"] for t in found["tasks"]] == [task_id]
     assert client.get("/api/tasks", query_string={"q": "\\"}, headers=world.olga.headers).get_json()["total"] == 0
+
+
+def test_emoji_survive_in_every_text_field(client: FlaskClient, world: World) -> None:
+    # Four-byte UTF-8 everywhere a person types: MariaDB must store utf8mb4, not cut or refuse it.
+    smile = "😀🇨🇳👨‍👩‍👧"
+    group = client.post(
+        "/api/groups",
+        json={"name": f"三年二班{smile}", "channel": "wecom_robot", "channelRef": f"robot-{smile}"},
+        headers=world.ada.headers,
+    )
+    assert group.status_code == 201, group.get_json()
+    recipient = client.post(
+        "/api/recipients",
+        json={"name": f"周老师{smile}", "wechatId": f"zhou{smile}", "channel": "wecom", "channelUserId": f"Z{smile}"},
+        headers=world.ada.headers,
+    )
+    assert recipient.status_code == 201, recipient.get_json()
+    content = {
+        "text": f"通知{smile}",
+        "link": f"https://example.com/a?q={smile}",
+        "miniprogram": {
+            "appid": "wx1234567890abcdef",
+            "pagePath": "pages/a/a",
+            "title": f"报名{smile}",
+            "thumbnail": "https://example.com/t.png",
+        },
+    }
+    task_id = create_task(
+        client, world.olga, task_body(world, name=f"任务{smile}", content=content, status="draft", groups=[])
+    )
+    task = client.get(f"/api/tasks/{task_id}", headers=world.olga.headers).get_json()
+    assert (task["name"], task["content"]["text"]) == (f"任务{smile}", f"通知{smile}")
+    assert (task["content"]["link"], task["content"]["miniprogram"]["title"]) == (content["link"], f"报名{smile}")
+    groups = client.get("/api/groups", query_string={"q": "三年二班"}, headers=world.ada.headers).get_json()
+    assert f"三年二班{smile}" in [g["name"] for g in groups["groups"]]
+    people = client.get("/api/recipients", query_string={"q": f"zhou{smile}"}, headers=world.ada.headers).get_json()
+    assert [(r["name"], r["wechatId"]) for r in people["recipients"]] == [(f"周老师{smile}", f"zhou{smile}")]
