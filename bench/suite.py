@@ -327,6 +327,7 @@ class Bench:
         with tempfile.TemporaryDirectory() as tmp:
             system = self.make(key, Path(tmp))
             try:
+                began = time.monotonic()
                 system.setup(1)
                 tomorrow = datetime.now(UTC) + timedelta(days=1)
                 for start in range(0, count, 20_000):
@@ -336,6 +337,7 @@ class Bench:
                             for i in range(start, min(count, start + 20_000))
                         ]
                     )
+                self.log(f"  {key}: {count:,} tasks seeded in {time.monotonic() - began:.0f} s")
                 system.start(1)
                 time.sleep(3)  # start-up is not idle cost
                 cpu0, t0 = system.cpu(), time.monotonic()
