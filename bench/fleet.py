@@ -106,6 +106,11 @@ class Fleet:
                 time.sleep(0.05)
         raise RuntimeError("the sandbox did not start")
 
+    @property
+    def sandbox_pid(self) -> int:
+        assert self._sandbox is not None, "start_sandbox() first"
+        return self._sandbox.pid
+
     def seed_groups(self, count: int, channels: tuple[str, ...] = ("wecom_appchat", "bot_bridge")) -> list[str]:
         """Create an organisation with `count` groups, registered in the sandbox too; return their ids."""
         assert self.engine is not None

@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from math import nan
 from pathlib import Path
 from typing import Any
 
@@ -110,24 +111,60 @@ async def _bare_loop(sandbox_url: str, refs: list[str], total: int, concurrency:
         return total / (time.perf_counter() - started)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc; 0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _mariadb_pid() -> int | None:
+    """The local MariaDB server's pid, when it runs on this machine (its CPU is part of a send's cost)."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() in ("mariadbd", "mysqld"):
+                    return int(proc.name)
+            except OSError:
+                continue
+    return None
+
+
 def run_throughput(tasks: int, groups: int, workers: int) -> dict[str, Any]:
-    """`tasks` × `groups` due at once; sustained rate = sends ÷ (last arrival − first arrival)."""
+    """`tasks` × `groups` due at once; sustained rate = sends ÷ (last arrival − first arrival).
+
+    Also the CPU each process spent per send, for PushTask and for the bare loop: on a machine whose
+    cores are all busy, the ratio of the two rates is the ratio of these costs.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         fleet = Fleet(server_url=DEFAULT_DB, workdir=Path(tmp))
         try:
             fleet.create_database()
             fleet.start_sandbox()
+            sandbox_pid = fleet.sandbox_pid
             group_ids = fleet.seed_groups(groups, channels=("wecom_appchat",))
             for _ in range(workers):
                 fleet.start_worker()
             time.sleep(2)
+            mariadb = _mariadb_pid()
+            pids = {"worker": [w.pid for w in fleet.workers], "sandbox": [sandbox_pid], "mariadb": [mariadb or 0]}
+            before = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
             fleet.add_tasks(tasks, group_ids, datetime.now(UTC) + timedelta(seconds=1))
             fleet.wait_until_done(pushes=tasks, timeout=600)
+            spent = {k: sum(cpu_seconds(p) for p in v) - before[k] for k, v in pids.items()}
             stamps = sorted(_stamp(m["receivedAt"]) for m in _messages(fleet))
             elapsed = (stamps[-1] - stamps[0]).total_seconds() or 1e-9
             rate = len(stamps) / elapsed
             refs = [fleet.refs[g] for g in group_ids]
-            ceiling = asyncio.run(_bare_loop(fleet.sandbox_url, refs, min(len(stamps), 10_000), 256))
+            bare_total = min(len(stamps), 10_000)
+            sandbox_before, client_before = cpu_seconds(sandbox_pid), time.process_time()
+            ceiling = asyncio.run(_bare_loop(fleet.sandbox_url, refs, bare_total, 256))
+            bare_cost = {
+                "client": (time.process_time() - client_before) / bare_total * 1e6,
+                "sandbox": (cpu_seconds(sandbox_pid) - sandbox_before) / bare_total * 1e6,
+            }
             states = fleet.delivery_states()
             return {
                 "workers": workers,
@@ -137,6 +174,9 @@ def run_throughput(tasks: int, groups: int, workers: int) -> dict[str, Any]:
                 "bare_loop_per_s": ceiling,
                 "ratio": rate / ceiling,
                 "states": dict(states),
+                # Microseconds of CPU per send, by process.
+                "cpu_us": {k: v / max(len(stamps), 1) * 1e6 for k, v in spent.items()} if mariadb else {},
+                "bare_cpu_us": bare_cost,
             }
         finally:
             fleet.close()
@@ -197,6 +237,19 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(
                 f"| {r['workers']} | {r['sends']} | {r['seconds']} | {r['sends_per_s']:.0f} | "
                 f"{r['bare_loop_per_s']:.0f} | {r['ratio']:.0%} | {r['states']} |"
+            )
+        lines += [
+            "",
+            "CPU per send (µs; where the two cores go):",
+            "",
+            "| run | PushTask worker(s) | MariaDB | sandbox | bare loop client | sandbox under the bare loop |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            c, b = r["cpu_us"], r["bare_cpu_us"]
+            lines.append(
+                f"| {r['workers']} worker(s) | {c.get('worker', nan):.0f} | {c.get('mariadb', nan):.0f} "
+                f"| {c.get('sandbox', nan):.0f} | {b['client']:.0f} | {b['sandbox']:.0f} |"
             )
         print("\n".join(lines))
         if args.what == "smoke":
