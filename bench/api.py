@@ -8,10 +8,7 @@ the PRD's own API is what PushTask implements, so this row is PushTask's alone.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,17 +17,15 @@ from typing import Any
 
 import aiohttp
 
-from bench.fleet import Fleet, free_port
+from bench.fleet import Fleet
 from bench.scheduler import percentiles
 
-PUSHTASK = [sys.executable, "-m", "pushtask.cli"]
 PASSWORD = "bench-admin-password"  # noqa: S105 — a throwaway user in a throwaway database
 
 
 def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writers: int = 10) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         fleet = Fleet(server_url=server_url, workdir=Path(tmp))
-        api: subprocess.Popen[bytes] | None = None
         try:
             fleet.create_database()
             fleet.start_sandbox()
@@ -40,51 +35,13 @@ def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writ
                 n = min(20_000, tasks - start)
                 for priority, share in ((3, n // 10), (2, n - n // 10)):
                     fleet.add_tasks(share, group_ids[:3], later, priority=priority, label=f"api{start}-{priority}-")
-            env = {
-                **os.environ,
-                "PUSHTASK_DATABASE_URL": fleet.database_url,
-                "PUSHTASK_WECHAT_BASE_URL": fleet.sandbox_url,
-                "PUSHTASK_DATA_DIR": tmp,
-                "PUSHTASK_SECRET_KEY": "f" * 40,
-                "PUSHTASK_ENCRYPTION_KEYS": fleet.keys,
-                "PUSHTASK_LOG_LEVEL": "WARNING",
-            }
-            env.pop("PUSHTASK_REDIS_URL", None)
-            subprocess.run(
-                [
-                    *PUSHTASK,
-                    "user",
-                    "create",
-                    "--wechat-id",
-                    "bench-admin",
-                    "--role",
-                    "admin",
-                    "--password",
-                    PASSWORD,
-                    "--org",
-                    fleet.org_id,
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            port = free_port()
-            log = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 — closed right after the start
-            api = subprocess.Popen(
-                [*PUSHTASK, "api", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            log.close()
-            result = asyncio.run(_drive(f"http://127.0.0.1:{port}", group_ids, seconds, readers, writers))
-            log_lines = (Path(tmp) / "api.log").read_text(errors="replace").splitlines()
+            fleet.create_admin("bench-admin", PASSWORD)
+            url = fleet.start_api()
+            result = asyncio.run(_drive(url, group_ids, seconds, readers, writers))
+            log_lines = fleet.api_log().splitlines()
             result["server_errors"] = [line for line in log_lines if "CRITICAL" in line or "Error" in line][:5]
             return result | {"tasks": tasks}
         finally:
-            if api is not None:
-                api.terminate()
-                api.wait(30)
             fleet.close()
 
 

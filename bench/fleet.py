@@ -31,6 +31,8 @@ from pushtask.infra.fieldcrypt import KeyRing
 from pushtask.migrations import upgrade
 from pushtask.models import Delivery, Group, Organization, Push, Task, TaskGroup, User, new_id
 
+PUSHTASK = [sys.executable, "-m", "pushtask.cli"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -58,6 +60,7 @@ class Fleet:
     engine: Engine | None = None
     sandbox_url: str = ""
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    api: subprocess.Popen[bytes] | None = None
     _sandbox: subprocess.Popen[bytes] | None = None
     _server: Engine | None = None
     _db_name: str = ""
@@ -93,7 +96,7 @@ class Fleet:
     def start_sandbox(self) -> str:
         port = free_port()
         self._sandbox = subprocess.Popen(
-            [sys.executable, "-m", "pushtask.cli", "wechat-sim", "--port", str(port)],
+            [*PUSHTASK, "wechat-sim", "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -110,6 +113,10 @@ class Fleet:
     def sandbox_pid(self) -> int:
         assert self._sandbox is not None, "start_sandbox() first"
         return self._sandbox.pid
+
+    def sandbox_fault(self, **rule: Any) -> None:
+        """Add a fault to the sandbox, e.g. `latencyMs=80, endpoint="appchat/send"` (docs/wechat.md)."""
+        _http_json(f"{self.sandbox_url}/_sandbox/faults", rule)
 
     def seed_groups(self, count: int, channels: tuple[str, ...] = ("wecom_appchat", "bot_bridge")) -> list[str]:
         """Create an organisation with `count` groups, registered in the sandbox too; return their ids."""
@@ -218,7 +225,8 @@ class Fleet:
 
     # ---- workers -------------------------------------------------------------------------------
 
-    def start_worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
+    def process_env(self, **extra_env: str) -> dict[str, str]:
+        """The environment of a `pushtask` process of this fleet (workers, API, CLI commands)."""
         env = {
             **os.environ,
             "PUSHTASK_DATABASE_URL": self.database_url,
@@ -233,13 +241,60 @@ class Fleet:
         env.pop("PUSHTASK_REDIS_URL", None)
         if self.redis_url:
             env["PUSHTASK_REDIS_URL"] = self.redis_url
-        log = open(self.workdir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115 — closed in close()
+        return env
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 — closed in close()
         self._logs.append(log)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "pushtask.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen([*PUSHTASK, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def start_worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
+        worker = self._spawn(f"worker-{len(self.workers)}", ["worker"], self.process_env(**extra_env))
         self.workers.append(worker)
         return worker
+
+    def create_admin(self, wechat_id: str, password: str) -> None:
+        """Add an admin to the seeded organisation with `pushtask user create`."""
+        args = ["user", "create", "--wechat-id", wechat_id, "--role", "admin", "--password", password]
+        subprocess.run(
+            [*PUSHTASK, *args, "--org", self.org_id],
+            env=self.process_env(),
+            check=True,
+            capture_output=True,
+        )
+
+    def start_api(self, timeout: float = 60, **extra_env: str) -> str:
+        """Start `pushtask api` (gunicorn) on a free port; return its URL once /api/health answers."""
+        port = free_port()
+        self.api = self._spawn(
+            "api", ["api", "--host", "127.0.0.1", "--port", str(port)], self.process_env(**extra_env)
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.api.poll() is not None:
+                raise RuntimeError(f"pushtask api exited early:\n{self.api_log()}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/health", timeout=2):
+                    return url  # 200 once the database answers (503 is an HTTPError)
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"pushtask api did not answer in {timeout:.0f} s:\n{self.api_log()}")
+
+    def stop_api(self, timeout: float = 30) -> int | None:
+        if self.api is None:
+            return None
+        if self.api.poll() is None:
+            self.api.terminate()
+        try:
+            return self.api.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.api.kill()
+            return self.api.wait()
+
+    def api_log(self) -> str:
+        path = self.workdir / "api.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def stop_workers(self, sig: int = signal.SIGTERM, timeout: float = 30) -> list[int]:
         codes = []
@@ -315,6 +370,7 @@ class Fleet:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("worker-*.log")))
 
     def close(self) -> None:
+        self.stop_api()
         self.stop_workers(signal.SIGKILL, timeout=5)
         for log in self._logs:
             log.close()
