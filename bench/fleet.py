@@ -76,7 +76,8 @@ class Fleet:
     def create_database(self, migrate: bool = True) -> None:
         base = make_url(self.server_url)
         self._db_name = f"{base.database or 'test'}_fleet_{uuid.uuid4().hex[:8]}"
-        self._server = create_engine(base.set(database=None), isolation_level="AUTOCOMMIT")
+        # pre-ping: a test may restart the server, and this engine must still drop the database afterwards.
+        self._server = create_engine(base.set(database=None), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with self._server.connect() as conn:
             conn.execute(text(f"CREATE DATABASE `{self._db_name}` CHARACTER SET utf8mb4"))
         self.database_url = base.set(database=self._db_name).render_as_string(hide_password=False)

@@ -17,11 +17,15 @@ from pushtask.api import notifications as notifications_api
 from pushtask.api import previews as preview_api
 from pushtask.api import privacy as privacy_api
 from pushtask.api.base import ApiError, json_response, lang
+from pushtask.db import is_unavailable
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pushtask.i18n import translate
+from pushtask.infra.outage import describe
 from pushtask.runtime import Runtime
 
 log = logging.getLogger("pushtask.api")
+# What a 503 asks clients to wait: a database restart takes seconds.
+RETRY_AFTER_S = 5
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -143,12 +147,15 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def database_down(exc: DBAPIError) -> Response:
-        if not exc.connection_invalidated and not isinstance(exc, OperationalError):
-            log.exception("database error on %s %s", request.method, request.path)
-            return json_response({"error": "Internal error", "reason": translate("internal", lang())}, 500)
-        log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
+        # An unreachable database is logged once per outage, by the engine (pushtask.db.watch_availability).
+        if not is_unavailable(exc):
+            if not isinstance(exc, OperationalError):
+                log.exception("database error on %s %s", request.method, request.path)
+                return json_response({"error": "Internal error", "reason": translate("internal", lang())}, 500)
+            # e.g. a deadlock or a lock wait timeout: a retry will do
+            log.warning("database error on %s %s: %s", request.method, request.path, describe(exc))
         response = json_response({"error": "Service unavailable", "reason": translate("db_unavailable", lang())}, 503)
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
 
     @app.errorhandler(Exception)

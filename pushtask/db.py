@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from pushtask.infra.outage import Outage
+
+log = logging.getLogger("pushtask.db")
+OUTAGE_MEANWHILE = (
+    "reconnecting by itself: API requests are answered 503 with Retry-After, and workers keep their sends "
+    "in flight and record them when it is back; check the database server"
+)
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -31,7 +41,7 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     query = dict(parsed.query)
     query.setdefault("charset", "utf8mb4")
     parsed = parsed.set(query=query)
-    return create_engine(
+    engine = create_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -40,6 +50,44 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         isolation_level="READ COMMITTED",
         hide_parameters=True,
     )
+    # One line when the server goes away and one when it is back, instead of one per failed call.
+    watch_availability(engine, Outage("database", log, meanwhile=OUTAGE_MEANWHILE))
+    return engine
+
+
+# MySQL/MariaDB codes that mean "the server is not there or not answering", as opposed to an error
+# in the statement: too many connections, shutdown in progress, connection killed, can't connect
+# (socket, TCP, unknown host), server gone away, lost connection, and their relatives.
+_UNREACHABLE_CODES = frozenset({1040, 1053, 1927, 2002, 2003, 2005, 2006, 2013, 2014, 2045, 2055, 4031})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Say whether `exc` means the database cannot be reached (retry later), not that a statement failed."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    args = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] in _UNREACHABLE_CODES
+
+
+def watch_availability(engine: Engine, outage: Outage) -> None:
+    """Report to `outage` when the engine cannot reach the database, and when it connects again.
+
+    A failed pre-ping is not an outage: the pool replaces the stale connection and carries on.
+    """
+
+    def on_error(context: ExceptionContext) -> None:
+        if context.is_pre_ping or context.sqlalchemy_exception is None:
+            return
+        if context.is_disconnect or is_unavailable(context.sqlalchemy_exception):
+            outage.failed(context.sqlalchemy_exception)
+
+    def on_connect(_dbapi_connection: Any, _record: Any) -> None:
+        outage.succeeded()
+
+    event.listen(engine, "handle_error", on_error)
+    event.listen(engine, "connect", on_connect)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

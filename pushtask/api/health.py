@@ -10,13 +10,15 @@ from flask import Blueprint, Response
 from sqlalchemy import func, select, text
 
 from pushtask import __version__
-from pushtask.api.base import api_route, json_response, runtime, session
+from pushtask.api.base import api_route, json_response, lang, runtime, session
+from pushtask.i18n import translate
 from pushtask.models import WorkerBeat
 from pushtask.schemas import HealthOut
 from pushtask.services.schedules import iso_utc
 
 bp = Blueprint("health", __name__, url_prefix="/api")
 SCHEDULER_STALE_S = 15
+RETRY_AFTER_S = 5  # a database restart takes seconds
 
 
 def _check_redis(client: Any) -> dict[str, Any]:
@@ -58,7 +60,7 @@ def health() -> Response:
         session().execute(text("SELECT 1"))
         database: dict[str, Any] = {"ok": True, "latencyMs": round((time.perf_counter() - started) * 1000, 2)}
     except Exception as exc:  # noqa: BLE001 — any failure means "not healthy", reported by type
-        database = {"ok": False, "error": type(exc).__name__}
+        database = {"ok": False, "error": type(exc).__name__, "reason": translate("db_unavailable", lang())}
     database["backend"] = "sqlite" if rt.settings.is_embedded else "mysql"
     redis_state = _check_redis(rt.redis) if rt.redis is not None else None
     scheduler = _check_scheduler(rt.clock()) if database["ok"] else {"ok": False, "error": "database unavailable"}
@@ -71,4 +73,8 @@ def health() -> Response:
         "scheduler": scheduler,
         "sandbox": {"url": rt.sandbox_url} if rt.sandbox_url else None,
     }
-    return json_response(payload, 200 if database["ok"] else 503)
+    if database["ok"]:
+        return json_response(payload)
+    response = json_response(payload, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response

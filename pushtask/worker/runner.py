@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.channels.base import GroupTarget, Message, SendResult
 from pushtask.clock import Clock
-from pushtask.db import unit_of_work
+from pushtask.db import is_unavailable, unit_of_work
 from pushtask.domain.content import fill_variables
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
@@ -32,6 +32,7 @@ from pushtask.services.rendering import message_from_content
 from pushtask.worker import deliveries, planner
 
 log = logging.getLogger("pushtask.worker")
+MAX_BACKOFF_S = 2.0  # how late a push may get, at worst, for the back-off after the database returns
 
 
 class Sender(Protocol):
@@ -184,8 +185,8 @@ class Worker:
         assert self.notifier is not None
         try:
             await self.notifier.housekeeping(now)
-        except Exception:  # a database hiccup: logged, tried again next housekeeping
-            log.exception("notification round failed")
+        except Exception as exc:  # noqa: BLE001 — logged by kind, tried again next housekeeping
+            _log_failure(exc, "notification round failed")
 
     async def _send(self, item: deliveries.Claimed) -> None:
         target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
@@ -236,8 +237,10 @@ class Worker:
         One flush at a time keeps results in order; a failed flush keeps its batch for the next.
         """
         if self._results and (self._flushing is None or self._flushing.done()):
-            if self._flushing is not None and not self._flushing.cancelled() and self._flushing.exception():
-                log.error("writing results failed; retrying", exc_info=self._flushing.exception())
+            if self._flushing is not None and not self._flushing.cancelled():
+                failed = self._flushing.exception()
+                if failed is not None:
+                    _log_failure(failed, "writing results failed; they are kept and written again")
             self._flushing = asyncio.create_task(self.flush())
 
     async def step(self) -> None:
@@ -259,13 +262,16 @@ class Worker:
         listener = asyncio.create_task(self.wakeup.listen(stop))
         log.info("worker %s started", self.id)
         try:
+            failures = 0
             while not stop.is_set():
                 try:
                     delay = await self.cycle()
                     self._flush_in_background()
-                except Exception:  # a database hiccup: log, back off, carry on
-                    log.exception("worker cycle failed; retrying in 1 s")
-                    delay = 1.0
+                    failures = 0
+                except Exception as exc:  # noqa: BLE001 — the database away or a bug: back off, carry on
+                    failures += 1
+                    delay = failure_backoff(failures)
+                    _log_failure(exc, f"worker cycle failed; retrying in {delay:.1f} s")
                 await self._sleep(delay, stop)
             await self._drain()
         finally:
@@ -308,6 +314,20 @@ class Worker:
             beat = session.get(WorkerBeat, self.id)
             if beat is not None:
                 beat.stopped = True
+
+
+def failure_backoff(failures: int) -> float:
+    """Seconds to wait after `failures` failed cycles in a row: 0.5, 1, then every 2 s."""
+    return float(min(MAX_BACKOFF_S, 0.5 * 2 ** (failures - 1)))
+
+
+def _log_failure(exc: BaseException, message: str) -> None:
+    # An unreachable database is reported once per outage by the engine (pushtask.db); a traceback
+    # per cycle would bury that line. Anything else is a bug worth its traceback.
+    if is_unavailable(exc):
+        log.debug("%s: %s", message, exc)
+    else:
+        log.error(message, exc_info=exc)
 
 
 def _local_date(fire_at: datetime, content: dict[str, Any]) -> date:

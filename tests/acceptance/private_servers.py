@@ -47,7 +47,8 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeo
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"server did not listen on {port} in {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+    tail = log.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"server did not listen on {port} in {timeout:.0f} s:\n{tail}")
 
 
 @dataclass
@@ -104,7 +105,6 @@ class PrivateMariaDB(PrivateServer):
                     "--auth-root-authentication-method=normal",
                     f"--datadir={self.datadir}",
                     f"--user={_user()}",
-                    "--skip-test-db",
                 ],
                 check=True,
                 capture_output=True,

@@ -24,7 +24,7 @@ from tests.acceptance.private_servers import PrivateMariaDB, PrivateRedis, missi
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 
-PASSWORD = "faults-admin-pass"  # noqa: S105 — a throwaway user in a throwaway database
+PASSWORD = "faults-admin-pass"
 TASKS = 24
 GROUPS = 20
 
@@ -173,7 +173,7 @@ def test_database_restarted_mid_run_api_answers_503_then_everything_recovers(sta
 
     # One line per outage and process, not one per failed request.
     api_log = stack.fleet.api_log()
-    assert 1 <= api_log.count("database unavailable") <= 4, api_log[-3000:]
+    assert 1 <= api_log.count("database unavailable") <= 2, api_log[-3000:]
     assert "database available again" in api_log
     worker_log = stack.fleet.worker_logs()
     assert "database unavailable" in worker_log and "database available again" in worker_log, worker_log[-3000:]
