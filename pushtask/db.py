@@ -67,7 +67,7 @@ def is_unavailable(exc: BaseException) -> bool:
         return False
     if exc.connection_invalidated:
         return True
-    args = getattr(exc.orig, "args", ())
+    args: tuple[Any, ...] = getattr(exc.orig, "args", ())
     return bool(args) and args[0] in _UNREACHABLE_CODES
 
 

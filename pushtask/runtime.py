@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,8 @@ from pushtask.clock import Clock, system_clock
 from pushtask.config import Settings, SettingsError, ensure_secret_key
 from pushtask.db import create_db_engine, create_session_factory
 from pushtask.infra import fieldcrypt
-from pushtask.infra.throttle import LoginThrottle, MemoryCounter, RedisCounter
+from pushtask.infra.outage import Outage
+from pushtask.infra.throttle import Counter, FallbackCounter, LoginThrottle, MemoryCounter, RedisCounter
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenSigner
 
@@ -36,6 +38,12 @@ class Runtime:
     sandbox_url: str | None = None
     # Reviewer messages from request threads: built on first use (pushtask.infra.wechatlink).
     wechat_link: WeChatLink | None = None
+
+
+REDIS_MEANWHILE = (
+    "sign-in failures are counted in this process and workers notice changes by polling every second "
+    "until it is back; check the Redis server"
+)
 
 
 def connect_redis(url: str) -> Any:
@@ -63,8 +71,12 @@ def build_runtime(
         secret=settings.secret_key, issuer=settings.jwt_issuer, ttl=timedelta(seconds=settings.jwt_ttl_seconds)
     )
     redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
-    wakeup = RedisWakeup(settings.redis_url, redis_client) if settings.redis_url else Wakeup()
-    counter = RedisCounter(redis_client) if redis_client is not None else MemoryCounter()
+    wakeup: Wakeup = Wakeup()
+    counter: Counter = MemoryCounter()
+    if settings.redis_url:
+        outage = Outage("Redis", logging.getLogger("pushtask.redis"), meanwhile=REDIS_MEANWHILE)
+        wakeup = RedisWakeup(settings.redis_url, redis_client, outage)
+        counter = FallbackCounter(RedisCounter(redis_client), MemoryCounter(), outage)
     throttle = LoginThrottle(counter, clock=lambda: clock().timestamp())
     return Runtime(
         settings=settings,

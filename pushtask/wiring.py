@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,10 +11,17 @@ from pushtask.channels import BotBridgeConfig, ChannelRegistry, GroupTarget, Mes
 from pushtask.channels.factory import build_channels
 from pushtask.config import Settings
 from pushtask.infra.media import MediaStore
+from pushtask.infra.outage import Outage
 from pushtask.sandbox import credentials as sandbox_credentials
 from pushtask.wechat.credentials import WECHAT_BASE_URL, WECOM_BASE_URL, MiniProgramCredentials, WeComCredentials
 from pushtask.wechat.http import HttpConfig, HttpSeam
-from pushtask.wechat.kv import KeyValueStore, MemoryStore, RedisStore
+from pushtask.wechat.kv import FallbackStore, KeyValueStore, MemoryStore, RedisStore
+
+log = logging.getLogger("pushtask.redis")
+STORE_MEANWHILE = (
+    "sending carries on with WeChat tokens and rate limits kept in this process (each process may use a "
+    "robot's whole per-minute limit) until it is back; check the Redis server"
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,14 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
 
 
 def token_store(settings: Settings, clock: Callable[[], float] = time.time) -> KeyValueStore:
-    """The access-token and rate-limit store: Redis, shared by all processes, or this process's memory."""
-    return RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore(clock)
+    """The access-token and rate-limit store: Redis, shared by all processes, or this process's memory.
+
+    With Redis configured, this process's memory stands in whenever Redis does not answer.
+    """
+    if not settings.redis_url:
+        return MemoryStore(clock)
+    outage = Outage("Redis", log, meanwhile=STORE_MEANWHILE)
+    return FallbackStore(RedisStore.from_url(settings.redis_url), MemoryStore(clock), outage)
 
 
 class ChannelSender:
@@ -80,8 +94,7 @@ class ChannelSender:
 
     async def close(self) -> None:
         await self._http.close()
-        if isinstance(self._store, RedisStore):
-            await self._store.close()
+        await self._store.close()
 
 
 def build_sender(settings: Settings, sandbox_url: str | None = None) -> ChannelSender:

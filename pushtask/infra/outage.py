@@ -25,6 +25,7 @@ class Outage:
         self._clock = clock
         self._lock = threading.Lock()
         self._since: float | None = None
+        self._last_failure = 0.0
         self.failures = 0  # failed calls during the current outage
 
     @property
@@ -35,11 +36,24 @@ class Outage:
         """Record a failed call; log and return True when it is the first of an outage."""
         with self._lock:
             self.failures += 1
+            self._last_failure = self._clock()
             if self._since is not None:
                 return False
-            self._since = self._clock()
+            self._since = self._last_failure
         self._log.warning("%s unavailable (%s); %s", self.name, describe(exc), self._meanwhile)
         return True
+
+    def worth_trying(self, every_s: float) -> bool:
+        """While down, say whether a call may probe the dependency (at most one attempt per `every_s`).
+
+        Callers with a fallback skip the dependency in between, so a hung server costs one timeout
+        per interval instead of one per call.
+        """
+        with self._lock:
+            if self._since is None or self._clock() - self._last_failure >= every_s:
+                self._last_failure = self._clock()
+                return True
+            return False
 
     def succeeded(self) -> float | None:
         """Record a successful call; when it ends an outage, log and return how long it lasted."""

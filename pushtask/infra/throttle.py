@@ -1,18 +1,21 @@
 """Login throttling: after a few failures per account or per address, make the next try wait longer.
 
-Counts live in Redis when configured (shared by every API process), in this process otherwise.
+Counts live in Redis when configured (shared by every API process), in this process otherwise —
+and while Redis does not answer.
 Unknown accounts are counted exactly like known ones, so the answer reveals nothing.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-log = logging.getLogger("pushtask.throttle")
+from redis.exceptions import RedisError
+
+from pushtask.infra.outage import Outage
+
 FREE_FAILURES = 5
 BASE_DELAY_S = 2.0
 MAX_DELAY_S = 15 * 60.0
@@ -84,6 +87,41 @@ class RedisCounter:
         self._redis.delete(self._prefix + key)
 
 
+class FallbackCounter:
+    """Redis while it answers, this process's memory while it does not: sign-in stays throttled.
+
+    Failures counted in memory during an outage stay in this process; Redis starts afresh.
+    """
+
+    PROBE_S = 2.0  # while Redis is away, try it again at most this often
+
+    def __init__(self, primary: Counter, fallback: Counter, outage: Outage) -> None:
+        self._primary = primary
+        self._fallback = fallback
+        self._outage = outage
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if self._outage.worth_trying(self.PROBE_S):
+            try:
+                result = getattr(self._primary, name)(*args)
+            except (RedisError, OSError) as exc:
+                self._outage.failed(exc)
+            else:
+                self._outage.succeeded()
+                return result
+        return getattr(self._fallback, name)(*args)
+
+    def get(self, key: str) -> tuple[int, float]:
+        count, last = self._call("get", key)
+        return int(count), float(last)
+
+    def fail(self, key: str, now: float) -> None:
+        self._call("fail", key, now)
+
+    def reset(self, key: str) -> None:
+        self._call("reset", key)
+
+
 class LoginThrottle:
     """Decide whether a sign-in may be tried now, and record its outcome."""
 
@@ -99,24 +137,14 @@ class LoginThrottle:
         now = self._clock()
         wait = 0.0
         for key in self._keys(account, address):
-            try:
-                count, last = self._counter.get(key)
-            except Exception as exc:  # noqa: BLE001 — Redis away: throttle nothing rather than lock everyone out
-                log.warning("login throttle unavailable (%s); not throttling", type(exc).__name__)
-                continue
+            count, last = self._counter.get(key)
             wait = max(wait, last + delay_after(count) - now)
         return max(0.0, wait)
 
     def failed(self, account: str, address: str) -> None:
         now = self._clock()
         for key in self._keys(account, address):
-            try:
-                self._counter.fail(key, now)
-            except Exception as exc:  # noqa: BLE001 — see retry_after
-                log.warning("login failure not counted (%s)", type(exc).__name__)
+            self._counter.fail(key, now)
 
     def succeeded(self, account: str, address: str) -> None:
-        try:
-            self._counter.reset(self._keys(account, address)[0])
-        except Exception as exc:  # noqa: BLE001 — see retry_after
-            log.warning("login failures not reset (%s)", type(exc).__name__)
+        self._counter.reset(self._keys(account, address)[0])

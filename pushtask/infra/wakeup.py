@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
 from typing import Any
 
-log = logging.getLogger("pushtask.wakeup")
+from pushtask.infra.outage import Outage
+
 CHANNEL = "pushtask:wake"
 
 
@@ -51,19 +51,24 @@ class Wakeup:
 class RedisWakeup(Wakeup):
     """Also publish wake-ups on Redis and relay other processes' ones to local workers."""
 
-    def __init__(self, url: str, client: Any) -> None:
+    PROBE_S = 2.0  # while Redis is away, try it again at most this often
+
+    def __init__(self, url: str, client: Any, outage: Outage) -> None:
         super().__init__()
         self._url = url
         self._client = client
+        self._outage = outage
 
     def notify(self) -> None:
         self.wake_local()
+        if not self._outage.worth_trying(self.PROBE_S):
+            return  # Redis away: workers in other processes notice within their poll interval
         try:
             self._client.publish(CHANNEL, b"1")
         except Exception as exc:  # noqa: BLE001 — Redis down: workers still poll every second
-            log.warning(
-                "wake-up not published (%s); workers will notice within their poll interval", type(exc).__name__
-            )
+            self._outage.failed(exc)
+        else:
+            self._outage.succeeded()
 
     async def listen(self, stop: asyncio.Event) -> None:
         import redis.asyncio as aredis
@@ -73,12 +78,13 @@ class RedisWakeup(Wakeup):
             try:
                 pubsub = client.pubsub()
                 await pubsub.subscribe(CHANNEL)
+                self._outage.succeeded()
                 while not stop.is_set():
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
                     if message is not None:
                         self.wake_local()
             except Exception as exc:  # noqa: BLE001 — reconnect after any Redis failure
-                log.warning("wake-up listener lost Redis (%s); retrying", type(exc).__name__)
+                self._outage.failed(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=2)
             finally:

@@ -15,7 +15,7 @@ from pushtask.sandbox import credentials as sandbox_credentials
 from pushtask.sandbox import directory as sandbox_directory
 from pushtask.wechat.credentials import MiniProgramCredentials, WeComCredentials
 from pushtask.wechat.http import HttpConfig, HttpSeam
-from pushtask.wechat.kv import KeyValueStore, RedisStore
+from pushtask.wechat.kv import KeyValueStore
 from pushtask.wechat.miniprogram import MiniProgramClient
 from pushtask.wechat.reviewers import ReviewerMessenger
 from pushtask.wechat.wecom import WeComClient
@@ -103,7 +103,7 @@ class WeChatLink:
     async def _close(self) -> None:
         if self._http is not None:
             await self._http.close()
-        if isinstance(self._store, RedisStore):
+        if self._store is not None:
             await self._store.close()
 
     def close(self) -> None:

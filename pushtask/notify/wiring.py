@@ -11,7 +11,7 @@ from pushtask.config import Settings
 from pushtask.notify.delivery import Clients, Notifier
 from pushtask.sandbox import directory as sandbox_directory
 from pushtask.wechat.http import HttpConfig, HttpSeam
-from pushtask.wechat.kv import KeyValueStore, RedisStore
+from pushtask.wechat.kv import KeyValueStore
 from pushtask.wechat.miniprogram import MiniProgramClient
 from pushtask.wechat.robot import RobotClient
 from pushtask.wechat.wecom import WeComClient
@@ -26,8 +26,7 @@ class NotifierHandle:
 
     async def close(self) -> None:
         await self.http.close()
-        if isinstance(self.store, RedisStore):
-            await self.store.close()
+        await self.store.close()
 
 
 def build_notifier(

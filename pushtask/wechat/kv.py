@@ -1,7 +1,8 @@
 """A small shared key-value store: tokens, media ids, locks and rate windows live here.
 
-`RedisStore` shares them between all processes; `MemoryStore` is the in-process fallback when no
-Redis is configured (embedded mode) and the fake for unit tests.
+`RedisStore` shares them between all processes; `MemoryStore` is the in-process store when no
+Redis is configured (embedded mode) and the fake for unit tests; `FallbackStore` puts the two
+together so that losing Redis degrades sharing and never stops a send.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from redis.exceptions import RedisError
+
+from pushtask.infra.outage import Outage
 
 Clock = Callable[[], float]
 
@@ -34,6 +39,8 @@ class KeyValueStore(Protocol):
         Return 0.0 when admitted, else the seconds until enough events leave the window.
         """
         ...
+
+    async def close(self) -> None: ...
 
 
 class MemoryStore:
@@ -88,6 +95,9 @@ class MemoryStore:
             events.extend([now] * cost)
             self._windows[key] = events
             return 0.0
+
+    async def close(self) -> None:
+        """Nothing to release."""
 
 
 _DELETE_IF_EQUALS = """
@@ -161,3 +171,52 @@ class RedisStore:
         )
         text = wait.decode("ascii") if isinstance(wait, bytes) else str(wait)
         return float(text)
+
+
+class FallbackStore:
+    """Redis while it answers, this process's memory while it does not: sends never wait on Redis.
+
+    While Redis is away, tokens are cached and rate windows counted per process (N workers may
+    then admit N× a robot's limit, and each fetches its own token) — degraded, never stopped.
+    """
+
+    PROBE_S = 2.0  # while Redis is away, try it again at most this often
+
+    def __init__(self, primary: KeyValueStore, fallback: KeyValueStore, outage: Outage) -> None:
+        self._primary = primary
+        self._fallback = fallback
+        self._outage = outage
+
+    async def _call(self, name: str, *args: Any) -> Any:
+        if self._outage.worth_trying(self.PROBE_S):
+            try:
+                result = await getattr(self._primary, name)(*args)
+            except (RedisError, OSError) as exc:
+                self._outage.failed(exc)
+            else:
+                self._outage.succeeded()
+                return result
+        return await getattr(self._fallback, name)(*args)
+
+    async def get(self, key: str) -> str | None:
+        value: str | None = await self._call("get", key)
+        return value
+
+    async def set(self, key: str, value: str, ttl_s: float) -> None:
+        await self._call("set", key, value, ttl_s)
+
+    async def delete_if_equals(self, key: str, value: str) -> bool:
+        return bool(await self._call("delete_if_equals", key, value))
+
+    async def acquire_lock(self, key: str, owner: str, ttl_s: float) -> bool:
+        return bool(await self._call("acquire_lock", key, owner, ttl_s))
+
+    async def release_lock(self, key: str, owner: str) -> None:
+        await self._call("release_lock", key, owner)
+
+    async def admit(self, key: str, now: float, window_s: float, limit: int, cost: int = 1) -> float:
+        return float(await self._call("admit", key, now, window_s, limit, cost))
+
+    async def close(self) -> None:
+        await self._primary.close()
+        await self._fallback.close()
