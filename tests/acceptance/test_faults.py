@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,30 @@ def test_database_restarted_mid_run_api_answers_503_then_everything_recovers(sta
     assert "database available again" in api_log
     worker_log = stack.fleet.worker_logs()
     assert "database unavailable" in worker_log and "database available again" in worker_log, worker_log[-3000:]
+    assert stack.fleet.stop_workers() == [0, 0]
+
+
+def test_database_hanging_mid_run_holds_work_and_loses_nothing(stack: Stack) -> None:
+    """SIGSTOP: connections stay open but nothing answers — a hung server, not a refused one."""
+    start_pushes(stack)
+    total = TASKS * GROUPS
+    wait_for("a first share of the pushes sent", lambda: stack.received_count() >= total // 5, timeout=60)
+
+    stack.db.freeze()
+    sent_before = stack.received_count()
+    with ThreadPoolExecutor(2) as pool:
+        # A request made during the hang waits for the database instead of failing.
+        listed = pool.submit(stack.get, "/api/tasks?limit=20")
+        time.sleep(5)
+        assert not listed.done(), listed.result().text
+        sent_during = stack.received_count()
+        stack.db.thaw()
+        assert listed.result().status_code == 200
+    tally = assert_exactly_once(stack)
+    print(f"sent before the hang {sent_before}, by its end {sent_during}/{total}; {tally}")
+    assert sent_before < total, "the hang struck mid-run"
+    assert tally.get("sent", 0) >= total - 10, tally
+    assert all(w.poll() is None for w in stack.fleet.workers)
     assert stack.fleet.stop_workers() == [0, 0]
 
 
