@@ -1,4 +1,5 @@
-"""`python -m bench suite [--quick | --smoke] [--only ...] [--systems ...]`, or `python -m bench scheduler ...`."""
+"""`python -m bench suite [--quick | --smoke] [--only ...] [--systems ...]`, `python -m bench scheduler ...`,
+or `python -m bench soak [--minutes 10 | --smoke]`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import scheduler
+from bench import scheduler, soak
 from bench.suite import FULL, QUICK, RESULTS, SMOKE, Bench, chart, machine, report
 
 WORKLOADS = ("lateness", "burst", "throughput", "kill", "idle", "api")
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "scheduler":
         return scheduler.main(argv[1:])
+    if argv and argv[0] == "soak":
+        return soak.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("what", choices=["suite"])
     size = parser.add_mutually_exclusive_group()

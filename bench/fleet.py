@@ -360,6 +360,16 @@ class Fleet:
             ).all()
         return {(ref, str(text_)): state for ref, text_, state in rows}
 
+    def groups_by_text(self) -> dict[str, list[str]]:
+        """The group ids of every task, keyed by the task's text (tasks made through the API included)."""
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Task.content_text, TaskGroup.group_id).join(TaskGroup)).all()
+        groups: dict[str, list[str]] = {}
+        for text_, group_id in rows:
+            groups.setdefault(str(text_), []).append(group_id)
+        return groups
+
     def lateness_ms(self) -> list[float]:
         """First-send time minus fire time of every push, in milliseconds."""
         assert self.engine is not None

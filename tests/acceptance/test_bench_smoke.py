@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import scheduler
+from bench import scheduler, soak
 from tests.support import mariadb_url
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.mariadb]
@@ -18,3 +18,15 @@ def test_scheduler_benchmark_smoke_run_fires_and_delivers_everything(capsys: pyt
     assert scheduler.main(["smoke"]) == 0
     out = capsys.readouterr().out
     assert "| PushTask |" in out and "group-sends/s" in out
+
+
+@pytest.mark.slow
+def test_soak_smoke_run_drives_the_api_while_pushes_fire_exactly_once(capsys: pytest.CaptureFixture[str]) -> None:
+    url, reason = mariadb_url()
+    if url is None:
+        pytest.skip(reason)
+    assert soak.main(["--smoke", "--db", url]) == 0, "a push was lost or doubled"
+    out = capsys.readouterr().out
+    for row in ("| list |", "| get |", "| create |", "| update |", "| pause |", "| resume |", "| api worker 1 |"):
+        assert row in out, row
+    assert "0 duplicates, 0 missing" in out and ", 0 errors" in out
