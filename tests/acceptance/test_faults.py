@@ -83,10 +83,10 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def start_pushes(stack: Stack) -> list[str]:
-    """Seed groups and tasks due over the next ~15 s, start two workers and the API; sign in."""
+    """Seed groups and tasks due over the next ~20 s, start two workers and the API; sign in."""
     fleet = stack.fleet
     groups = fleet.seed_groups(GROUPS)
-    fleet.add_tasks(TASKS, groups, [soon(3 + i * 0.6) for i in range(TASKS)])
+    fleet.add_tasks(TASKS, groups, [soon(3 + i * 0.8) for i in range(TASKS)])
     # Every send takes a while, so some are in flight whenever the fault strikes.
     fleet.sandbox_fault(latencyMs=80, endpoint="appchat/send")
     fleet.sandbox_fault(latencyMs=80, endpoint="bridge/send")
