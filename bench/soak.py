@@ -230,11 +230,12 @@ def memory_rows(memory: dict[str, list[tuple[float, int]]], warmup_s: float) -> 
     rows = []
     for name, samples in memory.items():
         after = [kb for t, kb in samples if t >= warmup_s] or [samples[-1][1]]
-        start, end, peak = after[0], after[-1], max(after)
+        start, middle, end, peak = after[0], after[len(after) // 2], after[-1], max(after)
         growth = end - start
+        # A leak keeps growing; a cache or pool levels off: the second half tells them apart.
         rows.append(
             f"| {name} | {start / 1024:.1f} | {end / 1024:.1f} | {peak / 1024:.1f} | "
-            f"{growth / 1024:+.1f} ({growth / start * 100:+.1f} %) | {len(after)} |"
+            f"{growth / 1024:+.1f} ({growth / start * 100:+.1f} %) | {(end - middle) / 1024:+.1f} | {len(after)} |"
         )
     return rows
 
@@ -275,8 +276,8 @@ def report(result: dict[str, Any], plan: Plan, command: str, stamp: str, host: s
         f"Memory (RSS, MB; from the first sample after {plan.warmup_s:.0f} s of warm-up to the end, "
         f"sampled every {plan.sample_s:.0f} s):",
         "",
-        "| process | start | end | peak | growth | samples |",
-        "|---|---|---|---|---|---|",
+        "| process | start | end | peak | growth | of which 2nd half | samples |",
+        "|---|---|---|---|---|---|---|",
         *memory_rows(result["memory"], plan.warmup_s),
         "",
     ]
