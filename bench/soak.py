@@ -84,7 +84,7 @@ def children(pid: int) -> list[int]:
 
 def processes(fleet: Fleet) -> dict[str, int]:
     """The processes to watch, by name: the gunicorn master and workers, the worker, the sandbox."""
-    assert fleet.api is not None and fleet.sandbox_pid is not None
+    assert fleet.api is not None
     named = {"api master": fleet.api.pid}
     for n, pid in enumerate(sorted(children(fleet.api.pid)), start=1):
         named[f"api worker {n}"] = pid
