@@ -168,7 +168,7 @@ def test_database_restarted_mid_run_api_answers_503_then_everything_recovers(sta
     health = requests.get(f"{stack.api}/api/health", timeout=15)
     assert health.status_code == 200 and health.json()["database"]["ok"] is True, health.text
     tally = assert_exactly_once(stack)
-    print(f"sent before the outage {sent_before}/{total}; API back {recovered:.1f} s after MariaDB listened again; {tally}")
+    print(f"sent before the outage {sent_before}/{total}; API back {recovered:.1f} s after MariaDB listened; {tally}")
     assert sent_before < total, "the outage struck mid-run"
     assert tally.get("sent", 0) >= total - 10, tally
 
