@@ -52,18 +52,20 @@ def check_gate(
     """
     if becomes != "scheduled" or (was == "scheduled" and not content_changed):
         return
-    if task is not None and not content_changed and not awaits_confirmation(session, task):
-        return
-    if task is None or content_changed:
-        required = session.scalar(select(Organization.approval_required).where(Organization.id == org_id))
-        if not required:
+    if task is not None and not content_changed:
+        # The stored content would be pushed: it may have been confirmed already.
+        if not awaits_confirmation(session, task):
             return
+    elif not _approval_required(session, org_id):
+        return
     version = (task.content_version + (1 if content_changed else 0)) if task is not None else 1
     raise Conflict("approval_required", version=version)
 
 
 def awaits_confirmation(session: Session, task: Task) -> bool:
     """Tell whether the task's organisation requires a confirmed preview and its content has none."""
-    if task.preview_state == "confirmed":
-        return False
-    return bool(session.scalar(select(Organization.approval_required).where(Organization.id == task.org_id)))
+    return task.preview_state != "confirmed" and _approval_required(session, task.org_id)
+
+
+def _approval_required(session: Session, org_id: str) -> bool:
+    return bool(session.scalar(select(Organization.approval_required).where(Organization.id == org_id)))
