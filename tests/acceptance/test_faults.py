@@ -59,25 +59,27 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         (tmp_path / name).mkdir()
     db = PrivateMariaDB(tmp_path / "mariadb")
     redis = PrivateRedis(tmp_path / "redis")
-    db.start()
-    redis.start()
-    fleet = Fleet(server_url=db.url, workdir=tmp_path / "fleet", redis_url=redis.url)
-    # Longer than any outage here, so a send whose result waits for the database keeps its lease;
-    # short enough that a claim lost with the connection is recovered within the test.
-    fleet.env["PUSHTASK_WORKER_LEASE_SECONDS"] = "20"
-    fleet.env["PUSHTASK_API_WORKERS"] = "2"
-    fleet.env["PUSHTASK_LOG_LEVEL"] = "INFO"
-    try:
-        fleet.create_database()
-        fleet.start_sandbox()
-        yield Stack(db, redis, fleet)
+    try:  # the private servers never outlive the test, whatever fails below
+        db.start()
+        redis.start()
+        fleet = Fleet(server_url=db.url, workdir=tmp_path / "fleet", redis_url=redis.url)
+        # Longer than any outage here, so a send whose result waits for the database keeps its lease;
+        # short enough that a claim lost with the connection is recovered within the test.
+        fleet.env["PUSHTASK_WORKER_LEASE_SECONDS"] = "20"
+        fleet.env["PUSHTASK_API_WORKERS"] = "2"
+        fleet.env["PUSHTASK_LOG_LEVEL"] = "INFO"
+        try:
+            fleet.create_database()
+            fleet.start_sandbox()
+            yield Stack(db, redis, fleet)
+        finally:
+            for server in (db, redis):
+                if server.process is not None and server.process.poll() is None:
+                    server.thaw()
+            if db.process is None or db.process.poll() is not None:
+                db.start()  # so that the fleet can drop its database
+            fleet.close()
     finally:
-        for server in (db, redis):
-            if server.process is not None and server.process.poll() is None:
-                server.thaw()
-        if db.process is None or db.process.poll() is not None:
-            db.start()  # so that the fleet can drop its database
-        fleet.close()
         db.stop()
         redis.stop()
 
