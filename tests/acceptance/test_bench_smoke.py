@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from bench import scheduler, soak
@@ -30,3 +33,16 @@ def test_soak_smoke_run_drives_the_api_while_pushes_fire_exactly_once(capsys: py
     for row in ("| list |", "| get |", "| create |", "| update |", "| pause |", "| resume |", "| api worker 1 |"):
         assert row in out, row
     assert "0 duplicates, 0 missing" in out and ", 0 errors" in out
+
+
+def test_worker_memory_probe_runs_rounds_and_names_what_grew() -> None:
+    url, reason = mariadb_url()
+    if url is None:
+        pytest.skip(reason)
+    # Its own process: the probe builds a runtime, which installs a process-wide key ring.
+    args = ["--rounds", "3", "--tasks", "4", "--groups", "5", "--trace", "--top", "1", "--db", url]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.worker_memory", *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "round 2: 60 sends, RSS" in done.stdout and "Grown since round 2" in done.stdout
