@@ -22,6 +22,7 @@ class GroupTarget:
     name: str
     channel: str
     ref: str
+    owner: str = ""  # who must act for a two-phase channel (WeCom customer group: the owner's userid)
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,19 @@ class SendResult:
     may_duplicate: bool = False  # a retry could show (part of) this message twice in the group
     retry_after_s: float | None = None
     refusals: tuple[Refusal, ...] = field(default=())
+    # Two-phase channels: the message was accepted but a person must still confirm it (WeCom
+    # customer-group mass send: the group owner taps 发送). `external_ref` names the channel's own
+    # job (WeCom msgid); the engine records `awaiting_confirmation` and asks `check` later.
+    awaiting: bool = False
+    external_ref: str = ""
+    check_after_s: float | None = None  # when to ask first; None = the engine's default
+    detail_zh: str = ""  # what is awaited, for people ("等待群主 张三 确认发送")
+    detail_en: str = ""
 
     @property
     def status(self) -> str:
+        if self.awaiting:
+            return "awaiting_confirmation"
         return "sent" if self.sent else "failed"
 
 
@@ -112,6 +123,72 @@ class Channel(Protocol):
     async def send(self, target: GroupTarget, message: Message) -> SendResult:
         """Deliver the message; never raise for a delivery failure."""
         ...
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A delivery a two-phase channel accepted and whose outcome is not known yet."""
+
+    target: GroupTarget
+    external_ref: str
+    accepted_at: float  # epoch seconds
+    reminders: int = 0  # reminders already sent for this external_ref
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a two-phase channel read back for one pending delivery.
+
+    state: "awaiting_confirmation" (still waiting; ask again after `check_after_s`), "sent",
+    "failed" (with the channel's reason) or "cancelled". The engine itself turns a delivery whose
+    deadline passed into "unconfirmed".
+    """
+
+    state: str
+    sent_at: float | None = None  # epoch seconds, as the channel reports it
+    errcode: int | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+    check_after_s: float | None = None
+    detail_zh: str = ""
+    detail_en: str = ""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The answer to a remind or cancel request (refused when the channel's rules forbid it)."""
+
+    ok: bool
+    errcode: int | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+
+
+class TwoPhaseChannel(Channel, Protocol):
+    """A channel whose `send` may answer `awaiting=True`; the outcome is read back later.
+
+    `send_batch` lets the channel make one call for many targets (one `add_msg_template` per owner
+    for up to 2,000 groups); the engine calls it with every claimed delivery of one push for this
+    channel and expects one SendResult per target, in order.
+    """
+
+    async def send_batch(self, targets: Sequence[GroupTarget], message: Message) -> list[SendResult]: ...
+
+    async def check(self, pending: Sequence[Pending]) -> list[Outcome]:
+        """Read back the outcome of each pending delivery, in order; never raise for a channel error."""
+        ...
+
+    async def cancel(self, pending: Sequence[Pending]) -> list[ActionResult]:
+        """Withdraw unsent jobs (task paused, edited or deleted)."""
+        ...
+
+    async def remind(self, pending: Sequence[Pending]) -> list[ActionResult]:
+        """Ask the people who must act to act (may be refused by the channel's limits)."""
+        ...
+
+
+def is_two_phase(channel: Channel) -> bool:
+    return all(hasattr(channel, name) for name in ("send_batch", "check", "cancel", "remind"))
 
 
 def sent(channel: str, msgids: Sequence[str] = ()) -> SendResult:
