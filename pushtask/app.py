@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
 from pushtask.api import auth, directory, health, openapi, push, tasks, web
+from pushtask.api import confirmations as confirmations_api
 from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import feedback as feedback_api
 from pushtask.api import metrics as metrics_api
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime) -> Flask:
         directory.recipients_bp,
         push.bp,
         push.history_bp,
+        confirmations_api.bp,
         openapi.bp,
         web.bp,
         notifications_api.bp,

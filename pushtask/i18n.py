@@ -116,6 +116,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "push_exists": ("该任务此刻已有一次推送，请稍后再试", "This task already has a push at this instant; try again"),
     "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
+    "nothing_awaiting": (
+        "该推送没有等待群主确认的群；刷新页面查看最新结果",
+        "No group of this push is awaiting confirmation; reload to see the latest results",
+    ),
+    "channel_busy": (
+        "渠道暂未回应，结果稍后会自动更新；请稍后再试",
+        "The channel did not answer in time; results update on their own, try again shortly",
+    ),
     "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
     "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),
     # Notifications and feedback (issue 8).

@@ -302,12 +302,21 @@ class DeliveryOut(Output):
     groupId: Id
     groupName: str
     channel: GroupChannel
-    state: Literal["pending", "sending", "sent", "failed", "uncertain"]
+    state: Literal[
+        "pending", "sending", "sent", "failed", "uncertain", "awaiting_confirmation", "cancelled", "unconfirmed"
+    ]
     attempts: int
     errcode: int | None
     error: str | None
     firstAttemptAt: str | None
     sentAt: str | None
+    # Two-phase channels (a person confirms the send later); null for other channels.
+    detail: str | None
+    externalRef: str | None
+    owner: str | None
+    deadlineAt: str | None
+    reminders: int
+    remindRefused: str | None
 
 
 class PushOut(Output):
@@ -319,10 +328,15 @@ class PushOut(Output):
     sentGroups: list[Id]
     failedGroups: list[FailedGroup]
     uncertainGroups: list[Id]
+    awaitingGroups: list[Id]
+    unconfirmedGroups: list[Id]
     total: int
     sentCount: int
     failedCount: int
     uncertainCount: int
+    awaitingCount: int
+    unconfirmedCount: int
+    cancelledCount: int
     missedCount: int
     contentVersion: int
     timestamp: str

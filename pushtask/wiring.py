@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pushtask.channels import BotBridgeConfig, ChannelRegistry, GroupTarget, Message, SendResult
+from pushtask.channels import BotBridgeConfig, Channel, ChannelRegistry, GroupTarget, Message, SendResult
 from pushtask.channels.factory import build_channels
 from pushtask.config import Settings
 from pushtask.infra.media import MediaStore
@@ -88,6 +88,9 @@ class ChannelSender:
 
     async def send(self, target: GroupTarget, message: Message) -> SendResult:
         return await self.registry.send(target, message)
+
+    def channel(self, name: str) -> Channel | None:
+        return self.registry.get(name)
 
     def deduplicating(self) -> set[str]:
         return {name for name in self.registry.names() if getattr(self.registry.get(name), "deduplicates", False)}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
-from pushtask.models import Group, Push, Recipient, Task, User
+from pushtask.models import Confirmation, Group, Push, Recipient, Task, User
 from pushtask.services import pushes
 from pushtask.services.directory import names_by_id
 from pushtask.services.schedules import iso_in_zone, iso_utc, rule_of, schedule_out
@@ -120,10 +120,15 @@ def push_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dic
             {"groupId": v.delivery.group_id, "error": error(v.delivery)} for v in views if v.delivery.state == "failed"
         ],
         "uncertainGroups": [v.delivery.group_id for v in views if v.delivery.state == "uncertain"],
+        "awaitingGroups": [v.delivery.group_id for v in views if v.delivery.state == "awaiting_confirmation"],
+        "unconfirmedGroups": [v.delivery.group_id for v in views if v.delivery.state == "unconfirmed"],
         "total": push.total,
         "sentCount": sum(v.delivery.state == "sent" for v in views),
         "failedCount": sum(v.delivery.state == "failed" for v in views),
         "uncertainCount": sum(v.delivery.state == "uncertain" for v in views),
+        "awaitingCount": sum(v.delivery.state == "awaiting_confirmation" for v in views),
+        "unconfirmedCount": sum(v.delivery.state == "unconfirmed" for v in views),
+        "cancelledCount": sum(v.delivery.state == "cancelled" for v in views),
         "missedCount": push.missed_count,
         "contentVersion": push.content_version,
         "timestamp": iso_utc(push.created_at),
@@ -145,7 +150,30 @@ def push_detail_out(push: Push, views: list[pushes.DeliveryView], language: str)
             "error": (v.delivery.error_en if language == "en" else v.delivery.error_zh) or None,
             "firstAttemptAt": iso_utc(v.delivery.first_attempt_at),
             "sentAt": iso_utc(v.delivery.sent_at),
+            **_confirmation_out(v.confirmation, language),
         }
         for v in views
     ]
     return out
+
+
+def _confirmation_out(c: Confirmation | None, language: str) -> dict[str, Any]:
+    """A two-phase delivery's details: what is awaited, the job, the owner, reminders."""
+    if c is None:
+        return {
+            "detail": None,
+            "externalRef": None,
+            "owner": None,
+            "deadlineAt": None,
+            "reminders": 0,
+            "remindRefused": None,
+        }
+    en = language == "en"
+    return {
+        "detail": ((c.detail_en if en else c.detail_zh) or c.detail_zh) or None,
+        "externalRef": c.external_ref,
+        "owner": c.owner or None,
+        "deadlineAt": iso_utc(c.deadline_at),
+        "reminders": c.reminders,
+        "remindRefused": ((c.remind_refused_en if en else c.remind_refused_zh) or c.remind_refused_zh) or None,
+    }

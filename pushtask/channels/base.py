@@ -102,6 +102,7 @@ class SendResult:
     check_after_s: float | None = None  # when to ask first; None = the engine's default
     detail_zh: str = ""  # what is awaited, for people ("等待群主 张三 确认发送")
     detail_en: str = ""
+    owner: str = ""  # who must act, as the channel knows them (default: the target's owner)
 
     @property
     def status(self) -> str:

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pushtask.channels.base import Channel
+from pushtask.channels.factory import build_channels
+from pushtask.channels.registry import ChannelRegistry
 from pushtask.config import Settings
 from pushtask.infra.asyncbridge import AsyncBridge
 from pushtask.infra.media import MediaStore
@@ -74,7 +77,12 @@ class WeChatLink:
         self._clock = clock
         self._http: HttpSeam | None = None
         self._store: KeyValueStore | None = None
+        self.channels = ChannelRegistry([])
         self.messenger = self.bridge.run(self._build(), timeout=10)
+
+    def channel(self, name: str) -> Channel | None:
+        """The group channel `name` (two-phase checks and reminders asked for through the API)."""
+        return self.channels.get(name)
 
     async def _build(self) -> ReviewerMessenger:
         # Created inside the loop: aiohttp sessions and Redis connections belong to one loop.
@@ -82,6 +90,15 @@ class WeChatLink:
         settings = self._settings
         self._store = token_store(settings, self._clock)
         ends = reviewer_endpoints(settings, self._sandbox_url)
+        group_ends = endpoints(settings, self._sandbox_url)
+        self.channels = build_channels(
+            http=self._http,
+            store=self._store,
+            media=MediaStore(settings.media_root),
+            wecom=group_ends.wecom,
+            robot_base_url=group_ends.robot_base_url,
+            bridge=group_ends.bridge,
+        )
         return ReviewerMessenger(
             wecom=WeComClient(ends.wecom, self._http, self._store, clock=self._clock) if ends.wecom else None,
             miniprogram=(

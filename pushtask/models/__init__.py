@@ -23,13 +23,14 @@ from pushtask.models.preview import (
     PreviewRecipient,
     Subscription,
 )
-from pushtask.models.push import DELIVERY_STATES, PUSH_STATUSES, Delivery, Push, WorkerBeat
+from pushtask.models.push import DELIVERY_STATES, FINAL_STATES, PUSH_STATUSES, Confirmation, Delivery, Push, WorkerBeat
 from pushtask.models.task import PREVIEW_STATES, PRIORITIES, STATUSES, Task, TaskGroup, TaskLog, TaskRecipient
 from pushtask.models.template import Template
 
 __all__ = [
     "DECISION_PATHS",
     "DELIVERY_STATES",
+    "FINAL_STATES",
     "GROUP_CHANNELS",
     "NOTIFICATION_STATES",
     "NOTIFICATION_TYPES",
@@ -43,6 +44,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CallbackReceipt",
+    "Confirmation",
     "Delivery",
     "Feedback",
     "Group",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pushtask.models.base import Base, UTCDateTime, new_id
@@ -21,6 +21,10 @@ class Organization(Base):
     approval_required: Mapped[bool] = mapped_column(Boolean, default=True)
     # "any": one named reviewer's confirmation suffices; "all": every reviewer of the preview must confirm.
     approval_quorum: Mapped[str] = mapped_column(String(8), default="any", server_default="any")
+    # Two-phase channels (a group owner must confirm): how long the engine waits before a delivery
+    # becomes "unconfirmed", and after how long it reminds the owner.
+    confirm_deadline_s: Mapped[int] = mapped_column(Integer, default=86400, server_default="86400")
+    confirm_remind_s: Mapped[int] = mapped_column(Integer, default=1800, server_default="1800")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

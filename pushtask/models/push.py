@@ -25,7 +25,21 @@ from pushtask.models.base import Base, UTCDateTime
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 PUSH_STATUSES = ("running", "completed", "failed", "missed")
-DELIVERY_STATES = ("pending", "sending", "sent", "failed", "uncertain")
+# awaiting_confirmation: a two-phase channel accepted the message and a person must still act (see
+# t_confirmations); it ends sent | failed | cancelled (task paused, edited or deleted) | unconfirmed
+# (the organisation's deadline passed with no answer).
+DELIVERY_STATES = (
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "uncertain",
+    "awaiting_confirmation",
+    "cancelled",
+    "unconfirmed",
+)
+# States after which nothing more happens to a delivery (awaiting_confirmation is not one of them).
+FINAL_STATES = ("sent", "failed", "uncertain", "cancelled", "unconfirmed")
 
 
 class Push(Base):
@@ -60,7 +74,11 @@ class Push(Base):
 
 
 class Delivery(Base):
-    """One group of one push: pending → sending → sent | failed | uncertain."""
+    """One group of one push: pending → sending → sent | failed | uncertain | awaiting_confirmation.
+
+    A two-phase channel's delivery waits in awaiting_confirmation (its details in Confirmation)
+    until it ends sent, failed, cancelled or unconfirmed.
+    """
 
     __tablename__ = "t_deliveries"
     __table_args__ = (
@@ -79,7 +97,7 @@ class Delivery(Base):
     group_id: Mapped[str] = mapped_column(ForeignKey("t_groups.id"))
     org_id: Mapped[str] = mapped_column(String(36))
     channel: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(24))
     # 1 = high, 2 = medium, 3 = low: ascending, so one index serves the claim's whole ORDER BY.
     claim_rank: Mapped[int] = mapped_column(SmallInteger)
     fire_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -107,3 +125,39 @@ class WorkerBeat(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Confirmation(Base):
+    """A delivery a two-phase channel accepted and a person must still confirm (WeCom customer group).
+
+    Kept beside t_deliveries rather than in it, so the one-phase hot path (claim, record) moves no
+    extra column or index. `check_at` is when the engine next asks the channel (NULL once the
+    delivery has ended); `remind_at` when it next reminds (NULL when no reminder is due).
+    """
+
+    __tablename__ = "t_confirmations"
+    __table_args__ = (
+        Index("ix_t_confirmations_check_at", "check_at"),
+        Index("ix_t_confirmations_remind_at", "remind_at"),
+        Index("ix_t_confirmations_push_id", "push_id"),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("t_deliveries.id"), primary_key=True)
+    push_id: Mapped[str] = mapped_column(String(36))
+    channel: Mapped[str] = mapped_column(String(32))
+    external_ref: Mapped[str] = mapped_column(String(128))
+    owner: Mapped[str] = mapped_column(String(64), default="")
+    detail_zh: Mapped[str] = mapped_column(String(255), default="")
+    detail_en: Mapped[str] = mapped_column(String(255), default="")
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reminders: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The channel's answer to the last reminder request when it refused (its own limits), for people.
+    remind_refused_zh: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    remind_refused_en: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

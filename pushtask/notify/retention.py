@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pushtask.db import unit_of_work
-from pushtask.models import Delivery, Feedback, Group, InboxItem, Maintenance, Notification, Push, PushSummary, TaskLog
+from pushtask.models import Confirmation, Delivery, Feedback, Group, InboxItem, Maintenance, Notification, Push, PushSummary, TaskLog
 
 log = logging.getLogger("pushtask.retention")
 
@@ -112,7 +112,9 @@ def _purge_deliveries(sessions: sessionmaker[Session], cutoff: datetime, now: da
         for push in pushes:
             summarize_push(session, push, now)
         if pushes:
-            session.execute(delete(Delivery).where(Delivery.push_id.in_([p.id for p in pushes])))
+            ids = [p.id for p in pushes]
+            session.execute(delete(Confirmation).where(Confirmation.push_id.in_(ids)))
+            session.execute(delete(Delivery).where(Delivery.push_id.in_(ids)))
     return len(pushes)
 
 

@@ -10,10 +10,14 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from pushtask.models import Delivery, Group, Push, Task
+from pushtask.models import Confirmation, Delivery, Group, Push, Task
 from pushtask.services.context import Actor
 from pushtask.services.tasks import EDITABLE_CONTENT, get_task, group_ids_of
 from pushtask.worker.planner import create_push
+
+
+ONE_PHASE_STATES = frozenset({"pending", "sending", "sent", "failed", "uncertain"})
+RESENDABLE = ("failed", "uncertain", "unconfirmed")
 
 
 def start_push(session: Session, actor: Actor, task_id: str, now: datetime) -> Push:
@@ -44,6 +48,7 @@ def get_push(session: Session, actor: Actor, push_id: str) -> Push:
 class DeliveryView:
     delivery: Delivery
     group_name: str
+    confirmation: Confirmation | None = None  # two-phase channels: what is awaited, reminders
 
 
 def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
@@ -59,7 +64,12 @@ def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
         from pushtask.notify.retention import summarized_deliveries
 
         rows = summarized_deliveries(session, push.id)  # type: ignore[assignment]
-    return [DeliveryView(d, name) for d, name in rows]
+    confirmations: dict[int, Confirmation] = {}
+    if any(d.state not in ONE_PHASE_STATES for d, _name in rows):
+        confirmations = {
+            c.delivery_id: c for c in session.scalars(select(Confirmation).where(Confirmation.push_id == push.id))
+        }
+    return [DeliveryView(d, name, confirmations.get(d.id)) for d, name in rows]
 
 
 def push_history(session: Session, actor: Actor, task_id: str, page: int, limit: int) -> tuple[list[Push], int]:
@@ -72,9 +82,9 @@ def push_history(session: Session, actor: Actor, task_id: str, page: int, limit:
 
 
 def resend(session: Session, actor: Actor, push_id: str, group_ids: list[str] | None, now: datetime) -> int:
-    """Queue failed and uncertain deliveries of a push again; return how many."""
+    """Queue failed, uncertain and unconfirmed deliveries of a push again; return how many."""
     push = get_push(session, actor, push_id)
-    query = update(Delivery).where(Delivery.push_id == push.id, Delivery.state.in_(("failed", "uncertain")))
+    query = update(Delivery).where(Delivery.push_id == push.id, Delivery.state.in_(RESENDABLE))
     if group_ids:
         query = query.where(Delivery.group_id.in_(group_ids))
     result = session.execute(

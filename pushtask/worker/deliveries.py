@@ -21,7 +21,8 @@ from pushtask.domain.retry import retry_delay, should_retry
 from pushtask.models import Delivery, Group, Push, Task
 from pushtask.notify import planning as notices
 from pushtask.obs import metrics
-from pushtask.worker.planner import skip_locked
+from pushtask.worker import lease
+from pushtask.worker.lease import skip_locked
 
 # A worker that stopped mid-send cannot tell whether WeChat got the message.
 UNCERTAIN_ZH = "发送过程中工作进程中断，无法确认是否已送达；请在群内核对后决定是否重发"
@@ -47,33 +48,33 @@ class Claimed:
 
 
 def claim(
-    session: Session, token: str, now: datetime, limit: int, lease: timedelta, *, max_rank: int = 3
+    session: Session, token: str, now: datetime, limit: int, lease_for: timedelta, *, max_rank: int = 3
 ) -> list[Claimed]:
     """Take up to `limit` due deliveries (most urgent first) for this worker."""
-    query = (
+    due = (
         select(Delivery.id)
         .where(Delivery.state == "pending", Delivery.claim_rank <= max_rank, Delivery.next_attempt_at <= now)
         .order_by(Delivery.claim_rank, Delivery.fire_at, Delivery.id)
         .limit(limit)
     )
-    if skip_locked(session):
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if not ids:
-        return []
-    # The state condition re-checks under the lock: a row another worker just took is left alone.
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.state == "pending")
-        .values(
-            state="sending",
-            lease_token=token,
-            lease_expires_at=now + lease,
-            attempts=Delivery.attempts + 1,
-            first_attempt_at=func.coalesce(Delivery.first_attempt_at, now),
-            updated_at=now,
-        )
+    taken = lease.take(
+        session,
+        due,
+        Delivery,
+        Delivery.id,
+        Delivery.state == "pending",
+        {
+            "state": "sending",
+            "lease_token": token,
+            "lease_expires_at": now + lease_for,
+            "attempts": Delivery.attempts + 1,
+            "first_attempt_at": func.coalesce(Delivery.first_attempt_at, now),
+            "updated_at": now,
+        },
     )
+    if not taken:
+        return []
+    ids = [row[0] for row in taken]
     rows = session.execute(
         select(
             Delivery.id,
@@ -127,9 +128,12 @@ def record(
     touched: set[str] = set()
     first_sent: dict[str, datetime] = {}
     sent: list[Outcome] = []
+    awaiting: list[Outcome] = []
     for outcome in outcomes:
         touched.add(outcome.delivery.push_id)
-        if outcome.result.sent:
+        if outcome.result.awaiting:
+            awaiting.append(outcome)  # a two-phase channel accepted it; a person must still confirm
+        elif outcome.result.sent:
             sent.append(outcome)
             at = outcome.at or now
             first_sent[outcome.delivery.push_id] = min(at, first_sent.get(outcome.delivery.push_id, at))
@@ -138,6 +142,10 @@ def record(
             _record_failure(session, outcome, now, draw)
     if sent:
         _record_sent(session, sent, now)
+    if awaiting:
+        from pushtask.worker import confirmations
+
+        confirmations.record_awaiting(session, awaiting, now)
     for push_id, at in first_sent.items():
         session.execute(update(Push).where(Push.id == push_id, Push.first_sent_at.is_(None)).values(first_sent_at=at))
     return touched
@@ -237,7 +245,8 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
         counts: dict[str, int] = dict(rows.all())
         push.sent_count = counts.get("sent", 0)
         push.failed_count = counts.get("failed", 0)
-        push.uncertain_count = counts.get("uncertain", 0)
+        # Unconfirmed groups (no one confirmed a two-phase send in time) are uncertain, not failed.
+        push.uncertain_count = counts.get("uncertain", 0) + counts.get("unconfirmed", 0)
         push.status = "failed" if push.failed_count else "completed"
         push.finished_at = now
         notices.on_push_finished(session, push, now)

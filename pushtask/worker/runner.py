@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.channels.base import GroupTarget, Message, SendResult
+from pushtask.channels.base import Channel, GroupTarget, Message, SendResult, TwoPhaseChannel, is_two_phase
 from pushtask.clock import Clock
 from pushtask.db import is_unavailable, unit_of_work
 from pushtask.domain.content import fill_variables
@@ -29,7 +29,7 @@ from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
 from pushtask.notify.delivery import Notifier
 from pushtask.services.rendering import message_from_content
-from pushtask.worker import deliveries, planner
+from pushtask.worker import confirmations, deliveries, planner
 
 log = logging.getLogger("pushtask.worker")
 MAX_BACKOFF_S = 2.0  # how late a push may get, at worst, for the back-off after the database returns
@@ -93,6 +93,10 @@ class Worker:
         self._notifying: asyncio.Task[None] | None = None
         self._stepping = False
         self._notify_at: datetime | None = None
+        # Two-phase deliveries: checks, reminders and cancellations, also beside the cycle.
+        self._rounds = confirmations.Rounds(self.id)
+        self._confirming: asyncio.Task[None] | None = None
+        self._confirm_at: datetime | None = None
 
     # ---- one cycle -------------------------------------------------------------------------
 
@@ -165,21 +169,52 @@ class Worker:
                 self._notify_at = now  # `step` runs it after the sends, one database call at a time
             elif self._notifying is None or self._notifying.done():
                 self._notifying = asyncio.create_task(self._notify(now))
+        if housekeeping:
+            if self._stepping:
+                self._confirm_at = now
+            elif self._confirming is None or self._confirming.done():
+                self._confirming = asyncio.create_task(self._confirm(now))
         free = self.config.concurrency - len(self._inflight)
         claimed: list[deliveries.Claimed] = []
         # Claim in batches: a claim per finished send would spend more time in the database than sending.
         if free >= min(self.config.claim_batch, max(1, self.config.concurrency // 4)) or not self._inflight:
             claimed = await asyncio.to_thread(self._claim, now, free)
+            batches: dict[tuple[str, str], list[deliveries.Claimed]] = {}
             for item in claimed:
-                task = asyncio.create_task(self._send(item))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+                if self._two_phase(item.channel) is not None:
+                    # A two-phase channel takes a push's groups in one call (one job per owner).
+                    batches.setdefault((item.push_id, item.channel), []).append(item)
+                    continue
+                self._start(self._send(item))
+            for items in batches.values():
+                self._start(self._send_batch(items))
         if claimed and len(claimed) >= min(free, self.config.claim_batch):
             return 0.0  # more may be waiting
         next_due = await asyncio.to_thread(self._next_due)
         if next_due is None:
             return self.config.poll_s
         return max(0.0, min(self.config.poll_s, (next_due - self.clock()).total_seconds()))
+
+    def _start(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    def _channel(self, name: str) -> Channel | None:
+        lookup = getattr(self.sender, "channel", None)  # a test's fake sender may have none
+        return lookup(name) if lookup is not None else None
+
+    def _two_phase(self, name: str) -> TwoPhaseChannel | None:
+        found = self._channel(name)
+        return found if found is not None and is_two_phase(found) else None  # type: ignore[return-value]
+
+    async def _confirm(self, now: datetime) -> None:
+        try:
+            await confirmations.run_round(
+                self.sessions, self._channel, now, self._rounds, to_thread=asyncio.to_thread
+            )
+        except Exception as exc:  # noqa: BLE001 — logged by kind, tried again next housekeeping
+            _log_failure(exc, "two-phase round failed")
 
     async def _notify(self, now: datetime) -> None:
         assert self.notifier is not None
@@ -188,28 +223,46 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 — logged by kind, tried again next housekeeping
             _log_failure(exc, "notification round failed")
 
-    async def _send(self, item: deliveries.Claimed) -> None:
+    def _message(self, item: deliveries.Claimed) -> tuple[GroupTarget, Message]:
         target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
         # {{群名}} / {{日期}} are filled here, per group, in the task's zone on the occurrence's date.
         content = fill_variables(item.content, item.group_name, _local_date(item.fire_at, item.content))
         message = message_from_content(content)
         if self.notifier is not None:
             message = self.notifier.decorate(item.task_id, item.group_id, item.push_id, item.fire_at, content, message)
+        return target, message
+
+    async def _send(self, item: deliveries.Claimed) -> None:
+        target, message = self._message(item)
         try:
             result = await self.sender.send(target, message)
         except Exception as exc:  # a channel bug must not kill the worker; it is recorded
             log.exception("delivery %s: channel %s raised", item.id, item.channel)
-            result = SendResult(
-                channel=item.channel,
-                sent=False,
-                errcode=-2,
-                errmsg=type(exc).__name__,
-                reason_zh=f"发送失败（内部错误 {type(exc).__name__}），请重发或联系运维",
-                reason_en=f"Send failed (internal error {type(exc).__name__}); resend or ask ops",
-                permanent=True,
-                may_duplicate=False,
-            )
+            result = _raised(item.channel, exc)
         self._results.append(deliveries.Outcome(item, result, self.clock()))
+        self._sent_one()
+
+    async def _send_batch(self, items: list[deliveries.Claimed]) -> None:
+        """Send one push's deliveries of a two-phase channel in one `send_batch` call.
+
+        The message is the first group's ({{群名}} cannot differ per group in one mass send).
+        """
+        channel = self._two_phase(items[0].channel)
+        assert channel is not None
+        targets = [self._message(item)[0] for item in items]
+        _target, message = self._message(items[0])
+        try:
+            results = await channel.send_batch(targets, message)
+            if len(results) != len(items):
+                raise RuntimeError(f"send_batch answered {len(results)} results for {len(items)} targets")
+        except Exception as exc:  # a channel bug must not kill the worker; it is recorded
+            log.exception("push %s: two-phase channel %s raised", items[0].push_id, items[0].channel)
+            results = [_raised(items[0].channel, exc)] * len(items)
+        at = self.clock()
+        self._results.extend(deliveries.Outcome(item, result, at) for item, result in zip(items, results, strict=True))
+        self._sent_one()
+
+    def _sent_one(self) -> None:
         # Wake the loop when a batch of results is ready or a quarter of the slots are free again;
         # otherwise the flush timer picks the results up.
         if len(self._results) >= self.config.flush_batch or len(self._inflight) - 1 <= self.config.concurrency * 3 // 4:
@@ -253,6 +306,9 @@ class Worker:
         if self._notify_at is not None:
             now, self._notify_at = self._notify_at, None
             await self._notify(now)
+        if self._confirm_at is not None:
+            now, self._confirm_at = self._confirm_at, None
+            await self._confirm(now)
 
     # ---- the loop --------------------------------------------------------------------------
 
@@ -308,12 +364,27 @@ class Worker:
         await self.flush()
         if self._notifying is not None:
             await asyncio.wait({self._notifying}, timeout=self.config.drain_s)
+        if self._confirming is not None:
+            await asyncio.wait({self._confirming}, timeout=self.config.drain_s)
 
     def _stopped(self) -> None:
         with unit_of_work(self.sessions) as session:
             beat = session.get(WorkerBeat, self.id)
             if beat is not None:
                 beat.stopped = True
+
+
+def _raised(channel: str, exc: BaseException) -> SendResult:
+    return SendResult(
+        channel=channel,
+        sent=False,
+        errcode=-2,
+        errmsg=type(exc).__name__,
+        reason_zh=f"发送失败（内部错误 {type(exc).__name__}），请重发或联系运维",
+        reason_en=f"Send failed (internal error {type(exc).__name__}); resend or ask ops",
+        permanent=True,
+        may_duplicate=False,
+    )
 
 
 def failure_backoff(failures: int) -> float:

@@ -1,0 +1,29 @@
+"""Responses of the two-phase endpoints: refresh a push's awaiting groups, remind their owners."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pushtask.schemas import Id, Output, PushDetailOut
+
+DeliveryState = Literal[
+    "pending", "sending", "sent", "failed", "uncertain", "awaiting_confirmation", "cancelled", "unconfirmed"
+]
+
+
+class ReminderOut(Output):
+    groupId: Id
+    groupName: str
+    accepted: bool
+    errcode: int | None
+    reason: str | None  # why the channel refused (its own limits), null when accepted
+    state: DeliveryState
+
+
+class RemindOut(Output):
+    pushId: Id
+    reminders: list[ReminderOut]
+
+
+class RefreshOut(PushDetailOut):
+    checked: int  # how many awaiting groups the channel was asked about
