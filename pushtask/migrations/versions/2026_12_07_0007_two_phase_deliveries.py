@@ -29,9 +29,9 @@ def upgrade() -> None:
         batch_op.alter_column(
             "state", existing_type=sa.String(length=16), type_=sa.String(length=24), existing_nullable=False
         )
-    with op.batch_alter_table("t_orgs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("confirm_deadline_s", sa.Integer(), server_default="86400", nullable=False))
-        batch_op.add_column(sa.Column("confirm_remind_s", sa.Integer(), server_default="1800", nullable=False))
+    # Plain ADD COLUMN (no table copy on SQLite: other tables refer to t_orgs).
+    op.add_column("t_orgs", sa.Column("confirm_deadline_s", sa.Integer(), server_default="86400", nullable=False))
+    op.add_column("t_orgs", sa.Column("confirm_remind_s", sa.Integer(), server_default="1800", nullable=False))
     op.create_table(
         "t_confirmations",
         sa.Column("delivery_id", BigId, nullable=False),
@@ -69,9 +69,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_t_confirmations_remind_at")
         batch_op.drop_index("ix_t_confirmations_check_at")
     op.drop_table("t_confirmations")
-    with op.batch_alter_table("t_orgs", schema=None) as batch_op:
-        batch_op.drop_column("confirm_remind_s")
-        batch_op.drop_column("confirm_deadline_s")
+    # Plain DROP COLUMN (SQLite ≥ 3.35 has it): a batch copy of t_orgs would break the tables that refer to it.
+    op.execute("ALTER TABLE t_orgs DROP COLUMN confirm_remind_s")
+    op.execute("ALTER TABLE t_orgs DROP COLUMN confirm_deadline_s")
     with op.batch_alter_table("t_deliveries", schema=None) as batch_op:
         batch_op.alter_column(
             "state", existing_type=sa.String(length=24), type_=sa.String(length=16), existing_nullable=False
