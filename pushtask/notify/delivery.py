@@ -40,6 +40,7 @@ from pushtask.wechat.errors import WeChatError
 from pushtask.wechat.miniprogram import MiniProgramClient
 from pushtask.wechat.robot import RobotClient
 from pushtask.wechat.wecom import WeComClient
+from pushtask.worker import lease
 
 log = logging.getLogger("pushtask.notify")
 
@@ -205,7 +206,7 @@ class Notifier:
         self._claims += 1
         token = f"{self.worker_id}:n{self._claims}"
         with unit_of_work(self.sessions) as session:
-            query = (
+            due = (
                 select(Notification.id)
                 .where(
                     Notification.state == "pending",
@@ -215,22 +216,22 @@ class Notifier:
                 .order_by(Notification.next_attempt_at, Notification.id)
                 .limit(self.batch)
             )
-            if session.get_bind().dialect.name in {"mysql", "mariadb"}:
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.scalars(query))
-            if not ids:
-                return []
-            # The state condition re-checks under the lock: a row another worker just took is left alone.
-            session.execute(
-                update(Notification)
-                .where(Notification.id.in_(ids), Notification.state == "pending")
-                .values(
-                    state="sending",
-                    lease_token=token,
-                    lease_expires_at=now + self.lease,
-                    attempts=Notification.attempts + 1,
-                )
+            # The engine's one claim (worker/lease.py), as for a group's delivery.
+            taken = lease.take(
+                session,
+                due,
+                Notification,
+                Notification.id,
+                Notification.state == "pending",
+                {
+                    "state": "sending",
+                    "lease_token": token,
+                    "lease_expires_at": now + self.lease,
+                    "attempts": Notification.attempts + 1,
+                },
             )
+            if not taken:
+                return []
             rows = session.scalars(select(Notification).where(Notification.lease_token == token)).all()
             out = []
             for row in rows:
@@ -422,15 +423,18 @@ class Notifier:
                         .values(next_attempt_at=opens)
                     )
                     continue
-                session.execute(
-                    update(Notification)
-                    .where(Notification.id.in_(ids), Notification.state == "pending")
-                    .values(
-                        state="sending",
-                        lease_token=token,
-                        lease_expires_at=now + self.lease,
-                        attempts=Notification.attempts + 1,
-                    )
+                lease.take(
+                    session,
+                    select(Notification.id).where(Notification.id.in_(ids), Notification.state == "pending"),
+                    Notification,
+                    Notification.id,
+                    Notification.state == "pending",
+                    {
+                        "state": "sending",
+                        "lease_token": token,
+                        "lease_expires_at": now + self.lease,
+                        "attempts": Notification.attempts + 1,
+                    },
                 )
                 taken = session.execute(
                     select(Notification.id, Notification.attempts, Notification.payload).where(

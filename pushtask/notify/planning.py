@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskRecipient
@@ -114,14 +114,26 @@ def plan_reminders(session: Session, now: datetime, skip: set[tuple[str, datetim
     return planned
 
 
-def _failures(session: Session, push_id: str) -> list[tuple[str, str]]:
+def _failures(session: Session, push_id: str) -> list[tuple[str, str, str]]:
+    """(group name, reason, state) of groups not known to have received the push."""
     rows = session.execute(
         select(Group.name, Delivery.state, Delivery.error_zh)
         .join(Group, Group.id == Delivery.group_id)
-        .where(Delivery.push_id == push_id, Delivery.state.in_(("failed", "uncertain")))
+        .where(Delivery.push_id == push_id, Delivery.state.in_(("failed", "uncertain", "unconfirmed")))
         .order_by(Delivery.id)
     ).all()
-    return [(name, error or ("状态未知" if state == "uncertain" else "发送失败")) for name, state, error in rows]
+    return [(name, error or ("发送失败" if state == "failed" else "状态未知"), state) for name, state, error in rows]
+
+
+def _awaiting(session: Session, push_id: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.push_id == push_id, Delivery.state == "awaiting_confirmation")
+        )
+        or 0
+    )
 
 
 def _result_addressees(session: Session, task: Task) -> list[Addressee]:
@@ -152,28 +164,54 @@ def _enqueue_all(
 
 
 def on_push_finished(session: Session, push: Push, now: datetime) -> None:
-    """Tell the creator and reviewers how an occurrence went; raise an alert when groups failed."""
+    """Tell the creator and reviewers how an occurrence went; raise an alert when groups failed.
+
+    Counts are honest: a group that failed is "未送达"; one whose outcome is unknown (a send cut
+    off mid-way, or a two-phase send nobody confirmed in time) is "状态未知"; one whose owner
+    still has to confirm is "等待确认" — neither of the last two is called a failure.
+    """
     task = session.get(Task, push.task_id)
     if task is None:
         return
     when = _local(push.fire_at, task.timezone)
     failures = _failures(session, push.id)
-    ok = not failures
-    lines = (
-        [f"任务“{task.name}”（{when}）已成功推送到 {push.sent_count} 个群。"]
-        if ok
-        else [f"任务“{task.name}”（{when}）有 {len(failures)} 个群未送达，{push.sent_count} 个群成功："]
-        + [f"· {name}：{error}" for name, error in failures[:MAX_LISTED]]
-        + ([f"……另有 {len(failures) - MAX_LISTED} 个群"] if len(failures) > MAX_LISTED else [])
-    )
+    failed = [f for f in failures if f[2] == "failed"]
+    unknown = [f for f in failures if f[2] != "failed"]
+    awaiting = _awaiting(session, push.id)
+    ok = not failures and not awaiting
+    if ok:
+        lines = [f"任务“{task.name}”（{when}）已成功推送到 {push.sent_count} 个群。"]
+    else:
+        parts = [f"{push.sent_count} 个群成功"]
+        if failed:
+            parts.append(f"{len(failed)} 个群未送达")
+        if unknown:
+            parts.append(f"{len(unknown)} 个群状态未知")
+        if awaiting:
+            parts.append(f"{awaiting} 个群等待群主确认发送")
+        lines = (
+            [f"任务“{task.name}”（{when}）：{'，'.join(parts)}："]
+            + [f"· {name}：{error}" for name, error, _ in failures[:MAX_LISTED]]
+            + ([f"……另有 {len(failures) - MAX_LISTED} 个群"] if len(failures) > MAX_LISTED else [])
+        )
+    if failed:
+        status, result, title = f"{len(failed)}个群发送失败", "failed", "失败"
+    elif unknown:
+        status, result, title = f"{len(unknown)}个群状态未知", "uncertain", "结果待核对"
+    elif awaiting:
+        status, result, title = f"{awaiting}个群等待确认", "awaiting", "等待确认"
+    else:
+        status, result, title = "推送成功", "success", "成功"
     payload = {
-        "title": f"推送{'成功' if ok else '失败'}：{task.name}",
+        "title": f"推送{title}：{task.name}",
         "taskName": task.name,
         "time": when,
-        "status": "推送成功" if ok else f"{len(failures)}个群发送失败",
-        "result": "success" if ok else "failed",
-        "failedCount": len(failures),
-        "failures": [{"group": n, "error": e} for n, e in failures[:MAX_LISTED]],
+        "status": status,
+        "result": result,
+        "failedCount": len(failed),
+        "uncertainCount": len(unknown),
+        "awaitingCount": awaiting,
+        "failures": [{"group": n, "error": e} for n, e, _ in failures[:MAX_LISTED]],
         "lines": lines,
         "link": f"/tasks/{task.id}?push={push.id}",
         "page": f"pages/tasks/tasks?id={task.id}",
@@ -181,13 +219,17 @@ def on_push_finished(session: Session, push: Push, now: datetime) -> None:
     }
     _enqueue_all(session, now, task, push, "done", payload, _result_addressees(session, task))
     if failures:
+        first_name, first_error, _ = (failed or unknown)[0]
+        summary = f"{len(failed)} 个群发送失败" if failed else f"{len(unknown)} 个群状态未知（可能已送达，请核对）"
+        if failed and unknown:
+            summary += f"，另有 {len(unknown)} 个群状态未知"
         raise_alert(
             session,
             now,
             kind="push_failed",
             subject=push.id,
             org_id=task.org_id,
-            text=f"任务“{task.name}”（{when}）{len(failures)} 个群发送失败，例如 {failures[0][0]}：{failures[0][1]}",
+            text=f"任务“{task.name}”（{when}）{summary}，例如 {first_name}：{first_error}",
             task_id=task.id,
             push_id=push.id,
         )

@@ -22,6 +22,8 @@ from pushtask.channels import (
     WeComAppChatChannel,
     WeComRobotChannel,
 )
+from pushtask.channels.base import Pending, TwoPhaseChannel, is_two_phase
+from pushtask.channels.fake import TwoPhaseFake
 from pushtask.channels.ratelimit import RateLimiter
 from pushtask.sandbox import SandboxHandle
 from pushtask.sandbox.directory import DEFAULT_BRIDGE_TOKEN
@@ -280,3 +282,80 @@ def test_mentions_reach_the_group_or_are_refused(name: str, sandbox: SandboxHand
     payload = received(sandbox, name)[0]["payload"]
     mentioned = payload["text"]["mentioned_list"] if name == "wecom_robot" else payload["mentions"]
     assert mentioned[0] == "zhangsan" and mentioned[1] in ("@all", "notify@all")
+
+
+# ---- two-phase channels: accepted now, confirmed (or not) by a person later -------------------------
+# Every two-phase channel runs these; the WeCom customer-group channel adds itself to TWO_PHASE.
+
+
+def two_phase_channel(name: str, clock: FakeClock) -> tuple[TwoPhaseChannel, list[GroupTarget]]:
+    if name == "two_phase_fake":
+        built = TwoPhaseFake(clock=clock)
+    else:  # pragma: no cover — each new two-phase channel is built here
+        raise AssertionError(name)
+    targets = [GroupTarget(i, f"客户群{i}", name, f"wrOgAAA{i}", owner="zhangsan") for i in range(3)]
+    return built, targets
+
+
+TWO_PHASE = ["two_phase_fake"]
+
+
+@pytest.mark.parametrize("name", TWO_PHASE)
+def test_two_phase_is_a_channel(name: str, clock: FakeClock) -> None:
+    ch, [target, *_] = two_phase_channel(name, clock)
+    assert is_two_phase(ch) and ch.name == name and isinstance(ch.deduplicates, bool)
+    assert ch.validate(target, Message(text=TEXT)) == []
+    wrong = GroupTarget(9, "别的群", "wecom_robot", ROBOT_KEY)
+    result = run(lambda: ch.send(wrong, Message(text="hi")))
+    assert_consistent(result)
+    assert not result.sent and result.permanent and result.refusals[0].code == "wrong_channel"
+
+
+@pytest.mark.parametrize("name", TWO_PHASE)
+def test_two_phase_batch_answers_awaiting_per_target_in_order(name: str, clock: FakeClock) -> None:
+    ch, targets = two_phase_channel(name, clock)
+    results = run(lambda: ch.send_batch(targets, Message(text=TEXT)))
+    assert len(results) == len(targets)
+    for result in results:
+        assert result.awaiting and not result.sent and result.status == "awaiting_confirmation"
+        assert result.external_ref and result.detail_zh and result.detail_en and result.errcode is None
+    pending = [Pending(t, r.external_ref, clock()) for t, r in zip(targets, results, strict=True)]
+    outcomes = run(lambda: ch.check(pending))
+    assert [o.state for o in outcomes] == ["awaiting_confirmation"] * len(targets)
+
+
+@pytest.mark.parametrize("name", TWO_PHASE)
+def test_two_phase_cancel_withdraws_what_awaits_and_refuses_what_was_sent(name: str, clock: FakeClock) -> None:
+    ch, targets = two_phase_channel(name, clock)
+    results = run(lambda: ch.send_batch(targets[:2], Message(text=TEXT)))
+    pending = [Pending(t, r.external_ref, clock()) for t, r in zip(targets, results, strict=False)]
+    assert isinstance(ch, TwoPhaseFake)  # the person's part is channel-specific
+    ch.confirm(pending[1].external_ref)
+    answers = run(lambda: ch.cancel(pending))
+    assert answers[0].ok and not answers[1].ok and answers[1].reason_zh and answers[1].reason_en
+    assert [o.state for o in run(lambda: ch.check(pending))] == ["cancelled", "sent"]
+
+
+@pytest.mark.parametrize("name", TWO_PHASE)
+def test_two_phase_reminders_are_limited_and_refusals_explained(name: str, clock: FakeClock) -> None:
+    ch, targets = two_phase_channel(name, clock)
+    [result] = run(lambda: ch.send_batch(targets[:1], Message(text=TEXT)))
+    pending = [Pending(targets[0], result.external_ref, clock())]
+    first = run(lambda: ch.remind(pending))
+    assert first[0].ok
+    answers = [run(lambda: ch.remind(pending))[0] for _ in range(3)]
+    refused_ = [a for a in answers if not a.ok]
+    assert refused_ and all(a.reason_zh and a.reason_en for a in refused_)
+
+
+@pytest.mark.parametrize("name", TWO_PHASE)
+def test_two_phase_check_reports_sent_time_and_failures(name: str, clock: FakeClock) -> None:
+    ch, targets = two_phase_channel(name, clock)
+    results = run(lambda: ch.send_batch(targets[:2], Message(text=TEXT)))
+    assert isinstance(ch, TwoPhaseFake)
+    ch.confirm(results[0].external_ref, at=1234.5)
+    ch.fail(results[1].external_ref)
+    pending = [Pending(t, r.external_ref, clock()) for t, r in zip(targets, results, strict=False)]
+    sent_, failed_ = run(lambda: ch.check(pending))
+    assert sent_.state == "sent" and sent_.sent_at == 1234.5
+    assert failed_.state == "failed" and failed_.reason_zh and failed_.reason_en
