@@ -10,8 +10,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
 from pushtask.api import auth, directory, health, openapi, push, tasks, web
-from pushtask.api import confirmations as confirmations_api
 from pushtask.api import callbacks as wechat_callbacks
+from pushtask.api import confirmations as confirmations_api
 from pushtask.api import feedback as feedback_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api

@@ -15,7 +15,6 @@ from pushtask.services.context import Actor
 from pushtask.services.tasks import EDITABLE_CONTENT, get_task, group_ids_of
 from pushtask.worker.planner import create_push
 
-
 ONE_PHASE_STATES = frozenset({"pending", "sending", "sent", "failed", "uncertain"})
 RESENDABLE = ("failed", "uncertain", "unconfirmed")
 

@@ -428,12 +428,8 @@ def settle(session: Session, token: str, decisions: Iterable[Decision], now: dat
                 .execution_options(synchronize_session=False)
             )
             ended.add(due.push_id)
-            log.info(
-                "two-phase delivery %s", state, extra={"delivery_id": due.delivery_id, "push_id": due.push_id}
-            )
-        reports.append(
-            Report(due.delivery_id, due.group_id, due.group_name, state, reminded, d.detail_zh, d.detail_en)
-        )
+            log.info("two-phase delivery %s", state, extra={"delivery_id": due.delivery_id, "push_id": due.push_id})
+        reports.append(Report(due.delivery_id, due.group_id, due.group_name, state, reminded, d.detail_zh, d.detail_en))
     recount(session, ended, now)
     return reports
 

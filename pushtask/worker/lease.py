@@ -42,9 +42,6 @@ def take(
         return []
     ids = [row[0] for row in rows]
     session.execute(
-        update(entity)
-        .where(key.in_(ids), still_free)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(entity).where(key.in_(ids), still_free).values(**values).execution_options(synchronize_session=False)
     )
     return rows

@@ -210,9 +210,7 @@ class Worker:
 
     async def _confirm(self, now: datetime) -> None:
         try:
-            await confirmations.run_round(
-                self.sessions, self._channel, now, self._rounds, to_thread=asyncio.to_thread
-            )
+            await confirmations.run_round(self.sessions, self._channel, now, self._rounds, to_thread=asyncio.to_thread)
         except Exception as exc:  # noqa: BLE001 — logged by kind, tried again next housekeeping
             _log_failure(exc, "two-phase round failed")
 

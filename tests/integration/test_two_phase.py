@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.channels.fake import TwoPhaseFake
 from pushtask.channels.registry import ChannelRegistry
 from pushtask.infra.wechatlink import wechat_link
-from pushtask.models import Delivery, Group, Organization, Task, TaskGroup, new_id
+from pushtask.models import Group, Organization, Task, TaskGroup, new_id
 from pushtask.runtime import Runtime
 from pushtask.wiring import ChannelSender
 from pushtask.worker.runner import Worker, WorkerConfig
@@ -62,7 +62,9 @@ def two_phase_task(
     client: FlaskClient, world: World, db: Session, *, groups: int = 2, daily: bool = False
 ) -> tuple[str, list[str]]:
     """A task firing at FIRE (once, or daily) whose groups are all on the two-phase channel."""
-    schedule = {"type": "recurring", "time": FIRE, "recurringInterval": "daily"} if daily else {"type": "once", "time": FIRE}
+    schedule: dict[str, Any] = {"type": "once", "time": FIRE}
+    if daily:
+        schedule = {"type": "recurring", "time": FIRE, "recurringInterval": "daily"}
     task_id = create_task(client, world.olga, task_body(world, schedule=schedule))
     now = db.scalar(select(Task.created_at).where(Task.id == task_id))
     org_id = db.scalar(select(Task.org_id).where(Task.id == task_id))
@@ -133,7 +135,7 @@ def test_worker_checks_on_schedule_and_ends_failed(
 ) -> None:
     task_id, _ = two_phase_task(client, world, db, groups=1)
     stack.step(10)
-    [ref] = [j for j in stack.fake.jobs]
+    [ref] = list(stack.fake.jobs)
     stack.fake.fail(ref)
     stack.step(60)  # before the first check (2 min): nothing asked
     assert "check" not in stack.fake.calls
@@ -233,4 +235,3 @@ def test_refresh_and_remind_answer_409_when_nothing_awaits(
         assert answer.status_code == 409 and "等待群主确认" in answer.get_json()["reason"]
     other = client.post(f"/api/push/{push['pushId']}/refresh", headers=world.otto.headers)
     assert other.status_code == 404
-
