@@ -141,8 +141,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run a scheduler/delivery worker until SIGTERM, then drain (production: any number of these)."""
     import asyncio
 
-    from pushtask.notify.wiring import build_notifier
-    from pushtask.wiring import build_sender
+    from pushtask.wiring import build_notifier, build_sender
     from pushtask.worker.runner import Worker, WorkerConfig
 
     rt = _runtime(args)

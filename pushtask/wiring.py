@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from pushtask.channels import BotBridgeConfig, Channel, ChannelRegistry, GroupTarget, Message, SendResult
 from pushtask.channels.factory import build_channels
+from pushtask.channels.notices import MiniProgramSubscribeChannel, WeComAppChannel
+from pushtask.channels.ratelimit import RateLimiter
+from pushtask.channels.wecom_robot import PER_MINUTE, WeComRobotChannel
 from pushtask.config import Settings
 from pushtask.infra.media import MediaStore
 from pushtask.infra.outage import Outage
 from pushtask.sandbox import credentials as sandbox_credentials
+from pushtask.sandbox import directory as sandbox_directory
 from pushtask.wechat.credentials import WECHAT_BASE_URL, WECOM_BASE_URL, MiniProgramCredentials, WeComCredentials
 from pushtask.wechat.http import HttpConfig, HttpSeam
 from pushtask.wechat.kv import FallbackStore, KeyValueStore, MemoryStore, RedisStore
+from pushtask.wechat.miniprogram import MiniProgramClient
+from pushtask.wechat.robot import RobotClient
+from pushtask.wechat.wecom import WeComClient
+from pushtask.worker.notices import Notifier
 
 log = logging.getLogger("pushtask.redis")
 STORE_MEANWHILE = (
@@ -114,3 +125,47 @@ def build_sender(settings: Settings, sandbox_url: str | None = None) -> ChannelS
         bridge=ends.bridge,
     )
     return ChannelSender(registry, http, store)
+
+
+@dataclass
+class NotifierHandle:
+    notifier: Notifier
+    http: HttpSeam
+    store: KeyValueStore
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.store.close()
+
+
+def notice_channels(
+    settings: Settings, http: HttpSeam, store: KeyValueStore, sandbox_url: str | None = None
+) -> ChannelRegistry:
+    """The channels that reach people (WeCom app, mini-program subscribe message) and the ops robot."""
+    ends = endpoints(settings, sandbox_url)
+    template = settings.mp_notice_template_id or settings.mp_preview_template_id
+    if sandbox_url is not None:
+        template = template or sandbox_directory.DEFAULT_TEMPLATE_ID
+    channels: list[Channel] = [
+        WeComRobotChannel(
+            RobotClient(http, ends.robot_base_url),
+            MediaStore(settings.media_root),
+            RateLimiter(store, limit=PER_MINUTE, window_s=60, prefix="robot:"),
+        )
+    ]
+    if ends.wecom is not None:
+        channels.append(WeComAppChannel(WeComClient(ends.wecom, http, store)))
+    if ends.miniprogram is not None and template:
+        channels.append(MiniProgramSubscribeChannel(MiniProgramClient(ends.miniprogram, http, store), template))
+    return ChannelRegistry(channels)
+
+
+def build_notifier(
+    settings: Settings, sessions: sessionmaker[Session], sandbox_url: str | None = None, *, worker_id: str | None = None
+) -> NotifierHandle:
+    """Create the notifier and its channels (call inside the worker's event loop)."""
+    http = HttpSeam(HttpConfig())
+    store = token_store(settings)
+    registry = notice_channels(settings, http, store, sandbox_url)
+    notifier = Notifier(sessions, settings, registry, worker_id=worker_id or f"notify-{uuid.uuid4().hex[:12]}")
+    return NotifierHandle(notifier, http, store)

@@ -60,10 +60,19 @@ class MiniProgramCard:
 
 
 @dataclass(frozen=True)
+class TemplateFields:
+    """A template-based notice (mini-program subscribe message): keyed fields and the page it opens."""
+
+    fields: tuple[tuple[str, str], ...]
+    page: str = ""
+
+
+@dataclass(frozen=True)
 class Message:
     """Channel-neutral content of one push; each present part becomes one wire message, in order."""
 
     text: str = ""
+    template: TemplateFields | None = None  # notice channels built on templates; group channels ignore it
     image: ImageRef | None = None
     link: LinkCard | None = None
     miniprogram: MiniProgramCard | None = None

@@ -6,9 +6,8 @@ import asyncio
 import logging
 import threading
 
-from pushtask.notify.wiring import build_notifier
 from pushtask.runtime import Runtime
-from pushtask.wiring import build_sender
+from pushtask.wiring import build_notifier, build_sender
 from pushtask.worker.runner import Worker, WorkerConfig
 
 log = logging.getLogger("pushtask.worker")

@@ -17,7 +17,6 @@ from sqlalchemy import and_, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import SendResult
-from pushtask.domain.retry import retry_delay, should_retry
 from pushtask.models import Delivery, Group, Push, Task
 from pushtask.notify import planning as notices
 from pushtask.obs import metrics
@@ -184,18 +183,14 @@ def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Cal
         "error_zh": r.reason_zh or r.errmsg,
         "error_en": r.reason_en or r.errmsg,
     }
-    rate_limited = r.retry_after_s is not None and not r.permanent and not r.may_duplicate
-    if rate_limited:
-        # Waiting for a rate-limit window is not a failed attempt: nothing was sent.
-        values.update(
-            state="pending",
-            attempts=Delivery.attempts - 1,
-            next_attempt_at=now + timedelta(seconds=retry_delay(1, draw(), r.retry_after_s)),
-        )
-    elif should_retry(d.attempts, permanent=r.permanent, may_duplicate=r.may_duplicate):
-        values.update(state="pending", next_attempt_at=now + timedelta(seconds=retry_delay(d.attempts, draw())))
+    step = lease.after_failure(d.attempts, r, draw())
+    if step.state == "pending":
+        assert step.delay_s is not None
+        values.update(state="pending", next_attempt_at=now + timedelta(seconds=step.delay_s))
+        if not step.counts_attempt:
+            values["attempts"] = Delivery.attempts - 1
     else:
-        values.update(state="uncertain" if r.may_duplicate else "failed")
+        values.update(state=step.state)
     session.execute(update(Delivery).where(owned).values(**values).execution_options(synchronize_session=False))
     metrics.observe_delivery(False, values.get("state") == "pending", d.fire_at, now)
 

@@ -10,11 +10,15 @@ written only `WHERE lease_token = <ours>`, so a zombie whose lease was taken ove
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import InstrumentedAttribute
+
+from pushtask.channels.base import SendResult
+from pushtask.domain.retry import retry_delay, should_retry
 
 
 def skip_locked(session: Session) -> bool:
@@ -45,3 +49,21 @@ def take(
         update(entity).where(key.in_(ids), still_free).values(**values).execution_options(synchronize_session=False)
     )
     return rows
+
+
+@dataclass(frozen=True)
+class Step:
+    """What follows a failed send, for any row the engine sends (a group's delivery or a notice)."""
+
+    state: str  # "pending" (try again after delay_s) | "failed" | "uncertain" (may have arrived)
+    delay_s: float | None = None
+    counts_attempt: bool = True  # waiting out a rate limit is not a failed attempt: nothing was sent
+
+
+def after_failure(attempts: int, result: SendResult, draw: float) -> Step:
+    """Retry, give up, or call it uncertain — the same rules for every kind of row (`domain/retry.py`)."""
+    if result.retry_after_s is not None and not result.permanent and not result.may_duplicate:
+        return Step("pending", retry_delay(1, draw, result.retry_after_s), counts_attempt=False)
+    if should_retry(attempts, permanent=result.permanent, may_duplicate=result.may_duplicate):
+        return Step("pending", retry_delay(attempts, draw))
+    return Step("uncertain" if result.may_duplicate else "failed")

@@ -27,9 +27,9 @@ from pushtask.db import is_unavailable, unit_of_work
 from pushtask.domain.content import fill_variables
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
-from pushtask.notify.delivery import Notifier
 from pushtask.services.rendering import message_from_content
 from pushtask.worker import confirmations, deliveries, planner
+from pushtask.worker.notices import Notifier
 
 log = logging.getLogger("pushtask.worker")
 MAX_BACKOFF_S = 2.0  # how late a push may get, at worst, for the back-off after the database returns

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.config import Settings
 from pushtask.models import Group
-from pushtask.notify.wiring import build_notifier
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.sandbox.directory import DEFAULT_TEMPLATE_ID
-from pushtask.wiring import build_sender
+from pushtask.wiring import build_notifier, build_sender
 from pushtask.worker.runner import Worker, WorkerConfig
 from tests.integration.conftest import World
 from tests.support import FrozenClock

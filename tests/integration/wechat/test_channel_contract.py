@@ -22,11 +22,12 @@ from pushtask.channels import (
     WeComAppChatChannel,
     WeComRobotChannel,
 )
-from pushtask.channels.base import Pending, TwoPhaseChannel, is_two_phase
+from pushtask.channels.base import Pending, TemplateFields, TwoPhaseChannel, is_two_phase
 from pushtask.channels.fake import TwoPhaseFake
+from pushtask.channels.notices import MiniProgramSubscribeChannel, WeComAppChannel
 from pushtask.channels.ratelimit import RateLimiter
 from pushtask.sandbox import SandboxHandle
-from pushtask.sandbox.directory import DEFAULT_BRIDGE_TOKEN
+from pushtask.sandbox.directory import DEFAULT_BRIDGE_TOKEN, DEFAULT_TEMPLATE_ID
 from pushtask.wechat import errors
 from pushtask.wechat.clock import FakeClock
 
@@ -359,3 +360,88 @@ def test_two_phase_check_reports_sent_time_and_failures(name: str, clock: FakeCl
     sent_, failed_ = run(lambda: ch.check(pending))
     assert sent_.state == "sent" and sent_.sent_at == 1234.5
     assert failed_.state == "failed" and failed_.reason_zh and failed_.reason_en
+
+
+# ---- channels that reach one person (notices): the same protocol, the same contract ---------------
+
+NOTICE = ["wecom_app", "mp_subscribe"]
+NOTICE_REF = {"wecom_app": "zhangsan", "mp_subscribe": "o_sandbox_reviewer_01"}
+NOTICE_ENDPOINT = {"wecom_app": "message/send", "mp_subscribe": "message/subscribe/send"}
+NOTICE_MESSAGE = Message(
+    text="推送成功：周一课程提醒",
+    template=TemplateFields(
+        (("thing1", "周一课程提醒"), ("time2", "2026-03-02 09:00"), ("thing3", "推送成功")), "pages/tasks/tasks"
+    ),
+)
+
+
+@asynccontextmanager
+async def notice_channel(
+    name: str, sandbox: SandboxHandle, clock: FakeClock, *, timeout_s: float = 3.0
+) -> AsyncIterator[tuple[Channel, GroupTarget]]:
+    async with clients(sandbox, clock, timeout_s=timeout_s) as c:
+        built: Channel
+        if name == "wecom_app":
+            built = WeComAppChannel(c.wecom)
+        else:
+            sandbox.state.grant_subscriptions(NOTICE_REF[name], DEFAULT_TEMPLATE_ID, 5)
+            built = MiniProgramSubscribeChannel(c.mp, DEFAULT_TEMPLATE_ID)
+        yield built, GroupTarget("n1", "张三", name, NOTICE_REF[name])
+
+
+def notify(name: str, sandbox: SandboxHandle, clock: FakeClock, **kwargs: Any) -> SendResult:
+    async def scenario() -> SendResult:
+        async with notice_channel(name, sandbox, clock, **kwargs) as (ch, target):
+            return await ch.send(target, NOTICE_MESSAGE)
+
+    result = run(scenario)
+    assert_consistent(result)
+    return result
+
+
+@pytest.mark.parametrize("name", NOTICE)
+def test_notice_reaches_the_person(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    result = notify(name, sandbox, clock)
+    assert result.sent and result.status == "sent"
+    assert sandbox.state.stats[NOTICE_ENDPOINT[name]] == 1
+
+
+@pytest.mark.parametrize("name", NOTICE)
+def test_notice_retryable_error_can_be_retried_without_duplicating(
+    name: str, sandbox: SandboxHandle, clock: FakeClock
+) -> None:
+    sandbox.state.add_fault(endpoint=NOTICE_ENDPOINT[name], errcode=-1, times=1)
+    first = notify(name, sandbox, clock)
+    assert not first.sent and not first.permanent and first.errcode == -1 and not first.may_duplicate
+    assert notify(name, sandbox, clock).sent
+
+
+@pytest.mark.parametrize("name", NOTICE)
+def test_notice_timeout_may_duplicate_only_where_the_service_does_not_drop_repeats(
+    name: str, sandbox: SandboxHandle, clock: FakeClock
+) -> None:
+    sandbox.state.add_fault(endpoint=NOTICE_ENDPOINT[name], latency_ms=1200, times=1)
+    result = notify(name, sandbox, clock, timeout_s=0.3)
+    assert not result.sent and not result.permanent and result.errcode == errors.TIMEOUT
+    assert result.may_duplicate is (name == "mp_subscribe")
+
+
+@pytest.mark.parametrize("name", NOTICE)
+def test_notice_refuses_a_target_of_another_channel(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> SendResult:
+        async with notice_channel(name, sandbox, clock) as (ch, _):
+            return await ch.send(GroupTarget(2, "群", "wecom_robot", ROBOT_KEY), NOTICE_MESSAGE)
+
+    result = run(scenario)
+    assert not result.sent and result.permanent and result.refusals[0].code == "wrong_channel"
+    assert sandbox.state.stats[NOTICE_ENDPOINT[name]] == 0
+
+
+def test_subscribe_notice_without_quota_fails_permanently(sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> SendResult:
+        async with clients(sandbox, clock) as c:
+            ch = MiniProgramSubscribeChannel(c.mp, DEFAULT_TEMPLATE_ID)
+            return await ch.send(GroupTarget("n", "x", "mp_subscribe", NOTICE_REF["mp_subscribe"]), NOTICE_MESSAGE)
+
+    result = run(scenario)
+    assert not result.sent and result.permanent and result.errcode == 43101

@@ -1,10 +1,13 @@
-"""Deliver the outbox from the worker: WeCom app message, mini-program subscribe message, or inbox.
+"""The engine's side of notices: claim the outbox, send each notice through a Channel, record it.
 
-Rows are claimed like deliveries (conditional UPDATE on state plus a lease token, `SKIP LOCKED`
-on MariaDB/MySQL), sent outside any transaction, and written back only where the lease is still
-ours. Retries follow the push rules (`domain.retry`). A person no channel reaches — no linked
-WeChat identity, a permanent error, subscription quota used up (43101), retries exhausted — gets
-the notice in the admin's inbox instead: it is never silently dropped.
+`notify/` decides what to say and to whom (outbox rows); this module sends them exactly as the
+engine sends a group's push: claimed with `worker/lease.take` (conditional UPDATE plus a lease
+token, `SKIP LOCKED` on MariaDB/MySQL), sent outside any transaction through a `Channel`
+(`channels/notices.py`: WeCom app message, mini-program subscribe message; the ops robot is the
+ordinary `wecom_robot` channel), and written back only where the lease is still ours, with the
+same retry rules (`lease.after_failure`). A person no channel reaches — no linked WeChat
+identity, a permanent error, subscription quota used up (43101), retries exhausted — gets the
+notice in the admin's inbox instead: it is never silently dropped.
 
 Alerts go to the ops team's WeCom group robot, folded per kind: the first event of a kind is
 sent at once, later ones wait for the window (PUSHTASK_ALERT_WINDOW_SECONDS) and go out as one
@@ -21,42 +24,36 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.channels.base import Message
+from pushtask.channels.base import Channel, GroupTarget, Message, SendResult, TemplateFields
+from pushtask.channels.notices import MP_SUBSCRIBE, QUOTA_EXHAUSTED, WECOM_APP
+from pushtask.channels.wecom_robot import NAME as ROBOT
 from pushtask.config import Settings
 from pushtask.db import unit_of_work
-from pushtask.domain.retry import retry_delay, should_retry
 from pushtask.models import InboxItem, Maintenance, Notification, NotificationSettings, Recipient, Task, WorkerBeat
 from pushtask.notify import feedback_token, planning, retention
 from pushtask.obs import metrics
-from pushtask.wechat import robot as robot_payloads
-from pushtask.wechat import wecom_payloads
-from pushtask.wechat.errors import WeChatError
-from pushtask.wechat.miniprogram import MiniProgramClient
-from pushtask.wechat.robot import RobotClient
-from pushtask.wechat.wecom import WeComClient
 from pushtask.worker import lease
 
 log = logging.getLogger("pushtask.notify")
 
-QUOTA_EXHAUSTED = 43101  # the reviewer has no one-time subscription left
 STALL_AFTER = timedelta(minutes=2)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Clients:
-    """The WeChat clients notices use; a missing one means that channel is not configured."""
+class Channels(Protocol):
+    """The notice channels by name (`wecom_app`, `mp_subscribe`, `wecom_robot`); None = not configured."""
 
-    wecom: WeComClient | None
-    miniprogram: MiniProgramClient | None
-    robot: RobotClient | None
-    notice_template_id: str | None
+    def get(self, name: str) -> Channel | None: ...
+
+
+# A person's channel (t_recipients.channel) → the channel that reaches them.
+PERSON_CHANNELS = {"wecom": WECOM_APP, "miniprogram": MP_SUBSCRIBE}
 
 
 @dataclass(frozen=True)
@@ -86,10 +83,24 @@ class AlertEvent:
 @dataclass(frozen=True)
 class Outcome:
     planned: Planned
-    sent: bool
-    error: str | None = None
-    retryable: bool = False
-    retry_after_s: float | None = None
+    result: SendResult
+
+    @property
+    def sent(self) -> bool:
+        return self.result.sent
+
+    @property
+    def error(self) -> str | None:
+        r = self.result
+        if r.sent:
+            return None
+        reason = r.reason_en or r.errmsg or "not sent"
+        return f"{reason} ({r.errcode})" if r.errcode is not None else reason
+
+
+def _not_sent(channel: str, why: str) -> SendResult:
+    """Nothing was tried (no channel for the person): straight to the inbox, no retry."""
+    return SendResult(channel=channel, sent=False, errmsg=why, reason_en=why, permanent=True)
 
 
 def _channel_for(
@@ -112,7 +123,7 @@ class Notifier:
         self,
         sessions: sessionmaker[Session],
         settings: Settings,
-        clients: Clients,
+        channels: Channels,
         *,
         worker_id: str = "worker",
         draw: Callable[[], float] = random.random,
@@ -121,7 +132,7 @@ class Notifier:
     ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.clients = clients
+        self.channels = channels
         self.worker_id = worker_id
         self.draw = draw
         self.batch = batch
@@ -261,37 +272,30 @@ class Notifier:
             lines.append(f"查看详情：{self.settings.public_url.rstrip('/')}{link}")
         return "\n".join(lines)
 
+    def _message(self, p: Planned) -> Message:
+        if p.channel == "miniprogram":
+            fields = (
+                ("thing1", str(p.payload.get("taskName") or p.payload.get("title") or "通知")[:20]),
+                ("time2", str(p.payload.get("time") or "-")),
+                ("thing3", str(p.payload.get("status") or "请查看详情")[:20]),
+            )
+            return Message(template=TemplateFields(fields, str(p.payload.get("page") or "")))
+        return Message(text=self._text(p.payload))
+
     async def _send(self, p: Planned) -> Outcome:
         if p.channel is None or p.address is None:
-            return Outcome(p, sent=False, error="no WeChat channel for this person")
+            return Outcome(p, _not_sent("inbox", "no WeChat channel for this person"))
+        name = PERSON_CHANNELS.get(p.channel, p.channel)
+        channel = self.channels.get(name)
+        if channel is None:
+            return Outcome(p, _not_sent(name, f"{name} not configured"))
+        target = GroupTarget(group_id=p.id, name=p.who, channel=name, ref=p.address)
         try:
-            if p.channel == "wecom":
-                if self.clients.wecom is None:
-                    return Outcome(p, sent=False, error="WeCom app not configured")
-                await self.clients.wecom.send_message(
-                    wecom_payloads.text(self._text(p.payload)), touser=[p.address], duplicate_check_interval_s=1800
-                )
-            elif p.channel == "miniprogram":
-                if self.clients.miniprogram is None or not self.clients.notice_template_id:
-                    return Outcome(p, sent=False, error="mini program not configured")
-                await self.clients.miniprogram.send_subscribe_message(
-                    p.address,
-                    self.clients.notice_template_id,
-                    {
-                        "thing1": str(p.payload.get("taskName") or p.payload.get("title") or "通知")[:20],
-                        "time2": str(p.payload.get("time") or "-"),
-                        "thing3": str(p.payload.get("status") or "请查看详情")[:20],
-                    },
-                    page=p.payload.get("page"),
-                )
-            else:
-                return Outcome(p, sent=False, error=f"unknown channel {p.channel}")
-        except WeChatError as exc:
-            if exc.code == QUOTA_EXHAUSTED:
-                return Outcome(p, sent=False, error="subscription quota exhausted (43101)")
-            retryable = not exc.permanent and not exc.delivery_unknown
-            return Outcome(p, sent=False, error=str(exc), retryable=retryable, retry_after_s=exc.retry_after_s)
-        return Outcome(p, sent=True)
+            result = await channel.send(target, self._message(p))
+        except Exception as exc:  # a channel bug must not stop notices; recorded like a group's send
+            log.exception("notification %s: channel %s raised", p.id, name)
+            result = _not_sent(name, f"internal error {type(exc).__name__}")
+        return Outcome(p, result)
 
     def _record(self, outcomes: list[Outcome], now: datetime) -> None:
         with unit_of_work(self.sessions) as session:
@@ -301,12 +305,15 @@ class Notifier:
                     Notification.id == p.id, Notification.lease_token == p.lease_token, Notification.state == "sending"
                 )
                 values: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "last_error": o.error}
+                step = None if o.sent else lease.after_failure(p.attempts, o.result, self.draw())
                 if o.sent:
                     values.update(state="sent", channel=p.channel, sent_at=now)
                     outcome = "sent"
-                elif o.retryable and should_retry(p.attempts, permanent=False, may_duplicate=False):
-                    delay = retry_delay(p.attempts, self.draw(), o.retry_after_s)
-                    values.update(state="pending", next_attempt_at=now + timedelta(seconds=delay))
+                elif step is not None and step.state == "pending" and o.result.errcode != QUOTA_EXHAUSTED:
+                    assert step.delay_s is not None
+                    values.update(state="pending", next_attempt_at=now + timedelta(seconds=step.delay_s))
+                    if not step.counts_attempt:
+                        values["attempts"] = Notification.attempts - 1
                     outcome = "retry"
                     metrics.RETRIES.labels(kind="notification").inc()
                 elif p.inbox_user:
@@ -369,16 +376,18 @@ class Notifier:
 
     async def _deliver_alerts(self, now: datetime) -> None:
         batches = await asyncio.to_thread(self._claim_alerts, now)
+        robot = self.channels.get(ROBOT)
         for kind, (rows, token, previous) in batches.items():
-            error: str | None = None
-            retryable = False
+            result: SendResult | None = None
             text = _alert_text(kind, rows)
-            if self.clients.robot is not None and self.settings.alert_robot_key:
+            if robot is not None and self.settings.alert_robot_key:
+                target = GroupTarget(group_id="ops", name="ops", channel=ROBOT, ref=self.settings.alert_robot_key)
                 try:
-                    await self.clients.robot.send(self.settings.alert_robot_key, robot_payloads.text(text))
-                except WeChatError as exc:
-                    error, retryable = str(exc), not exc.permanent
-            await asyncio.to_thread(self._record_alerts, kind, rows, token, previous, error, retryable, now)
+                    result = await robot.send(target, Message(text=text))
+                except Exception as exc:  # a channel bug: recorded, retried like any failed send
+                    log.exception("alert %s: robot channel raised", kind)
+                    result = _not_sent(ROBOT, f"internal error {type(exc).__name__}")
+            await asyncio.to_thread(self._record_alerts, kind, rows, token, previous, result, now)
 
     def _claim_alerts(self, now: datetime) -> dict[str, tuple[list[AlertEvent], str, datetime]]:
         """Take each kind's due alerts whose window is open; defer the rest to their window's end."""
@@ -450,13 +459,13 @@ class Notifier:
         rows: list[AlertEvent],
         token: str,
         previous: datetime,
-        error: str | None,
-        retryable: bool,
+        result: SendResult | None,  # None: no robot configured, the alert goes to the log
         now: datetime,
     ) -> None:
         ids = [r.id for r in rows]
         channel = "robot" if self.settings.alert_robot_key else "log"
         attempts = max((r.attempts for r in rows), default=1)
+        error = None if result is None or result.sent else (result.reason_en or result.errmsg or "not sent")
         with unit_of_work(self.sessions) as session:
             owned = and_(Notification.id.in_(ids), Notification.lease_token == token, Notification.state == "sending")
             base: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "last_error": error}
@@ -479,12 +488,14 @@ class Notifier:
                 .where(Maintenance.name == f"alert:{kind}", Maintenance.last_run_at == now)
                 .values(last_run_at=previous)
             )
-            if retryable and should_retry(attempts, permanent=False, may_duplicate=False):
-                delay = retry_delay(attempts, self.draw())
+            assert result is not None
+            step = lease.after_failure(attempts, result, self.draw())
+            if step.state == "pending":
+                assert step.delay_s is not None
                 session.execute(
                     update(Notification)
                     .where(owned)
-                    .values(state="pending", next_attempt_at=now + timedelta(seconds=delay), **base)
+                    .values(state="pending", next_attempt_at=now + timedelta(seconds=step.delay_s), **base)
                 )
                 metrics.RETRIES.labels(kind="alert").inc()
             else:
