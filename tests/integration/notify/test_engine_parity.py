@@ -1,0 +1,61 @@
+"""A notice is sent by the same engine as a group's push: claimed, retried and recorded alike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pushtask.domain.retry import retry_delay
+from pushtask.models import Delivery, Group, Notification
+from tests.integration.conftest import World, create_task, task_body
+from tests.integration.notify.conftest import Harness
+from tests.support import FrozenClock
+
+AT_11 = "2026-03-02T11:00:00+08:00"
+
+
+def test_a_notice_is_retried_and_recorded_exactly_like_a_group_push(
+    client: FlaskClient, world: World, harness: Harness, db: Session, clock: FrozenClock
+) -> None:
+    group = db.get(Group, world.groups[0])
+    assert group is not None
+    # The first try to the group and the first try to the reviewer (张老师, WeCom) each hit a
+    # system-busy error (-1): retryable, nothing delivered.
+    harness.sandbox.state.add_fault(target=group.channel_ref, errcode=-1, times=1)
+    harness.sandbox.state.add_fault(target="zhang", endpoint="message/send", errcode=-1, times=1)
+    create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": AT_11}, groups=[group.id]))
+
+    harness.run(7200)  # 11:00: the push is tried once and fails
+    failed_at = clock()
+    delivery = db.scalars(select(Delivery).where(Delivery.group_id == group.id)).one()
+    assert (delivery.state, delivery.attempts, delivery.errcode) == ("pending", 1, -1)
+    assert delivery.error_zh and delivery.error_en
+    window = (timedelta(seconds=retry_delay(1, 0.0)), timedelta(seconds=retry_delay(1, 1.0)))
+    assert window[0] <= delivery.next_attempt_at - failed_at <= window[1]
+
+    # One second at a time: the retry delivers it, the push ends, the result notice is written,
+    # and its first try to the reviewer fails the same way.
+    notice = None
+    for _ in range(6):
+        harness.run(1)
+        db.expire_all()
+        notice = db.scalars(
+            select(Notification).where(Notification.type == "result", Notification.recipient_id.is_not(None))
+        ).one_or_none()
+        if notice is not None and notice.attempts:
+            break
+    noticed_at = clock()
+    delivery = db.scalars(select(Delivery).where(Delivery.group_id == group.id)).one()
+    assert (delivery.state, delivery.attempts) == ("sent", 2)
+    assert notice is not None and (notice.state, notice.attempts) == ("pending", 1)
+    assert notice.last_error is not None and "(-1)" in notice.last_error
+    assert window[0] <= notice.next_attempt_at - noticed_at <= window[1]  # the same back-off
+
+    harness.run(3)
+    db.expire_all()
+    notice = db.get(Notification, notice.id)
+    assert notice is not None and (notice.state, notice.attempts, notice.channel) == ("sent", 2, "wecom")
+    assert [t for t in harness.texts("zhang") if "推送成功" in t]  # delivered once
