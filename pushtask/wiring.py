@@ -138,6 +138,13 @@ class NotifierHandle:
         await self.store.close()
 
 
+def preview_template_id(settings: Settings, sandbox_url: str | None = None) -> str | None:
+    """The mini-program subscribe template previews use (the sandbox's when it runs)."""
+    if sandbox_url is not None:
+        return settings.mp_preview_template_id or sandbox_directory.DEFAULT_TEMPLATE_ID
+    return settings.mp_preview_template_id
+
+
 def notice_channels(
     settings: Settings, http: HttpSeam, store: KeyValueStore, sandbox_url: str | None = None
 ) -> ChannelRegistry:
@@ -154,7 +161,7 @@ def notice_channels(
         )
     ]
     if ends.wecom is not None:
-        channels.append(WeComAppChannel(WeComClient(ends.wecom, http, store)))
+        channels.append(WeComAppChannel(WeComClient(ends.wecom, http, store), MediaStore(settings.media_root), store))
     if ends.miniprogram is not None and template:
         channels.append(MiniProgramSubscribeChannel(MiniProgramClient(ends.miniprogram, http, store), template))
     return ChannelRegistry(channels)
@@ -167,5 +174,11 @@ def build_notifier(
     http = HttpSeam(HttpConfig())
     store = token_store(settings)
     registry = notice_channels(settings, http, store, sandbox_url)
-    notifier = Notifier(sessions, settings, registry, worker_id=worker_id or f"notify-{uuid.uuid4().hex[:12]}")
+    notifier = Notifier(
+        sessions,
+        settings,
+        registry,
+        worker_id=worker_id or f"notify-{uuid.uuid4().hex[:12]}",
+        preview_template_id=preview_template_id(settings, sandbox_url),
+    )
     return NotifierHandle(notifier, http, store)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -35,7 +35,7 @@ from pushtask.schemas import (
     ValidationResult,
 )
 from pushtask.services import approval, media, previews, templates
-from pushtask.services.previews import Decision, InvalidContent, PreviewPlan, SendOutcome
+from pushtask.services.previews import Decision, InvalidContent
 from pushtask.services.schedules import iso_utc
 from pushtask.services.tasks import _content_dict, get_task
 
@@ -95,22 +95,27 @@ def _limit(link: WeChatLink, task_id: str) -> None:
             raise ApiError(429, "Rate limit exceeded", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
 
 
-async def _send_all(link: WeChatLink, plan: PreviewPlan) -> list[SendOutcome]:
-    messenger = link.messenger
+def _send_and_wait(preview_id: str, deadline_s: float = SEND_TIMEOUT_S) -> None:
+    """Have the engine send this preview's queued rows, and wait (a few seconds at most) for them.
 
-    async def one(reviewer: previews.ReviewerPlan) -> SendOutcome:
-        if reviewer.state != "sending":
-            return SendOutcome(reviewer.recipient_id, False)
-        if reviewer.card is not None:
-            sent = await messenger.wecom_preview(reviewer.user_id, plan.message, reviewer.card)
-        else:
-            sent = await messenger.subscribe_preview(reviewer.user_id, reviewer.subscribe_data or {}, reviewer.page)
-        return SendOutcome(
-            reviewer.recipient_id, sent.sent, sent.response_code, sent.errcode, sent.reason_zh, sent.reason_en
-        )
-
-    # Reviewers in parallel: the preview's latency is the slowest reviewer's, not the sum.
-    return list(await asyncio.gather(*(one(r) for r in plan.reviewers)))
+    The rows were committed with top priority and the engine woken. This process then claims
+    whatever no worker has taken yet — with the engine's own claim, so nothing is sent twice — and
+    sends it at once; rows a worker already holds are waited for until `deadline_s`.
+    """
+    rt = runtime()
+    link = wechat_link(rt)
+    rt.wakeup.notify()
+    started = time.monotonic()
+    try:
+        link.bridge.run(link.notifier(rt.sessions).send_previews(preview_id, rt.clock()), timeout=deadline_s)
+    except TimeoutError:
+        return
+    while time.monotonic() - started < deadline_s:
+        with rt.sessions() as db:
+            waiting = previews.sends_in_flight(db, preview_id)
+        if not waiting:
+            return
+        time.sleep(0.05)  # a worker holds them: its result is moments away
 
 
 def _channels(link: WeChatLink) -> set[str]:
@@ -172,14 +177,8 @@ def send(body: PreviewIn) -> Response:
     )
     # Commit before sending: no HTTP call inside a transaction, and a fast reviewer's tap finds the preview.
     db.commit()
-    try:
-        outcomes = link.bridge.run(_send_all(link, plan), timeout=SEND_TIMEOUT_S)
-    except TimeoutError:
-        outcomes = [
-            SendOutcome(r.recipient_id, False, reason_zh="发送超时", reason_en="timed out") for r in plan.reviewers
-        ]
-    previews.record_sends(db, plan.preview_id, outcomes, link.messenger.subscribe_template_id, rt.clock())
-    db.flush()
+    _send_and_wait(plan.preview_id)
+    db.expire_all()
     rows = [_reviewer_out(row, name) for row, name in previews.reviewers_of(db, plan.preview_id)]
     return json_response(
         {

@@ -7,9 +7,9 @@ permanent, and whether a retry could duplicate the message in the group.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pushtask.wechat.errors import CONTENT_REFUSED, ErrorKind, WeChatError
 
@@ -65,6 +65,7 @@ class TemplateFields:
 
     fields: tuple[tuple[str, str], ...]
     page: str = ""
+    template_id: str = ""  # empty: the channel's own (notices); previews name the preview template
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Message:
 
     text: str = ""
     template: TemplateFields | None = None  # notice channels built on templates; group channels ignore it
+    # A WeCom template card sent after the content (a preview's 确认/修改 buttons); group channels ignore it.
+    card: Mapping[str, Any] | None = None
     image: ImageRef | None = None
     link: LinkCard | None = None
     miniprogram: MiniProgramCard | None = None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.channels.base import Channel
 from pushtask.channels.factory import build_channels
@@ -22,7 +25,8 @@ from pushtask.wechat.kv import KeyValueStore
 from pushtask.wechat.miniprogram import MiniProgramClient
 from pushtask.wechat.reviewers import ReviewerMessenger
 from pushtask.wechat.wecom import WeComClient
-from pushtask.wiring import endpoints, token_store
+from pushtask.wiring import endpoints, notice_channels, token_store
+from pushtask.worker.notices import Notifier
 
 if TYPE_CHECKING:
     from pushtask.runtime import Runtime
@@ -78,7 +82,21 @@ class WeChatLink:
         self._http: HttpSeam | None = None
         self._store: KeyValueStore | None = None
         self.channels = ChannelRegistry([])
+        self.notices = ChannelRegistry([])
         self.messenger = self.bridge.run(self._build(), timeout=10)
+        self._notifier: Notifier | None = None
+
+    def notifier(self, sessions: sessionmaker[Session]) -> Notifier:
+        """The engine's notice sender on this process's loop (a preview request sends its own rows)."""
+        if self._notifier is None:
+            self._notifier = Notifier(
+                sessions,
+                self._settings,
+                self.notices,
+                worker_id=f"api-{os.getpid()}",
+                preview_template_id=self.messenger.subscribe_template_id,
+            )
+        return self._notifier
 
     def channel(self, name: str) -> Channel | None:
         """The group channel `name` (two-phase checks and reminders asked for through the API)."""
@@ -99,6 +117,7 @@ class WeChatLink:
             robot_base_url=group_ends.robot_base_url,
             bridge=group_ends.bridge,
         )
+        self.notices = notice_channels(settings, self._http, self._store, self._sandbox_url)
         return ReviewerMessenger(
             wecom=WeComClient(ends.wecom, self._http, self._store, clock=self._clock) if ends.wecom else None,
             miniprogram=(

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import Message
@@ -20,6 +20,7 @@ from pushtask.domain import content as rules
 from pushtask.domain.text import truncate_chars
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import (
+    Notification,
     Organization,
     Preview,
     PreviewDecision,
@@ -183,7 +184,42 @@ def start(
         )
         plans.append(plan)
     task.preview_state = "pending"
+    for plan in plans:
+        if plan.state == "sending":
+            _enqueue(session, now, task, preview, plan, shown)
     return PreviewPlan(preview.id, task.name, message_from_content(shown), plans)
+
+
+def preview_key(preview_id: str, recipient_id: str = "") -> str:
+    """The outbox key of one reviewer's preview send (with no recipient: the prefix of all of them)."""
+    return f"preview:{preview_id}:{recipient_id}"
+
+
+def _enqueue(
+    session: Session, now: datetime, task: Task, preview: Preview, plan: ReviewerPlan, shown: dict[str, Any]
+) -> None:
+    """Queue one reviewer's preview in the outbox: the engine claims previews before any other notice."""
+    session.add(
+        Notification(
+            org_id=task.org_id,
+            type="preview",
+            dedupe_key=preview_key(preview.id, plan.recipient_id),
+            recipient_id=plan.recipient_id,
+            task_id=task.id,
+            payload={
+                "previewId": preview.id,
+                "recipientId": plan.recipient_id,
+                "content": shown,
+                "card": plan.card,
+                "subscribe": plan.subscribe_data,
+                "page": plan.page,
+            },
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
 
 
 def _plan(
@@ -259,6 +295,22 @@ def record_sends(
             if sub is not None:
                 sub.remaining = max(0, sub.remaining - 1) if outcome.sent else 0
                 sub.updated_at = now
+
+
+def sends_in_flight(session: Session, preview_id: str) -> int:
+    """How many of a preview's reviewer sends the engine has not finished (queued or being sent)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.dedupe_key.startswith(preview_key(preview_id)),
+                # Being sent, or not tried yet; a retry later is not waited for.
+                or_(Notification.state == "sending", and_(Notification.state == "pending", Notification.attempts == 0)),
+            )
+        )
+        or 0
+    )
 
 
 def grant_subscriptions(

@@ -18,6 +18,7 @@ conditional UPDATE on `t_maintenance`, so several workers still send one.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 from collections import defaultdict
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +39,9 @@ from pushtask.db import unit_of_work
 from pushtask.models import InboxItem, Maintenance, Notification, NotificationSettings, Recipient, Task, WorkerBeat
 from pushtask.notify import feedback_token, planning, retention
 from pushtask.obs import metrics
+from pushtask.services import previews
+from pushtask.services.previews import preview_key
+from pushtask.services.rendering import message_from_content
 from pushtask.worker import lease
 
 log = logging.getLogger("pushtask.notify")
@@ -129,6 +133,7 @@ class Notifier:
         draw: Callable[[], float] = random.random,
         batch: int = 50,
         lease: timedelta = timedelta(seconds=60),
+        preview_template_id: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -137,6 +142,7 @@ class Notifier:
         self.draw = draw
         self.batch = batch
         self.lease = lease
+        self.preview_template_id = preview_template_id
         self._reminded: set[tuple[str, datetime]] = set()
         self._claims = 0
         self._last_stall_check: datetime | None = None
@@ -213,7 +219,7 @@ class Notifier:
 
     # ---- people ----------------------------------------------------------------------------
 
-    def _claim(self, now: datetime) -> list[Planned]:
+    def _claim(self, now: datetime, preview_id: str | None = None) -> list[Planned]:
         self._claims += 1
         token = f"{self.worker_id}:n{self._claims}"
         with unit_of_work(self.sessions) as session:
@@ -224,9 +230,14 @@ class Notifier:
                     Notification.next_attempt_at <= now,
                     Notification.type != "alert",
                 )
-                .order_by(Notification.next_attempt_at, Notification.id)
+                # Previews first: a person is waiting for the answer of the request that queued them.
+                .order_by(
+                    case((Notification.type == "preview", 0), else_=1), Notification.next_attempt_at, Notification.id
+                )
                 .limit(self.batch)
             )
+            if preview_id is not None:
+                due = due.where(Notification.dedupe_key.startswith(preview_key(preview_id)))
             # The engine's one claim (worker/lease.py), as for a group's delivery.
             taken = lease.take(
                 session,
@@ -273,6 +284,13 @@ class Notifier:
         return "\n".join(lines)
 
     def _message(self, p: Planned) -> Message:
+        if p.type == "preview":
+            if p.channel == "miniprogram":
+                fields = tuple((str(k), str(v)) for k, v in (p.payload.get("subscribe") or {}).items())
+                page = str(p.payload.get("page") or "")
+                return Message(template=TemplateFields(fields, page, self.preview_template_id or ""))
+            shown = message_from_content(dict(p.payload.get("content") or {}))
+            return dataclasses.replace(shown, card=p.payload.get("card"))
         if p.channel == "miniprogram":
             fields = (
                 ("thing1", str(p.payload.get("taskName") or p.payload.get("title") or "通知")[:20]),
@@ -316,6 +334,9 @@ class Notifier:
                         values["attempts"] = Notification.attempts - 1
                     outcome = "retry"
                     metrics.RETRIES.labels(kind="notification").inc()
+                elif p.type == "preview":
+                    values.update(state="failed")  # the answer to the preview request names the reviewer
+                    outcome = "failed"
                 elif p.inbox_user:
                     values.update(state="inbox", channel="inbox", sent_at=now)
                     outcome = "inbox"
@@ -327,6 +348,8 @@ class Notifier:
                     continue  # our lease ran out and another worker owns the notice now
                 if outcome == "inbox" and p.inbox_user and p.org_id:
                     self._to_inbox(session, p, now)
+                if p.type == "preview" and outcome != "retry":
+                    self._record_preview(session, o, now)
                 metrics.NOTIFICATIONS.labels(type=p.type, outcome=outcome).inc()
                 level = logging.WARNING if outcome == "failed" else logging.INFO
                 log.log(
@@ -341,6 +364,24 @@ class Notifier:
                         "error": o.error,
                     },
                 )
+
+    def _record_preview(self, session: Session, o: Outcome, now: datetime) -> None:
+        """Write what the reviewer's preview send did onto the preview (and spend the subscription)."""
+        r = o.result
+        response_code = r.msgids[0] if r.sent and r.msgids and o.planned.channel == "wecom" else None
+        sent_outcome = previews.SendOutcome(
+            str(o.planned.payload.get("recipientId")), r.sent, response_code, r.errcode, r.reason_zh, r.reason_en
+        )
+        previews.record_sends(
+            session, str(o.planned.payload.get("previewId")), [sent_outcome], self.preview_template_id, now
+        )
+
+    async def send_previews(self, preview_id: str, now: datetime) -> None:
+        """Claim and send one preview's queued sends now (the API does this for the request it answers)."""
+        planned = await asyncio.to_thread(self._claim, now, preview_id)
+        if planned:
+            outcomes = await asyncio.gather(*(self._send(p) for p in planned))
+            await asyncio.to_thread(self._record, list(outcomes), now)
 
     def _to_inbox(self, session: Session, p: Planned, now: datetime) -> None:
         assert p.inbox_user is not None and p.org_id is not None
