@@ -191,7 +191,7 @@ def send(body: PreviewIn) -> Response:
 
 
 def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | None = None) -> None:
-    """Relabel the WeCom cards and tell the creator about a "modify" — in the background, best effort."""
+    """Relabel the WeCom cards — in the background, best effort (the card keeps its label otherwise)."""
     label = "已确认" if decision.preview.status == "confirmed" else "已要求修改"
     if decision.preview.status == "pending":
         return
@@ -201,8 +201,7 @@ def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | Non
         for code, userid in decision.cards:
             if code != skip_card:
                 await messenger.update_card(code, userid, label)
-        if decision.response == previews.MODIFY_KEY and decision.creator_userid:
-            await messenger.text(decision.creator_userid, previews.modify_notice(decision))
+        # The "modify requested" notice to the creator is an outbox row the engine sends (see decide).
 
     link.bridge.submit(follow_up())
 

@@ -463,6 +463,7 @@ def decide(session: Session, preview_id: str, response: str, comment: str, decid
         task.preview_state = "modify_requested"
         _back_to_draft(session, task, decider, comment, now)
         decision.creator_userid = _creator_userid(session, task)
+        _enqueue_modify_notice(session, decision, now)
     preview.decided_at = now
     decision.cards = [
         (r.response_code, _userid(session, r.recipient_id))
@@ -506,6 +507,35 @@ def _creator_userid(session: Session, task: Task) -> str | None:
             Recipient.wechat_id_is(wechat_id or ""),
             Recipient.channel == "wecom",
             Recipient.deleted_at.is_(None),
+        )
+    )
+
+
+def _enqueue_modify_notice(session: Session, decision: Decision, now: datetime) -> None:
+    """Queue the "modify requested" notice to the creator (WeCom when linked, else the inbox)."""
+    task = decision.task
+    wechat_id = session.scalar(select(User.wechat_id).where(User.id == task.creator_id))
+    recipient_id = session.scalar(
+        select(Recipient.id).where(
+            Recipient.org_id == task.org_id,
+            Recipient.wechat_id_is(wechat_id or ""),
+            Recipient.channel == "wecom",
+            Recipient.deleted_at.is_(None),
+        )
+    )
+    text = modify_notice(decision)
+    session.add(
+        Notification(
+            org_id=task.org_id,
+            type="result",
+            dedupe_key=f"modify:{decision.preview.id}:{now.isoformat()}"[:191],
+            recipient_id=recipient_id,
+            task_id=task.id,
+            payload={"title": text, "lines": [], "fallbackUserId": task.creator_id, "taskName": task.name},
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
     )
 
