@@ -102,6 +102,11 @@ class Outcome:
         return f"{reason} ({r.errcode})" if r.errcode is not None else reason
 
 
+def _reviewer_preview(p: Planned) -> bool:
+    """A preview sent to a reviewer for a decision (queued by services.previews), not a plain notice."""
+    return p.type == "preview" and "previewId" in p.payload
+
+
 def _not_sent(channel: str, why: str) -> SendResult:
     """Nothing was tried (no channel for the person): straight to the inbox, no retry."""
     return SendResult(channel=channel, sent=False, errmsg=why, reason_en=why, permanent=True)
@@ -284,7 +289,7 @@ class Notifier:
         return "\n".join(lines)
 
     def _message(self, p: Planned) -> Message:
-        if p.type == "preview":
+        if _reviewer_preview(p):
             if p.channel == "miniprogram":
                 fields = tuple((str(k), str(v)) for k, v in (p.payload.get("subscribe") or {}).items())
                 page = str(p.payload.get("page") or "")
@@ -334,7 +339,7 @@ class Notifier:
                         values["attempts"] = Notification.attempts - 1
                     outcome = "retry"
                     metrics.RETRIES.labels(kind="notification").inc()
-                elif p.type == "preview":
+                elif _reviewer_preview(p):
                     values.update(state="failed")  # the answer to the preview request names the reviewer
                     outcome = "failed"
                 elif p.inbox_user:
@@ -348,7 +353,7 @@ class Notifier:
                     continue  # our lease ran out and another worker owns the notice now
                 if outcome == "inbox" and p.inbox_user and p.org_id:
                     self._to_inbox(session, p, now)
-                if p.type == "preview" and outcome != "retry":
+                if _reviewer_preview(p) and outcome != "retry":
                     self._record_preview(session, o, now)
                 metrics.NOTIFICATIONS.labels(type=p.type, outcome=outcome).inc()
                 level = logging.WARNING if outcome == "failed" else logging.INFO
