@@ -75,10 +75,12 @@ def summarize_push(session: Session, push: Push, now: datetime) -> None:
         PushSummary(
             push_id=push.id,
             sent_groups=[g for g, state, *_ in rows if state == "sent"],
+            # Cancelled and unconfirmed two-phase groups keep their own state and reason here.
             failed_groups=[
                 {"groupId": g, "name": name, "error": zh or "", "errorEn": en or ""}
+                | ({} if state == "failed" else {"state": state})
                 for g, state, zh, en, name in rows
-                if state == "failed"
+                if state in ("failed", "cancelled", "unconfirmed")
             ],
             uncertain_groups=[g for g, state, *_ in rows if state == "uncertain"],
             summarized_at=now,
@@ -102,7 +104,10 @@ def summarized_deliveries(session: Session, push_id: str) -> list[tuple[Delivery
 
     return (
         [view(g, "sent") for g in summary.sent_groups]
-        + [view(f["groupId"], "failed", f.get("error"), f.get("errorEn")) for f in summary.failed_groups]
+        + [
+            view(f["groupId"], f.get("state", "failed"), f.get("error"), f.get("errorEn"))
+            for f in summary.failed_groups
+        ]
         + [view(g, "uncertain") for g in summary.uncertain_groups]
     )
 

@@ -25,7 +25,7 @@ export default {
     summary: '{sent} / {total} sent, {failed} failed, {uncertain} uncertain', groups: 'Per group', group: 'Group', attempts: 'Attempts',
     error: 'Reason', sentAt: 'Sent at', resend: 'Resend', resendConfirm: 'Send the {n} failed and uncertain group(s) again?', resent: 'Resend queued for {n} group(s)',
     st: { running: 'Running', completed: 'Completed', failed: 'Failed', missed: 'Missed' },
-    ds: { pending: 'Pending', sending: 'Sending', sent: 'Sent', failed: 'Failed', uncertain: 'Uncertain' },
+    ds: { pending: 'Pending', sending: 'Sending', sent: 'Sent', failed: 'Failed', uncertain: 'Uncertain', awaiting_confirmation: 'Awaiting owner', cancelled: 'Cancelled', unconfirmed: 'Unconfirmed' },
     trig: { schedule: 'Schedule', manual: 'Manual', resend: 'Resend' },
   },
   tpl: {

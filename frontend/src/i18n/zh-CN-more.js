@@ -25,7 +25,7 @@ export default {
     summary: '成功 {sent} / {total}，失败 {failed}，未确认 {uncertain}', groups: '各群结果', group: '群', attempts: '尝试次数',
     error: '原因', sentAt: '送达时间', resend: '重发', resendConfirm: '重发失败和未确认的 {n} 个群？', resent: '已排队重发 {n} 个群',
     st: { running: '进行中', completed: '已完成', failed: '失败', missed: '已错过' },
-    ds: { pending: '等待', sending: '发送中', sent: '已发送', failed: '失败', uncertain: '未确认' },
+    ds: { pending: '等待', sending: '发送中', sent: '已发送', failed: '失败', uncertain: '未确认', awaiting_confirmation: '等待群主确认', cancelled: '已撤回', unconfirmed: '超时未确认' },
     trig: { schedule: '定时', manual: '手动', resend: '重发' },
   },
   tpl: {

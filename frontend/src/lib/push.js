@@ -71,12 +71,16 @@ export function previewOutcome(res) {
   }
 }
 
-export const DELIVERY_TAG = { pending: 'info', sending: 'warning', sent: 'success', failed: 'danger', uncertain: 'warning' }
+export const DELIVERY_TAG = {
+  pending: 'info', sending: 'warning', sent: 'success', failed: 'danger', uncertain: 'warning',
+  // Two-phase channels: a person confirms the send later (or not before the deadline).
+  awaiting_confirmation: 'warning', cancelled: 'info', unconfirmed: 'warning',
+}
 export const PUSH_TAG = { running: 'warning', completed: 'success', failed: 'danger', missed: 'danger' }
 
 /** Whether a push has groups that a resend would send again. */
 export function canResend(push) {
-  return !!push && push.status !== 'running' && (push.failedCount || 0) + (push.uncertainCount || 0) > 0
+  return !!push && push.status !== 'running' && (push.failedCount || 0) + (push.uncertainCount || 0) + (push.unconfirmedCount || 0) > 0
 }
 
 /** A preview reviewer's decision label key: confirm / modify / waiting. */
