@@ -235,3 +235,14 @@ def test_refresh_and_remind_answer_409_when_nothing_awaits(
         assert answer.status_code == 409 and "等待群主确认" in answer.get_json()["reason"]
     other = client.post(f"/api/push/{push['pushId']}/refresh", headers=world.otto.headers)
     assert other.status_code == 404
+
+
+def test_refresh_and_remind_are_declared_in_the_openapi_document(client: FlaskClient) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    for action, schema in (("refresh", "RefreshOut"), ("remind", "RemindOut")):
+        op = doc["paths"][f"/api/push/{{push_id}}/{action}"]["post"]
+        assert {"200", "404", "409", "503"} <= set(op["responses"])
+        assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(schema)
+    reminder = doc["components"]["schemas"]["ReminderOut"]
+    assert set(reminder["required"]) == {"groupId", "groupName", "accepted", "errcode", "reason", "state"}
+    assert "awaiting_confirmation" in reminder["properties"]["state"]["enum"]
