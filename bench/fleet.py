@@ -102,13 +102,15 @@ class Fleet:
             stderr=subprocess.DEVNULL,
         )
         self.sandbox_url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
+        # A loaded machine (CI, several test runs at once) can take well over 10 s just to import.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
                 _http_json(f"{self.sandbox_url}/_sandbox/directory", timeout=1)
                 return self.sandbox_url
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("the sandbox did not start")
+        raise RuntimeError("the sandbox did not start within 60 s")
 
     @property
     def sandbox_pid(self) -> int:
