@@ -96,6 +96,7 @@ class Worker:
         # Two-phase deliveries: checks, reminders and cancellations, also beside the cycle.
         self._rounds = confirmations.Rounds(self.id)
         self._confirming: asyncio.Task[None] | None = None
+        self._has_two_phase: bool | None = None
         self._confirm_at: datetime | None = None
 
     # ---- one cycle -------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class Worker:
                 self._notify_at = now  # `step` runs it after the sends, one database call at a time
             elif self._notifying is None or self._notifying.done():
                 self._notifying = asyncio.create_task(self._notify(now))
-        if housekeeping:
+        if housekeeping and self._any_two_phase():
             if self._stepping:
                 self._confirm_at = now
             elif self._confirming is None or self._confirming.done():
@@ -203,6 +204,13 @@ class Worker:
     def _channel(self, name: str) -> Channel | None:
         lookup = getattr(self.sender, "channel", None)  # a test's fake sender may have none
         return lookup(name) if lookup is not None else None
+
+    def _any_two_phase(self) -> bool:
+        """Whether any configured channel is two-phase (otherwise the round is skipped: no cost)."""
+        if self._has_two_phase is None:
+            names: list[str] = getattr(getattr(self.sender, "registry", None), "names", lambda: [])()
+            self._has_two_phase = any(self._two_phase(name) is not None for name in names)
+        return self._has_two_phase
 
     def _two_phase(self, name: str) -> TwoPhaseChannel | None:
         found = self._channel(name)
