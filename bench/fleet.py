@@ -102,7 +102,8 @@ class Fleet:
             stderr=subprocess.DEVNULL,
         )
         self.sandbox_url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
+        deadline = time.monotonic() + 60  # a loaded 2-core machine can take 10 s and more to import it
+        while time.monotonic() < deadline:
             try:
                 _http_json(f"{self.sandbox_url}/_sandbox/directory", timeout=1)
                 return self.sandbox_url

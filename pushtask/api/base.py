@@ -88,7 +88,7 @@ def _authenticate(db: Session, rt: Runtime) -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "Unauthorized", translate("auth_missing", lang()))
     try:
-        g.actor, g.claims = user_service.authenticate(db, rt.signer, token.strip(), rt.clock())
+        g.actor, g.claims = user_service.authenticate(db, rt.signer, token.strip(), rt.clock(), rt.token_cache)
     except InvalidToken:
         raise ApiError(401, "Unauthorized", translate("auth_invalid", lang())) from None
 
