@@ -97,7 +97,11 @@ def watch_availability(engine: Engine, outage: Outage, *, probe_every: float = P
         unavailable = context.is_disconnect or is_unavailable(context.sqlalchemy_exception)
         if unavailable and outage.failed(context.sqlalchemy_exception):
             threading.Thread(
-                target=_probe_until_back, args=(engine, outage, probe_every), name="pushtask-db-probe", daemon=True
+                target=_probe_until_back,
+                args=(outage, probe_every),
+                kwargs={"connect": lambda: _try_connect(engine)},
+                name="pushtask-db-probe",
+                daemon=True,
             ).start()
 
     def on_connect(_dbapi_connection: Any, _record: Any) -> None:
@@ -118,13 +122,13 @@ def _try_connect(engine: Engine) -> None:
 
 
 def _probe_until_back(
-    engine: Engine, outage: Outage, every: float, sleep: Callable[[float], None] = time.sleep
+    outage: Outage, every: float, *, connect: Callable[[], None], sleep: Callable[[float], None] = time.sleep
 ) -> None:
     _probing.active = True
     while outage.down:
         sleep(every)
         try:
-            _try_connect(engine)  # success: the pool's connect event ends the outage, with its length
+            connect()  # success: the pool's connect event ends the outage, with its length
         except Exception:  # noqa: BLE001, S112 — still down (or failing otherwise): try again later
             continue
 

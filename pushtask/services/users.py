@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,7 +38,7 @@ def login(session: Session, signer: TokenSigner, wechat_id: str, password: str, 
 
 
 def authenticate(
-    session: Session,
+    session: Session | Callable[[], Session],
     signer: TokenSigner,
     token: str,
     now: datetime,
@@ -47,13 +48,16 @@ def authenticate(
 
     `recent` keeps the answer for a fraction of a second (its ttl): a token signed out, or a user
     removed or changed, in another process is noticed within that; in this process at once (the
-    runtime clears it when users or revoked tokens are written).
+    runtime clears it when users or revoked tokens are written). `session` may be a function that
+    opens one, called only when the database must be asked.
     """
     if recent is not None and (known := recent.get(token)) is not None:
         if int(known[1].expires_at.timestamp()) <= int(now.timestamp()):
             raise InvalidToken("expired")
         return known
     claims = signer.verify(token, now)
+    if not isinstance(session, Session):
+        session = session()
     if session.get(RevokedToken, claims.jti) is not None:
         raise InvalidToken("revoked")
     user = session.get(User, claims.user_id)
