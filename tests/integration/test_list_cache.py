@@ -178,7 +178,7 @@ def test_without_redis_two_processes_would_disagree_so_the_api_runs_without_the_
     settings = Settings(data_dir=tmp_path, database_url="sqlite://", secret_key="k" * 40)
     rt = build_runtime(settings, clock=clock, sessions=sessions, sole_writer=False)  # as `pushtask api` does
     assert rt.list_cache is None
-    a_rt, a = _process(connection, clock, tmp_path, None)
+    _, a = _process(connection, clock, tmp_path, None)
     b = create_app(rt).test_client()
     task_id = create_task(a, world.olga, task_body(world, name="周报"))
     assert _names(b, world.victor.headers) == ["周报"]
