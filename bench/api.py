@@ -46,6 +46,7 @@ def run_api(
     writers: int = 10,
     redis_url: str | None = None,
     env: dict[str, str] | None = None,
+    db_pid: int | None = None,
 ) -> dict[str, Any]:
     """`env` is added to the API's environment (e.g. PYTHONPATH of an older tree, to compare commits)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,7 +63,7 @@ def run_api(
             fleet.create_admin("bench-admin", PASSWORD)
             url = fleet.start_api()
             assert fleet.api is not None
-            api_pid, db_pid = fleet.api.pid, _mariadb_pid()
+            api_pid, db_pid = fleet.api.pid, db_pid or _mariadb_pid()
 
             def cpu() -> tuple[float, float]:
                 return process_tree_cpu(api_pid), cpu_seconds(db_pid) if db_pid else float("nan")

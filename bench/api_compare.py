@@ -10,9 +10,11 @@ the table reports medians over the rounds and their ratios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,23 +60,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     parser.add_argument("--db", default=DEFAULT_DB)
+    parser.add_argument(
+        "--private-db",
+        action="store_true",
+        help="start a MariaDB of this run's own (so that its CPU is this workload's alone) instead of --db",
+    )
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     parser.add_argument("--out", default=str(RESULTS / "api_compare.md"))
     args = parser.parse_args(argv)
     old = str(Path(args.old).resolve())
     started, stamp, host = time.monotonic(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), machine()
+    with contextlib.ExitStack() as stack:
+        db_url, db_pid = args.db, None
+        if args.private_db:
+            server = _private_mariadb(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+            stack.callback(server.stop)
+            server.start()
+            assert server.process is not None
+            db_url, db_pid = server.url, server.process.pid
+        return _compare(args, old, db_url, db_pid, started, stamp, host)
+
+
+def _private_mariadb(workdir: Path) -> Any:
+    from tests.acceptance.private_servers import PrivateMariaDB
+
+    class BenchMariaDB(PrivateMariaDB):
+        def command(self) -> list[str]:
+            # The whole table in memory, as on the shared server: a 64 MB pool would measure disk reads.
+            return [
+                "--innodb-buffer-pool-size=1G" if arg.startswith("--innodb-buffer-pool-size") else arg
+                for arg in super().command()
+            ]
+
+    return BenchMariaDB(workdir)
+
+
+def _compare(
+    args: argparse.Namespace, old: str, db_url: str, db_pid: int | None, started: float, stamp: str, host: str
+) -> int:
     runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
     raw: list[dict[str, Any]] = []
     for round_no in range(args.rounds):
         for label, env in (("old", {"PYTHONPATH": old}), ("new", {})):
-            result = run_api(args.db, args.tasks, args.seconds, redis_url=args.redis, env=env)
+            result = run_api(db_url, args.tasks, args.seconds, redis_url=args.redis, env=env, db_pid=db_pid)
             figures = _figures(result)
             runs[label].append(figures)
             raw.append({"round": round_no + 1, "commit": label, **result})
             print(f"round {round_no + 1} {label}: " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()), flush=True)
     lines = [
         f"Command: `python -m bench api-compare --old {args.old} --rounds {args.rounds} --tasks {args.tasks}"
-        f" --seconds {args.seconds:g}`, started {stamp}, {(time.monotonic() - started) / 60:.1f} min, on {host}.",
+        f" --seconds {args.seconds:g}{' --private-db' if args.private_db else ''}`, started {stamp},"
+        f" {(time.monotonic() - started) / 60:.1f} min, on {host}.",
         "",
         f"| figure (median of {args.rounds} runs each) | old | new | new ÷ old |",
         "|---|---|---|---|",
