@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.clock import Clock, system_clock
 from pushtask.config import Settings, SettingsError, ensure_secret_key
 from pushtask.db import create_db_engine, create_session_factory
+from pushtask.domain.actor import Actor
 from pushtask.infra import fieldcrypt
 from pushtask.infra.listcache import ListCache, MemoryVersions, RedisVersions, Versions
 from pushtask.infra.outage import Outage
@@ -20,7 +21,6 @@ from pushtask.infra.recent import Recent
 from pushtask.infra.throttle import Counter, FallbackCounter, LoginThrottle, MemoryCounter, RedisCounter
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenClaims, TokenSigner
-from pushtask.services.context import Actor
 from pushtask.services.task_list import track_writes
 
 if TYPE_CHECKING:

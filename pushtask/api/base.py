@@ -17,12 +17,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from pushtask.api.validation import validate
+from pushtask.domain.actor import Actor
 from pushtask.i18n import pick_language, translate
 from pushtask.runtime import Runtime
 from pushtask.schemas import ErrorOut
 from pushtask.security import InvalidToken
 from pushtask.services import users as user_service
-from pushtask.services.context import Actor
 
 
 @dataclass(frozen=True)

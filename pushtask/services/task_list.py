@@ -22,10 +22,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
+from pushtask.domain.actor import Actor
 from pushtask.infra.counts import CountCache
 from pushtask.infra.listcache import EVERYONE, Versions
 from pushtask.models import Group, Recipient, Task, TaskGroup, TaskRecipient, User
-from pushtask.services.context import Actor
 from pushtask.services.tasks import LIST_TOTALS, TaskQuery, _filtered, _ordered
 
 # The columns a list row shows (the names match Task's attributes, so schedule helpers read a row too).

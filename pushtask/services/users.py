@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.infra.recent import Recent
 from pushtask.models import Organization, RevokedToken, User, new_id
 from pushtask.schemas import UserCreate, UserUpdate
 from pushtask.security import InvalidToken, TokenClaims, TokenSigner, hash_password, verify_password
-from pushtask.services.context import Actor
 
 
 @dataclass(frozen=True)
