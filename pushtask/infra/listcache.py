@@ -10,8 +10,9 @@ commit.
 Versions live in Redis when it is configured, so that every process sees every other's writes (one
 MGET of two small keys per list call). A version is a random token, not a counter: after a Redis
 restart a counter would count up again through values that old entries were stored under. When
-Redis cannot be read the cache is bypassed, a bump that failed is retried before the next read, and
-no entry is served after `max_age` seconds whatever happens.
+Redis cannot be read the cache is bypassed; a bump that failed is retried every 2 s until Redis
+answers (and before this process reads again), so other processes learn of the write soon after
+Redis is back; and no entry is served after `max_age` seconds whatever happens.
 
 Without Redis the versions live in the process, which is only correct when one process does all
 the writing (`pushtask serve`); `pushtask api` without Redis therefore runs without this cache.
@@ -64,12 +65,15 @@ class MemoryVersions:
 class RedisVersions:
     """Versions shared by every process through Redis: `pushtask:dv:<org>` and `pushtask:dv:*`."""
 
+    PROBE_S = 2.0  # while Redis is away, try it at most this often (reads bypass the cache meanwhile)
+
     def __init__(self, client: Any, outage: Outage | None = None, prefix: str = "pushtask:dv:") -> None:
         self._client = client
         self._prefix = prefix
         self._outage = outage or Outage("Redis", log, meanwhile="task lists are read from the database each time")
         self._lock = threading.Lock()
-        self._pending: set[str] = set()  # bumps that failed: retried before the next read
+        self._pending: set[str] = set()  # bumps that failed: retried in the background and before a read
+        self._retrying = False
 
     def _key(self, org_id: str) -> str:
         return self._prefix + org_id
@@ -77,6 +81,8 @@ class RedisVersions:
     def read(self, org_id: str) -> Version | None:
         if self._pending and not self._flush_pending():
             return None
+        if not self._outage.worth_trying(self.PROBE_S):
+            return None  # Redis is away: a request must not wait for its timeout each time
         keys = (self._key(org_id), self._key(EVERYONE))
         try:
             values = self._client.mget(keys)
@@ -104,6 +110,10 @@ class RedisVersions:
             orgs, self._pending = self._pending, set()
         if not orgs:
             return True
+        if not self._outage.worth_trying(self.PROBE_S):
+            with self._lock:
+                self._pending.update(orgs)
+            return False
         try:
             pipe = self._client.pipeline(transaction=False)
             for org_id in orgs:
@@ -113,9 +123,28 @@ class RedisVersions:
             with self._lock:
                 self._pending.update(orgs)
             self._outage.failed(exc)
+            self._retry_later()
             return False
         self._outage.succeeded()
         return True
+
+    def _retry_later(self) -> None:
+        """Flush the failed bumps as soon as Redis answers, whether or not this process is asked again:
+        other processes must not go on serving pages this process's writes made old."""
+        with self._lock:
+            if self._retrying:
+                return
+            self._retrying = True
+
+        def retry() -> None:
+            while True:
+                time.sleep(self.PROBE_S)
+                if self._flush_pending():
+                    break
+            with self._lock:
+                self._retrying = False
+
+        threading.Thread(target=retry, name="pushtask-version-retry", daemon=True).start()
 
 
 class ListCache:
