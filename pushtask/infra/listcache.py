@@ -81,7 +81,7 @@ class RedisVersions:
     def read(self, org_id: str) -> Version | None:
         if self._pending and not self._flush_pending():
             return None
-        if not self._outage.worth_trying(self.PROBE_S):
+        if self._outage.down and not self._outage.worth_trying(self.PROBE_S):
             return None  # Redis is away: a request must not wait for its timeout each time
         keys = (self._key(org_id), self._key(EVERYONE))
         try:
@@ -110,7 +110,7 @@ class RedisVersions:
             orgs, self._pending = self._pending, set()
         if not orgs:
             return True
-        if not self._outage.worth_trying(self.PROBE_S):
+        if self._outage.down and not self._outage.worth_trying(self.PROBE_S):
             with self._lock:
                 self._pending.update(orgs)
             return False
