@@ -42,10 +42,11 @@ test-miniprogram: ## Run the mini program's jest tests (needs Node.js >= 18; SKI
 	command -v npm >/dev/null || { echo "npm not found: install Node.js >= 18, or set SKIP_MINIPROGRAM=1" >&2; exit 1; }; \
 	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error && npm test --silent
 
-lint: install ## Check style and types (ruff, mypy)
+lint: install ## Check style, types and layers (ruff, mypy, import-linter contracts in .importlinter)
 	$(VENV)/bin/ruff check pushtask tests bench
 	$(VENV)/bin/ruff format --check pushtask tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 fmt: install ## Format the code
 	$(VENV)/bin/ruff check --fix pushtask tests bench
@@ -64,7 +65,7 @@ bench: bench-install ## Benchmarks side by side (MariaDB + Redis DB 14; ~15 min)
 	$(PY) -m bench suite $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches (keeps var/, your data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache .grimp_cache
 
 WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html frontend/package-lock.json $(wildcard frontend/vite.config.*)
 

@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         return scheduler.main(argv[1:])
     if argv and argv[0] == "soak":
         return soak.main(argv[1:])
+    if argv and argv[0] == "api-compare":
+        from bench import api_compare
+
+        return api_compare.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("what", choices=["suite"])
     size = parser.add_mutually_exclusive_group()

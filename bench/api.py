@@ -11,6 +11,7 @@ import asyncio
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,38 @@ from typing import Any
 import aiohttp
 
 from bench.fleet import Fleet
-from bench.scheduler import percentiles
+from bench.scheduler import _mariadb_pid, cpu_seconds, percentiles
 
 PASSWORD = "bench-admin-password"  # noqa: S105 — a throwaway user in a throwaway database
 
 
-def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writers: int = 10) -> dict[str, Any]:
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds used so far by `root` and its children (gunicorn's master and its workers)."""
+    pids = [root]
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == root:
+                pids.append(int(proc.name))
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def run_api(
+    server_url: str,
+    tasks: int,
+    seconds: float,
+    readers: int = 50,
+    writers: int = 10,
+    redis_url: str | None = None,
+    env: dict[str, str] | None = None,
+    db_pid: int | None = None,
+) -> dict[str, Any]:
+    """`env` is added to the API's environment (e.g. PYTHONPATH of an older tree, to compare commits)."""
     with tempfile.TemporaryDirectory() as tmp:
-        fleet = Fleet(server_url=server_url, workdir=Path(tmp))
+        fleet = Fleet(server_url=server_url, workdir=Path(tmp), redis_url=redis_url, env=dict(env or {}))
         try:
             fleet.create_database()
             fleet.start_sandbox()
@@ -37,7 +62,13 @@ def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writ
                     fleet.add_tasks(share, group_ids[:3], later, priority=priority, label=f"api{start}-{priority}-")
             fleet.create_admin("bench-admin", PASSWORD)
             url = fleet.start_api()
-            result = asyncio.run(_drive(url, group_ids, seconds, readers, writers))
+            assert fleet.api is not None
+            api_pid, db_pid = fleet.api.pid, db_pid or _mariadb_pid()
+
+            def cpu() -> tuple[float, float]:
+                return process_tree_cpu(api_pid), cpu_seconds(db_pid) if db_pid else float("nan")
+
+            result = asyncio.run(_drive(url, group_ids, seconds, readers, writers, cpu))
             log_lines = fleet.api_log().splitlines()
             result["server_errors"] = [line for line in log_lines if "CRITICAL" in line or "Error" in line][:5]
             return result | {"tasks": tasks}
@@ -45,7 +76,14 @@ def run_api(server_url: str, tasks: int, seconds: float, readers: int = 50, writ
             fleet.close()
 
 
-async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, writers: int) -> dict[str, Any]:
+async def _drive(
+    url: str,
+    group_ids: list[str],
+    seconds: float,
+    readers: int,
+    writers: int,
+    cpu: Callable[[], tuple[float, float]] = lambda: (float("nan"), float("nan")),
+) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=readers + writers)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -117,7 +155,11 @@ async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, w
 
         lists: list[float] = []
         until = time.monotonic() + seconds
+        api_before, db_before = cpu()
+        began = time.monotonic()
         await asyncio.gather(*(reader(lists, until) for _ in range(readers)))
+        elapsed = time.monotonic() - began
+        api_after, db_after = cpu()
         paced: list[float] = []
         until = time.monotonic() + seconds
         await asyncio.gather(*(person(paced, until) for _ in range(readers)))
@@ -128,7 +170,10 @@ async def _drive(url: str, group_ids: list[str], seconds: float, readers: int, w
     return {
         "list_alone": percentiles(alone),
         "list": percentiles(lists),
-        "list_per_s": len(lists) / seconds,
+        "list_per_s": len(lists) / elapsed,
+        # CPU per list call while saturated: the API processes (gunicorn master + workers) and MariaDB.
+        "list_api_cpu_ms": (api_after - api_before) * 1000 / max(1, len(lists)),
+        "list_db_cpu_ms": (db_after - db_before) * 1000 / max(1, len(lists)),
         "list_paced": percentiles(paced),
         "list_paced_per_s": len(paced) / seconds,
         "create": percentiles(creates),

@@ -13,7 +13,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from pushtask.config import SettingsError, load_settings
-from pushtask.db import unit_of_work
+from pushtask.db import is_unavailable, unit_of_work, wait_for_database
 from pushtask.errors import InvalidInput
 from pushtask.i18n import translate
 from pushtask.migrations import upgrade
@@ -32,8 +32,32 @@ def _runtime(args: argparse.Namespace) -> Runtime:
     return build_runtime(settings)
 
 
+def _when_database_answers(rt: Runtime, step: Callable[[], None]) -> None:
+    """Run `step` once the database answers; a process started while it is down waits instead of exiting.
+
+    If the database goes away during the step, wait again and repeat the step (migrations and the
+    first admin are idempotent).
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    assert rt.engine is not None
+    while True:
+        wait_for_database(rt.engine)
+        try:
+            step()
+            return
+        except DBAPIError as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("database went away during start-up; waiting for it again")
+
+
 def _prepare(rt: Runtime, *, demo_data: bool) -> None:
     """Migrate the database and, on first start, create the admin (printing a generated password once)."""
+    _when_database_answers(rt, lambda: _prepare_now(rt, demo_data=demo_data))
+
+
+def _prepare_now(rt: Runtime, *, demo_data: bool) -> None:
     from pushtask.services.bootstrap import ensure_initial_data
 
     assert rt.engine is not None
@@ -145,8 +169,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from pushtask.worker.runner import Worker, WorkerConfig
 
     rt = _runtime(args)
-    assert rt.engine is not None
-    upgrade(rt.engine)
+    engine = rt.engine
+    assert engine is not None
+    _when_database_answers(rt, lambda: upgrade(engine))
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -215,10 +240,12 @@ def cmd_api(args: argparse.Namespace) -> int:
             self.cfg.set("threads", settings.api_threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("graceful_timeout", 20)
-            self.cfg.set("accesslog", "-")
+            if settings.access_log:
+                self.cfg.set("accesslog", "-")
 
         def load(self) -> object:
-            return create_app(build_runtime(settings))
+            # Several processes: without Redis the list cache could not see the others' writes, so it is off.
+            return create_app(build_runtime(settings, sole_writer=False))
 
     Application().run()
     return 0

@@ -70,6 +70,9 @@ class Settings:
     mp_token: str | None = None
     mp_aes_key: str | None = None
     preview_rate_per_user: int = 30
+    # The API's lighter list path (issue 16): gunicorn's access log off unless asked, list pages cached.
+    access_log: bool = False
+    list_cache: bool = True
 
     @property
     def media_root(self) -> Path:
@@ -178,6 +181,12 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MP_TOKEN", "(none)", "Mini program 消息推送 Token (reviewer replies). Also _FILE."),
     ("PUSHTASK_MP_AES_KEY", "(none)", "Mini program 消息推送 EncodingAESKey (43 characters). Also _FILE."),
     ("PUSHTASK_PREVIEW_RATE_PER_USER", "30", "Previews one user may send per minute (and 6 per task); more → 429."),
+    ("PUSHTASK_ACCESS_LOG", "0", "1: `pushtask api` logs one line per request to stderr (gunicorn's access log)."),
+    (
+        "PUSHTASK_LIST_CACHE",
+        "1",
+        "Cache task-list pages until the organisation's next write (needs Redis with `pushtask api`; 0: off).",
+    ),
 ]
 
 
@@ -323,6 +332,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         mp_token=_secret(env, "PUSHTASK_MP_TOKEN"),
         mp_aes_key=_aes_key(_secret(env, "PUSHTASK_MP_AES_KEY"), "PUSHTASK_MP_AES_KEY"),
         preview_rate_per_user=_int(env, "PUSHTASK_PREVIEW_RATE_PER_USER", 30, 1, 1_000_000),
+        access_log=_bool(env, "PUSHTASK_ACCESS_LOG", False),
+        list_cache=_bool(env, "PUSHTASK_LIST_CACHE", True),
     )
 
 

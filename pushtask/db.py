@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,8 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.infra.outage import Outage
+from pushtask.i18n import translate
+from pushtask.infra.outage import Outage, describe
 
 log = logging.getLogger("pushtask.db")
 OUTAGE_MEANWHILE = (
@@ -71,23 +75,109 @@ def is_unavailable(exc: BaseException) -> bool:
     return bool(args) and args[0] in _UNREACHABLE_CODES
 
 
-def watch_availability(engine: Engine, outage: Outage) -> None:
+_OUTAGES: weakref.WeakKeyDictionary[Engine, Outage] = weakref.WeakKeyDictionary()
+# Set in a thread whose connection attempts only find out whether the database is back: their
+# failures are not failed calls of the application.
+_probing = threading.local()
+PROBE_EVERY_S = 0.5
+
+
+def watch_availability(engine: Engine, outage: Outage, *, probe_every: float = PROBE_EVERY_S) -> None:
     """Report to `outage` when the engine cannot reach the database, and when it connects again.
 
     A failed pre-ping is not an outage: the pool replaces the stale connection and carries on.
+    While the database is down a background thread tries to connect every `probe_every` seconds, so
+    "available again after N s" measures the outage itself, not the time until the next request.
     """
+    _OUTAGES[engine] = outage
 
     def on_error(context: ExceptionContext) -> None:
-        if context.is_pre_ping or context.sqlalchemy_exception is None:
+        if context.is_pre_ping or context.sqlalchemy_exception is None or getattr(_probing, "active", False):
             return
-        if context.is_disconnect or is_unavailable(context.sqlalchemy_exception):
-            outage.failed(context.sqlalchemy_exception)
+        unavailable = context.is_disconnect or is_unavailable(context.sqlalchemy_exception)
+        if unavailable and outage.failed(context.sqlalchemy_exception):
+            threading.Thread(
+                target=_probe_until_back,
+                args=(outage, probe_every),
+                kwargs={"connect": lambda: _try_connect(engine)},
+                name="pushtask-db-probe",
+                daemon=True,
+            ).start()
 
     def on_connect(_dbapi_connection: Any, _record: Any) -> None:
         outage.succeeded()
 
     event.listen(engine, "handle_error", on_error)
     event.listen(engine, "connect", on_connect)
+
+
+def outage_of(engine: Engine) -> Outage | None:
+    """The outage tracker `create_db_engine` attached to this engine (None for SQLite)."""
+    return _OUTAGES.get(engine)
+
+
+def _try_connect(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+
+
+def _probe_until_back(
+    outage: Outage, every: float, *, connect: Callable[[], None], sleep: Callable[[float], None] = time.sleep
+) -> None:
+    _probing.active = True
+    while outage.down:
+        sleep(every)
+        try:
+            connect()  # success: the pool's connect event ends the outage, with its length
+        except Exception:  # noqa: BLE001, S112 — still down (or failing otherwise): try again later
+            continue
+
+
+def wait_for_database(
+    engine: Engine,
+    *,
+    first_delay: float = 0.25,
+    max_delay: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    connect: Callable[[], None] | None = None,
+) -> int:
+    """Return once the database answers; while it cannot be reached, log it (zh-CN, en) and retry with backoff.
+
+    For processes starting while the database is down (`pushtask worker`, `api`, `serve`): they wait
+    instead of exiting. A database that answers with an error (a wrong password, a missing database)
+    raises at once: waiting would not help. Returns the number of failed attempts.
+    """
+    outage = outage_of(engine)
+    attempt = connect or (lambda: _try_connect(engine))
+    delay, tries, waited = first_delay, 0, 0.0
+    while True:
+        _probing.active = True  # the first failure is reported here, in the start-up words
+        try:
+            attempt()
+            if outage is not None:
+                outage.succeeded()  # "available again after N s", N from the first failed attempt
+            return tries
+        except DBAPIError as exc:
+            if not is_unavailable(exc):
+                raise
+            tries += 1
+            if outage is not None:
+                outage.failed(exc, announce=False)
+            words = {"error": describe(exc), "delay": f"{delay:g}", "cap": f"{max_delay:g}"}
+            if tries == 1:
+                log.warning(
+                    "%s / %s", translate("db_wait_start", "zh-CN", **words), translate("db_wait_start", "en", **words)
+                )
+            elif tries % 20 == 0:
+                words |= {"waited": f"{waited:.0f}", "tries": str(tries)}
+                log.warning(
+                    "%s / %s", translate("db_wait_still", "zh-CN", **words), translate("db_wait_still", "en", **words)
+                )
+        finally:
+            _probing.active = False
+        sleep(delay)
+        waited += delay
+        delay = min(max_delay, delay * 2)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

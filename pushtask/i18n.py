@@ -78,6 +78,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "数据库暂时不可用，请稍后重试；若持续出现请联系运维",
         "The database is unavailable; retry shortly and tell operations if it persists",
     ),
+    "db_wait_start": (
+        "启动时无法连接数据库（{error}）：等待数据库恢复，{delay} 秒后重试（退避至每 {cap} 秒一次）；"
+        "请检查数据库服务是否在运行以及 PUSHTASK_DATABASE_URL",
+        "The database is not reachable at start ({error}): waiting for it, next try in {delay} s "
+        "(backing off to every {cap} s); check that the database server runs and PUSHTASK_DATABASE_URL",
+    ),
+    "db_wait_still": (
+        "仍在等待数据库（已等待 {waited} 秒，{tries} 次尝试，下次在 {delay} 秒后）：{error}",
+        "Still waiting for the database ({waited} s, {tries} tries, next in {delay} s): {error}",
+    ),
     "method_not_allowed": ("不支持此请求方法", "This method is not allowed here"),
     "internal": ("服务器内部错误，已记录；请稍后重试或联系运维", "Internal error, logged; retry or tell operations"),
     # Refusals of an action (HTTP 409), each saying what to do instead.

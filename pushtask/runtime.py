@@ -13,11 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.clock import Clock, system_clock
 from pushtask.config import Settings, SettingsError, ensure_secret_key
 from pushtask.db import create_db_engine, create_session_factory
+from pushtask.domain.actor import Actor
 from pushtask.infra import fieldcrypt
+from pushtask.infra.listcache import ListCache, MemoryVersions, RedisVersions, Versions
 from pushtask.infra.outage import Outage
+from pushtask.infra.recent import Recent
 from pushtask.infra.throttle import Counter, FallbackCounter, LoginThrottle, MemoryCounter, RedisCounter
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
-from pushtask.security import TokenSigner
+from pushtask.security import TokenClaims, TokenSigner
+from pushtask.services.task_list import track_writes
 
 if TYPE_CHECKING:
     from pushtask.infra.wechatlink import WeChatLink
@@ -38,11 +42,20 @@ class Runtime:
     sandbox_url: str | None = None
     # Reviewer messages from request threads: built on first use (pushtask.infra.wechatlink).
     wechat_link: WeChatLink | None = None
+    # Pages of the task list, fresh by data version (None: off; see pushtask.infra.listcache).
+    list_cache: ListCache | None = None
+    # Who a token belongs to, for AUTH_CACHE_SECONDS (a revoked token stops working within that).
+    token_cache: Recent[tuple[Actor, TokenClaims]] | None = None
+
+
+# How long a process reuses a token's user and revocation lookups; other processes see a sign-out
+# or a removed user within this (this process at once).
+AUTH_CACHE_SECONDS = 0.5
 
 
 REDIS_MEANWHILE = (
-    "sign-in failures are counted in this process and workers notice changes by polling every second "
-    "until it is back; check the Redis server"
+    "sign-in failures are counted in this process, workers notice changes by polling every second "
+    "and task lists are read from the database each time until it is back; check the Redis server"
 )
 
 
@@ -54,9 +67,17 @@ def connect_redis(url: str) -> Any:
 
 
 def build_runtime(
-    settings: Settings, *, clock: Clock = system_clock, sessions: sessionmaker[Session] | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    sessions: sessionmaker[Session] | None = None,
+    sole_writer: bool = True,
 ) -> Runtime:
-    """Create the engine, session factory and token signer for these settings."""
+    """Create the engine, session factory and token signer for these settings.
+
+    `sole_writer`: this process does every write (`pushtask serve`, tests), so the list cache may keep
+    its data versions in the process when there is no Redis; `pushtask api` passes False.
+    """
     settings = ensure_secret_key(settings)
     try:
         ring = fieldcrypt.load_or_create(settings.encryption_keys, settings.data_dir, embedded=settings.is_embedded)
@@ -73,11 +94,17 @@ def build_runtime(
     redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
     wakeup: Wakeup = Wakeup()
     counter: Counter = MemoryCounter()
+    versions: Versions | None = MemoryVersions() if sole_writer else None
     if settings.redis_url:
         outage = Outage("Redis", logging.getLogger("pushtask.redis"), meanwhile=REDIS_MEANWHILE)
         wakeup = RedisWakeup(settings.redis_url, redis_client, outage)
         counter = FallbackCounter(RedisCounter(redis_client), MemoryCounter(), outage)
+        versions = RedisVersions(redis_client, outage)
     throttle = LoginThrottle(counter, clock=lambda: clock().timestamp())
+    token_cache: Recent[tuple[Actor, TokenClaims]] = Recent(AUTH_CACHE_SECONDS, lambda: clock().timestamp())
+    list_cache = ListCache(versions) if versions is not None and settings.list_cache else None
+    # Every process bumps the versions of what it writes (the worker too), whether or not it serves lists.
+    track_writes(sessions, versions or MemoryVersions(), token_cache.clear)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -87,4 +114,6 @@ def build_runtime(
         wakeup=wakeup,
         login_throttle=throttle,
         redis=redis_client,
+        list_cache=list_cache,
+        token_cache=token_cache,
     )

@@ -17,12 +17,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from pushtask.api.validation import validate
+from pushtask.domain.actor import Actor
 from pushtask.i18n import pick_language, translate
 from pushtask.runtime import Runtime
 from pushtask.schemas import ErrorOut
 from pushtask.security import InvalidToken
 from pushtask.services import users as user_service
-from pushtask.services.context import Actor
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,10 @@ def lang() -> str:
 
 
 def session() -> Session:
-    """Return the request's database session (opened by the route wrapper)."""
-    db: Session = g.db
+    """Return the request's database session, opened on first use (a cached answer needs none)."""
+    db: Session | None = g.get("db")
+    if db is None:
+        db = g.db = runtime().sessions()
     return db
 
 
@@ -82,13 +84,13 @@ def actor() -> Actor:
     return who
 
 
-def _authenticate(db: Session, rt: Runtime) -> None:
+def _authenticate(rt: Runtime) -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "Unauthorized", translate("auth_missing", lang()))
     try:
-        g.actor, g.claims = user_service.authenticate(db, rt.signer, token.strip(), rt.clock())
+        g.actor, g.claims = user_service.authenticate(session, rt.signer, token.strip(), rt.clock(), rt.token_cache)
     except InvalidToken:
         raise ApiError(401, "Unauthorized", translate("auth_invalid", lang())) from None
 
@@ -111,26 +113,28 @@ def api_route(
         @functools.wraps(view)
         def wrapper(**path_args: Any) -> Any:
             rt = runtime()
-            db = rt.sessions()
-            g.db = db
+            g.db = None  # opened by session() on first use
             try:
                 if role is not None:
-                    _authenticate(db, rt)
+                    _authenticate(rt)
                     if not actor().can(role):
                         raise ApiError(403, "Forbidden", translate("forbidden_role", lang(), role=role))
                 if body is not None:
                     path_args["body"] = validate(body, request.get_data())
                 result = view(**path_args)
-                db.commit()
+                if g.db is not None:
+                    g.db.commit()
                 if method != "GET":
                     # A change may make something due sooner: workers re-plan now instead of at their next poll.
                     rt.wakeup.notify()
                 return result
             except BaseException:
-                db.rollback()
+                if g.db is not None:
+                    g.db.rollback()
                 raise
             finally:
-                db.close()
+                if g.db is not None:
+                    g.db.close()
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
         documented = dict(responses)

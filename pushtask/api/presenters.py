@@ -13,6 +13,7 @@ from pushtask.models import Confirmation, Group, Push, Recipient, Task, User
 from pushtask.services import pushes
 from pushtask.services.directory import names_by_id
 from pushtask.services.schedules import iso_in_zone, iso_utc, rule_of, schedule_out
+from pushtask.services.task_list import TaskPage
 from pushtask.services.tasks import PRIORITY_NAMES, group_ids_of, recipient_ids_of
 
 
@@ -60,6 +61,45 @@ def tasks_out(session: Session, tasks: Sequence[Task], lang: str) -> list[dict[s
                 "createdAt": iso_utc(task.created_at),
                 "updatedAt": iso_utc(task.updated_at),
                 "feedbackEnabled": task.feedback_enabled,
+            }
+        )
+    return out
+
+
+def task_page_out(page: TaskPage, lang: str) -> list[dict[str, Any]]:
+    """Serialise a page read by `services.task_list.read_page` (the same shape as `tasks_out`)."""
+    out = []
+    for row in page.rows:
+        task: Any = row  # a Core row with Task's column names: the schedule helpers read it as a task
+        links = page.links[row.id]
+        zone = row.timezone
+        out.append(
+            {
+                "taskId": row.id,
+                "name": row.name,
+                "schedule": schedule_out(task),
+                "scheduleText": recurrence.describe(rule_of(task), lang),
+                "content": {
+                    "text": row.content_text,
+                    "image": row.content_image,
+                    "link": row.content_link,
+                    "miniprogram": row.content_miniprogram,
+                },
+                "contentVersion": row.content_version,
+                "groups": links.groups,
+                "groupNames": links.group_names,
+                "priority": PRIORITY_NAMES[row.priority],
+                "status": row.status,
+                "creatorId": row.creator_id,
+                "creatorName": row.creator_name or "",
+                "previewRecipients": links.recipients,
+                "previewRecipientNames": links.recipient_names,
+                "previewState": row.preview_state,
+                "nextFireAt": iso_in_zone(row.next_fire_at, zone),
+                "pausedUntil": iso_in_zone(row.paused_until, zone),
+                "createdAt": iso_utc(row.created_at),
+                "updatedAt": iso_utc(row.updated_at),
+                "feedbackEnabled": row.feedback_enabled,
             }
         )
     return out

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, lang, runtime, session
-from pushtask.api.presenters import task_detail_out, tasks_out
+from pushtask.api.presenters import task_detail_out, task_page_out, tasks_out
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.i18n import translate
 from pushtask.models import PRIORITIES, STATUSES
@@ -28,6 +28,7 @@ from pushtask.schemas import (
     TaskLogListOut,
     TaskUpdate,
 )
+from pushtask.services import task_list
 from pushtask.services import tasks as task_service
 from pushtask.services.schedules import iso_utc
 
@@ -150,10 +151,23 @@ def create_task(body: TaskCreate) -> Response:
 )
 def list_tasks() -> Response:
     query = parse_task_query(request.args)
-    tasks, total = task_service.list_tasks(session(), actor(), query)
-    return json_response(
-        {"tasks": tasks_out(session(), tasks, lang()), "total": total, "page": query.page, "limit": query.limit}
-    )
+    who, language, cache = actor(), lang(), runtime().list_cache
+    # The version is read before the rows: a page is stored under a version no newer than its data.
+    version = cache.version(who.org_id) if cache is not None else None
+    key = (query, language)
+    body = cache.get(who.org_id, key, version) if cache is not None and version is not None else None
+    if body is None:
+        page = task_list.read_page(session(), who, query, version)
+        payload = {
+            "tasks": task_page_out(page, language),
+            "total": page.total,
+            "page": query.page,
+            "limit": query.limit,
+        }
+        body = (current_app.json.dumps(payload) + "\n").encode()
+        if cache is not None and version is not None:
+            cache.put(who.org_id, key, version, body)
+    return Response(body, mimetype="application/json")
 
 
 EXPORT_COLUMNS = [

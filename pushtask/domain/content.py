@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from pushtask.channels import bot_bridge, rules, wecom_appchat, wecom_robot
 from pushtask.channels.base import GroupTarget
+from pushtask.domain.rendering import message_from_content
 from pushtask.domain.text import count_chars
 from pushtask.errors import FieldProblem
-from pushtask.services.rendering import message_from_content
 
 TEXT_LIMIT = 500
 CARD_TITLE_LIMIT = 64

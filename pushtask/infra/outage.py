@@ -32,15 +32,19 @@ class Outage:
     def down(self) -> bool:
         return self._since is not None
 
-    def failed(self, exc: BaseException) -> bool:
-        """Record a failed call; log and return True when it is the first of an outage."""
+    def failed(self, exc: BaseException, *, announce: bool = True) -> bool:
+        """Record a failed call; log and return True when it is the first of an outage.
+
+        `announce=False`: the caller logs its own line (e.g. a process waiting for the database at start).
+        """
         with self._lock:
             self.failures += 1
             self._last_failure = self._clock()
             if self._since is not None:
                 return False
             self._since = self._last_failure
-        self._log.warning("%s unavailable (%s); %s", self.name, describe(exc), self._meanwhile)
+        if announce:
+            self._log.warning("%s unavailable (%s); %s", self.name, describe(exc), self._meanwhile)
         return True
 
     def worth_trying(self, every_s: float) -> bool:

@@ -1,20 +1,8 @@
-"""Who is acting: the signed-in user as the services see them."""
+"""Moved to `pushtask.domain.actor` (issue 16: `Actor` below services, so that any layer may name who acts);
+kept for importers that have not moved yet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pushtask.domain.actor import ROLE_RANK, Actor
 
-ROLE_RANK = {"viewer": 1, "operator": 2, "admin": 3}
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: str
-    org_id: str
-    role: str
-    name: str
-    jti: str = ""
-
-    def can(self, role: str) -> bool:
-        """Tell whether this actor has at least `role`."""
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+__all__ = ["ROLE_RANK", "Actor"]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pushtask.channels.base import Message
 from pushtask.domain import content as rules
+from pushtask.domain.rendering import message_from_content
 from pushtask.domain.text import truncate_chars
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import (
@@ -36,7 +37,6 @@ from pushtask.schemas import ContentIn, TaskUpdate
 from pushtask.services import tasks as task_service
 from pushtask.services.approval import group_targets
 from pushtask.services.context import Actor
-from pushtask.services.rendering import message_from_content
 from pushtask.wechat import wecom_payloads as wp
 from pushtask.worker.planner import content_snapshot
 

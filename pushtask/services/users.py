@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from pushtask.infra.recent import Recent
 from pushtask.models import Organization, RevokedToken, User, new_id
 from pushtask.schemas import UserCreate, UserUpdate
 from pushtask.security import InvalidToken, TokenClaims, TokenSigner, hash_password, verify_password
-from pushtask.services.context import Actor
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,27 @@ def login(session: Session, signer: TokenSigner, wechat_id: str, password: str, 
     return SignIn(token=token, claims=claims, user=user, org=org)
 
 
-def authenticate(session: Session, signer: TokenSigner, token: str, now: datetime) -> tuple[Actor, TokenClaims]:
-    """Return who holds this token, raising InvalidToken if it is bad, revoked or stale."""
+def authenticate(
+    session: Session | Callable[[], Session],
+    signer: TokenSigner,
+    token: str,
+    now: datetime,
+    recent: Recent[tuple[Actor, TokenClaims]] | None = None,
+) -> tuple[Actor, TokenClaims]:
+    """Return who holds this token, raising InvalidToken if it is bad, revoked or stale.
+
+    `recent` keeps the answer for a fraction of a second (its ttl): a token signed out, or a user
+    removed or changed, in another process is noticed within that; in this process at once (the
+    runtime clears it when users or revoked tokens are written). `session` may be a function that
+    opens one, called only when the database must be asked.
+    """
+    if recent is not None and (known := recent.get(token)) is not None:
+        if int(known[1].expires_at.timestamp()) <= int(now.timestamp()):
+            raise InvalidToken("expired")
+        return known
     claims = signer.verify(token, now)
+    if not isinstance(session, Session):
+        session = session()
     if session.get(RevokedToken, claims.jti) is not None:
         raise InvalidToken("revoked")
     user = session.get(User, claims.user_id)
@@ -46,6 +66,8 @@ def authenticate(session: Session, signer: TokenSigner, token: str, now: datetim
     if claims.issued_at < user.tokens_valid_after:
         raise InvalidToken("issued before the password changed")
     actor = Actor(user_id=user.id, org_id=user.org_id, role=user.role, name=user.name, jti=claims.jti)
+    if recent is not None:
+        recent.put(token, (actor, claims))
     return actor, claims
 
 

@@ -15,9 +15,17 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-from pushtask.infra.outage import Outage
-
 Clock = Callable[[], float]
+
+
+class OutageTracker(Protocol):
+    """What FallbackStore reports to (pushtask.infra.outage.Outage, built by the composition root)."""
+
+    def worth_trying(self, every_s: float) -> bool: ...
+
+    def failed(self, exc: BaseException) -> bool: ...
+
+    def succeeded(self) -> float | None: ...
 
 
 class KeyValueStore(Protocol):
@@ -182,7 +190,7 @@ class FallbackStore:
 
     PROBE_S = 2.0  # while Redis is away, try it again at most this often
 
-    def __init__(self, primary: KeyValueStore, fallback: KeyValueStore, outage: Outage) -> None:
+    def __init__(self, primary: KeyValueStore, fallback: KeyValueStore, outage: OutageTracker) -> None:
         self._primary = primary
         self._fallback = fallback
         self._outage = outage
