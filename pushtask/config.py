@@ -44,7 +44,7 @@ class Settings:
     worker_lease_seconds: int = 60
     # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
     sandbox: str = "auto"
-    sandbox_port: int = 8001
+    sandbox_port: int | None = None  # None: the next free port after `serve --port`
     wechat_base_url: str | None = None
     wecom_corp_id: str | None = None
     wecom_corp_secret: str | None = None
@@ -70,6 +70,8 @@ class Settings:
     mp_token: str | None = None
     mp_aes_key: str | None = None
     preview_rate_per_user: int = 30
+    # Callbacks whose signed timestamp is further than this from now are refused (replayed or forged late).
+    callback_max_age_seconds: int = 300
 
     @property
     def media_root(self) -> Path:
@@ -137,7 +139,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "auto",
         "auto: `serve` runs the WeChat sandbox unless real credentials are set; on; off.",
     ),
-    ("PUSHTASK_SANDBOX_PORT", "8001", "Port of the sandbox `serve` starts (0: any free port)."),
+    (
+        "PUSHTASK_SANDBOX_PORT",
+        "(next free after --port)",
+        "Port of the sandbox `serve` starts (0: any free port); `serve --sandbox-port` overrides it.",
+    ),
     (
         "PUSHTASK_WECHAT_BASE_URL",
         "(the real hosts)",
@@ -178,6 +184,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MP_TOKEN", "(none)", "Mini program 消息推送 Token (reviewer replies). Also _FILE."),
     ("PUSHTASK_MP_AES_KEY", "(none)", "Mini program 消息推送 EncodingAESKey (43 characters). Also _FILE."),
     ("PUSHTASK_PREVIEW_RATE_PER_USER", "30", "Previews one user may send per minute (and 6 per task); more → 429."),
+    (
+        "PUSHTASK_CALLBACK_MAX_AGE_SECONDS",
+        "300",
+        "WeChat/WeCom callbacks whose signed timestamp is further than this from now are refused (403).",
+    ),
 ]
 
 
@@ -298,7 +309,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
             "auto",
             {"auto": "auto", "1": "on", "on": "on", "true": "on", "0": "off", "off": "off", "false": "off"},
         ),
-        sandbox_port=_int(env, "PUSHTASK_SANDBOX_PORT", 8001, 0, 65535),
+        sandbox_port=_int(env, "PUSHTASK_SANDBOX_PORT", -1, 0, 65535) if env.get("PUSHTASK_SANDBOX_PORT") else None,
         wechat_base_url=_url(env, "PUSHTASK_WECHAT_BASE_URL"),
         wecom_corp_id=(env.get("PUSHTASK_WECOM_CORP_ID") or "").strip() or None,
         wecom_corp_secret=_secret(env, "PUSHTASK_WECOM_CORP_SECRET"),
@@ -323,6 +334,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         mp_token=_secret(env, "PUSHTASK_MP_TOKEN"),
         mp_aes_key=_aes_key(_secret(env, "PUSHTASK_MP_AES_KEY"), "PUSHTASK_MP_AES_KEY"),
         preview_rate_per_user=_int(env, "PUSHTASK_PREVIEW_RATE_PER_USER", 30, 1, 1_000_000),
+        callback_max_age_seconds=_int(env, "PUSHTASK_CALLBACK_MAX_AGE_SECONDS", 300, 30, 3600),
     )
 
 
