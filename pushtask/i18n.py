@@ -138,6 +138,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文本超长，请精简（当前 {actual} 字，上限 {max} 字）",
         "The text is too long; shorten it ({actual} characters, at most {max})",
     ),
+    "group_duplicate": (
+        "本组织已有同一渠道、同一群标识的群“{name}”，请直接使用它，或先删除它再添加",
+        "A group with this channel and reference already exists (“{name}”); use it, or delete it first",
+    ),
+    "recipient_duplicate": (
+        "本组织已有同一微信号、渠道和用户 ID 的接收人“{name}”，请直接使用或修改它",
+        "A recipient with this WeChat ID, channel and user id already exists (“{name}”); use or edit that one",
+    ),
     "text_control": ("文本含有不可见的控制字符，请删除后再试", "The text contains control characters; remove them"),
     "image_id_invalid": (
         "图片应为上传后返回的 mediaId，请先通过 /api/media 上传",

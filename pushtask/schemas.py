@@ -42,6 +42,10 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A name or identifier an operator types: no control characters, and not only spaces.
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+
+
 class Output(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -364,16 +368,18 @@ class GroupListOut(Output):
 
 
 class GroupCreate(Input):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NO_CONTROL)
     channel: GroupChannel
-    channelRef: str = Field(min_length=1, max_length=512, description="chatid, robot key or room id; write-only.")
+    channelRef: str = Field(
+        min_length=1, max_length=512, pattern=NO_CONTROL, description="chatid, robot key or room id; write-only."
+    )
     memberCount: StrictInt = Field(default=0, ge=0, le=100000)
 
 
 class GroupUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NO_CONTROL)
     channel: GroupChannel | None = None
-    channelRef: str | None = Field(default=None, min_length=1, max_length=512)
+    channelRef: str | None = Field(default=None, min_length=1, max_length=512, pattern=NO_CONTROL)
     memberCount: StrictInt | None = Field(default=None, ge=0, le=100000)
 
 
@@ -390,19 +396,22 @@ class RecipientListOut(Output):
 
 
 class RecipientCreate(Input):
-    name: str = Field(min_length=1, max_length=50)
-    wechatId: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=50, pattern=NO_CONTROL)
+    wechatId: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
     channel: RecipientChannel
     channelUserId: str = Field(
-        min_length=1, max_length=128, description="WeCom userid or mini-program openid; write-only."
+        min_length=1,
+        max_length=128,
+        pattern=NO_CONTROL,
+        description="WeCom userid or mini-program openid; write-only.",
     )
 
 
 class RecipientUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=50)
-    wechatId: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=50, pattern=NO_CONTROL)
+    wechatId: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_CONTROL)
     channel: RecipientChannel | None = None
-    channelUserId: str | None = Field(default=None, min_length=1, max_length=128)
+    channelUserId: str | None = Field(default=None, min_length=1, max_length=128, pattern=NO_CONTROL)
 
 
 class CreatedId(Output):

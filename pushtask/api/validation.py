@@ -93,6 +93,10 @@ def problems_from(error: ValidationError, model: type[BaseModel]) -> list[FieldP
             continue
         ctx = item.get("ctx") or {}
         code = _CODES.get(kind, "invalid")
+        if kind == "string_pattern_mismatch":
+            # The one pattern inputs use: no control characters, not only spaces.
+            text = str(item.get("input") or "")
+            code = "text_control" if any(ord(ch) < 32 or ord(ch) == 127 for ch in text) else "blank"
         params: dict[str, Any] = {}
         if code == "choice":
             params["choices"] = str(ctx.get("expected", "")).replace("'", "")

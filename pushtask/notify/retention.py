@@ -23,7 +23,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pushtask.db import unit_of_work
-from pushtask.models import CallbackReceipt, Delivery, Feedback, Group, InboxItem, Maintenance, Notification, Push, PushSummary, TaskLog
+from pushtask.models import (
+    CallbackReceipt,
+    Delivery,
+    Feedback,
+    Group,
+    InboxItem,
+    Maintenance,
+    Notification,
+    Push,
+    PushSummary,
+    TaskLog,
+)
 
 log = logging.getLogger("pushtask.retention")
 

@@ -133,7 +133,10 @@ async def _post(
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with session.post(
-                    url, params=params, data=body.encode("utf-8"), headers={"Content-Type": f"{content_type}; charset=utf-8"}
+                    url,
+                    params=params,
+                    data=body.encode("utf-8"),
+                    headers={"Content-Type": f"{content_type}; charset=utf-8"},
                 ) as response:
                     status = response.status
                     text = await response.text()

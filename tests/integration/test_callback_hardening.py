@@ -143,10 +143,16 @@ def test_a_stale_mini_program_callback_is_refused_and_a_fresh_one_is_accepted(
     now = int(clock().timestamp())
     old = now - 86400
     body, params, ctype = _mini_encrypted(_popup_json("li", old), old, as_json=True)
-    assert client.post("/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype).status_code == 403
+    assert (
+        client.post("/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype).status_code
+        == 403
+    )
     assert _granted(db, world) == 0
     body, params, ctype = _mini_encrypted(_popup_json("li", now), now, as_json=True)
-    assert client.post("/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype).status_code == 200
+    assert (
+        client.post("/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype).status_code
+        == 200
+    )
     assert _granted(db, world) == 1
 
 
@@ -194,7 +200,10 @@ def test_safe_mode_messages_in_xml_and_in_json_are_both_understood(
 ) -> None:
     now = int(clock().timestamp())
     body, params, ctype = _mini_encrypted(_popup_xml("li", now), now, as_json=False)
-    assert client.post("/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype).status_code == 200
+    assert (
+        client.post("/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype).status_code
+        == 200
+    )
     assert _granted(db, world) == 1
     body, params, ctype = _mini_encrypted(_popup_json("li", now + 1), now, as_json=True)
     answer = client.post("/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype)
