@@ -37,7 +37,8 @@ class Group(Base):
     channel: Mapped[str] = mapped_column(String(32))
     # chatid / robot key / room id: a credential for robots, so it is encrypted at rest and never returned.
     channel_ref: Mapped[str] = mapped_column(EncryptedText(CHANNEL_REF))
-    channel_ref_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH), nullable=True)  # set on every write
+    # Set on every write; nullable only so the migration could add it without rebuilding the table on SQLite.
+    channel_ref_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), nullable=True)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

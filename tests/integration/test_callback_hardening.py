@@ -25,16 +25,15 @@ from pushtask.models import CallbackReceipt, Subscription
 from pushtask.notify import retention
 from pushtask.sandbox import SandboxHandle
 from pushtask.sandbox import directory as d
+from tests.integration import test_previews as previews_tests
 from tests.integration.conftest import World
-from tests.integration.test_previews import (  # noqa: F401 — fixtures
-    draft,
-    preview,
-    sandbox,
-    sandbox_server,
-    served,
-    task_of,
-)
+from tests.integration.test_previews import draft, preview, task_of
 from tests.support import FrozenClock
+
+# The sandbox fixtures of the preview tests: a real sandbox, this app on a real port, callbacks between them.
+sandbox_server = previews_tests.sandbox_server
+served = previews_tests.served
+sandbox = previews_tests.sandbox
 
 WINDOW_S = 300
 
@@ -85,6 +84,13 @@ def _mini_encrypted(plaintext: str, at: int, *, as_json: bool) -> tuple[str, dic
         return json.dumps({"ToUserName": "gh_sandbox00000", "Encrypt": encrypted}), params, "application/json"
     body = f"<xml><ToUserName><![CDATA[gh_sandbox00000]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
     return body, params, "text/xml"
+
+
+def _mini_post(client: FlaskClient, body: str, params: dict[str, str], ctype: str) -> int:
+    status: int = client.post(
+        "/wechat/callback/miniprogram", query_string=params, data=body, content_type=ctype
+    ).status_code
+    return status
 
 
 def _popup_json(openid: str, at: int) -> str:

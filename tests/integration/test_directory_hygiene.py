@@ -115,15 +115,16 @@ def test_0008_merges_identical_duplicates_and_keeps_differing_ones(at_0006: Engi
                 text(
                     "INSERT INTO t_tasks (id, org_id, name, schedule_type, schedule_time, timezone, `interval`,"
                     " content_version, priority, status, preview_state, creator_id, display_time, created_at,"
-                    " updated_at) VALUES (:id, 'o1', 'T', 'once', :t, 'UTC', 0, 1, 2, 'draft', 'none', 'u1', :t, :t, :t)"
+                    " updated_at)"
+                    " VALUES (:id, 'o1', 'T', 'once', :t, 'UTC', 0, 1, 2, 'draft', 'none', 'u1', :t, :t, :t)"
                 ),
                 {"id": task_id, "t": now},
             )
         for gid, name, minute in (("g1", "一班", 1), ("g2", "一班", 2), ("g3", "一班（旧）", 3)):
             conn.execute(
                 text(
-                    "INSERT INTO t_groups (id, org_id, name, channel, channel_ref, member_count, created_at, updated_at)"
-                    " VALUES (:id, 'o1', :n, 'wecom_robot', :r, 40, :t, :t)"
+                    "INSERT INTO t_groups (id, org_id, name, channel, channel_ref, member_count, created_at,"
+                    " updated_at) VALUES (:id, 'o1', :n, 'wecom_robot', :r, 40, :t, :t)"
                 ),
                 {
                     "id": gid,
@@ -159,7 +160,7 @@ def test_0008_merges_identical_duplicates_and_keeps_differing_ones(at_0006: Engi
     assert links == [("t1", "g1"), ("t2", "g1")]
     assert reviewers == ["r1"]
     # … rows that differ are both kept and usable, and a new duplicate is refused by the index.
-    with pytest.raises(Exception, match="(?i)unique|duplicate"), at_0006.begin() as conn:
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), at_0006.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO t_groups (id, org_id, name, channel, channel_ref, channel_ref_hash, member_count,"

@@ -35,6 +35,7 @@ depends_on: str | Sequence[str] | None = None
 log = logging.getLogger("pushtask.migrations")
 HASH = sa.String(length=100)
 CHANNEL_REF = "t_groups.channel_ref"
+ENCRYPTED = {"channel_ref", "wechat_id", "channel_user_id"}
 
 # table → (the columns a row is identified by, the other columns that must also agree to merge)
 TABLES = {
@@ -115,19 +116,17 @@ def _resolve_duplicates(bind: sa.Connection, name: str) -> None:
     sets: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for row in rows:
         sets[tuple(row[c] for c in identity)].append(row)
-    ring = None
     now = datetime.now(UTC).replace(tzinfo=None)
     for duplicates in sets.values():
         if len(duplicates) < 2:
             continue
-        ring = ring or fieldcrypt.current()
+        ring = fieldcrypt.current()
         duplicates.sort(key=lambda r: (r["created_at"], r["id"]))
         keeper, rest = duplicates[0], duplicates[1:]
-        encrypted = {"channel_ref", "wechat_id", "channel_user_id"}
 
         def fields(row: Any, ring: fieldcrypt.KeyRing = ring) -> tuple[Any, ...]:
             # Encrypted values differ in their nonces: compare what they decrypt to.
-            return tuple(ring.decrypt(row[c], f"{name}.{c}") if c in encrypted else row[c] for c in others)
+            return tuple(ring.decrypt(row[c], f"{name}.{c}") if c in ENCRYPTED else row[c] for c in others)
 
         for row in rest:
             if fields(row) == fields(keeper):
@@ -147,7 +146,7 @@ def _resolve_duplicates(bind: sa.Connection, name: str) -> None:
 def _merge(bind: sa.Connection, name: str, keeper: str, duplicate: str) -> None:
     """Repoint references from `duplicate` to `keeper`; a link the keeper already has is dropped."""
     for ref_table, column, other in REFERENCES[name]:
-        extra = [sa.column("remaining")] if ref_table == "t_subscriptions" else []
+        extra: list[sa.ColumnClause[Any]] = [sa.column("remaining")] if ref_table == "t_subscriptions" else []
         table = sa.table(ref_table, sa.column(column), sa.column(other), *extra)
         kept = {r[0]: r for r in bind.execute(sa.select(table.c[other], *extra).where(table.c[column] == keeper)).all()}
         for row in bind.execute(sa.select(table.c[other], *extra).where(table.c[column] == duplicate)).all():
