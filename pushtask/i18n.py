@@ -115,6 +115,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Still a reviewer of these tasks: {names}; remove them first",
     ),
     "push_exists": ("该任务此刻已有一次推送，请稍后再试", "This task already has a push at this instant; try again"),
+    "nothing_to_mark_sent": (
+        "没有待确认（uncertain）的群可标记为已发送",
+        "No uncertain groups to mark as sent",
+    ),
     "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
     "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
     "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),

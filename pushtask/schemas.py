@@ -7,9 +7,10 @@ not silently ignored. The OpenAPI document is generated from these same classes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 Priority = Literal["high", "medium", "low"]
@@ -35,13 +36,31 @@ def _iso_string(value: object) -> object:
     raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string")
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_string)]
+# The years the service accepts (pushtask.services.tasks.YEAR_RANGE), declared so clients know.
+YEARS_1970_2199 = r"^(19[7-9][0-9]|2[01][0-9][0-9])-"
+IsoDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_string),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEARS_1970_2199}),
+]
+
+
+def _whole(value: object) -> object:
+    """JSON Schema counts 130.0 as an integer, so it is accepted as 130; 130.5 stays a float and is refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in JSON's sense: 130 or 130.0 (strict otherwise: not "130", not true).
+StrictInt = Annotated[int, BeforeValidator(_whole)]
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+UNIQUE: dict[str, Any] = {"uniqueItems": True}  # the service refuses repeated items ("duplicate_items")
 # A name or identifier an operator types: no control characters, and not only spaces.
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
@@ -123,24 +142,25 @@ class SchedulePatch(Input):
 
 
 class TaskCreate(Input):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, pattern=NO_CONTROL)
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
-    groups: list[Id] = Field(default_factory=list, max_length=1000)
+    groups: list[Id] = Field(default_factory=list, max_length=1000, json_schema_extra=UNIQUE)
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
-    previewRecipients: list[Id] = Field(default_factory=list, max_length=100)
+    previewRecipients: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
     feedbackEnabled: bool = False
 
 
 class TaskUpdate(Input):
-    name: str | None = Field(default=None, max_length=200)
-    schedule: SchedulePatch | None = None
+    # Leave a field out to keep it; null is not "keep" and not "clear", so it is not declared.
+    name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
+    schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
-    groups: list[Id] | None = Field(default=None, max_length=1000)
+    groups: Annotated[list[Id], Field(max_length=1000, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
-    previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+    previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     feedbackEnabled: bool | None = None
 
 
@@ -150,8 +170,8 @@ class PauseIn(Input):
 
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
-    groups: list[Id] | None = Field(default=None, max_length=1000)
-    previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+    groups: list[Id] | None = Field(default=None, max_length=1000, json_schema_extra=UNIQUE)
+    previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     resumeAt: IsoDateTime | None = None
 
 
@@ -274,7 +294,7 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal["create", "update", "delete", "pause", "resume"]
+    action: Literal["create", "update", "delete", "pause", "resume", "mark_sent", "resend"]
     userId: Id
     userName: str
     timestamp: str
@@ -311,6 +331,11 @@ class DeliveryOut(Output):
     errcode: int | None
     error: str | None
     firstAttemptAt: str | None
+    lastAttemptAt: str | None = Field(description="When the latest attempt started.")
+    requestSent: bool | None = Field(
+        description="Of the latest failed or uncertain attempt: the request was fully sent (true), never left "
+        "(false), or it is not known (null: timed out, broken mid-way, or the worker stopped)."
+    )
     sentAt: str | None
 
 
@@ -350,6 +375,17 @@ class ResendIn(Input):
 class ResendOut(Output):
     message: str
     queued: int
+
+
+class MarkSentIn(Input):
+    groupIds: list[Id] | None = Field(
+        default=None, max_length=100, description="Default: every uncertain group of the push."
+    )
+
+
+class MarkSentOut(Output):
+    message: str
+    marked: int
 
 
 # ---- directory ---------------------------------------------------------------------------------
@@ -630,7 +666,9 @@ class MarkedOut(Output):
 class NotificationSettingsIn(Input):
     recipientId: Id | None = None
     channels: list[NotifyChannel] = Field(
-        default_factory=lambda: list[NotifyChannel](["wecom", "miniprogram", "inbox"]), max_length=3
+        default_factory=lambda: list[NotifyChannel](["wecom", "miniprogram", "inbox"]),
+        max_length=3,
+        json_schema_extra=UNIQUE,
     )
     muteReminders: bool = False
 

@@ -28,7 +28,7 @@ recipients_bp = Blueprint("recipients", __name__, url_prefix="/api/recipients")
 
 PICKER_QUERY = (
     QueryParam("q", "Name contains this text."),
-    QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+    QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
     QueryParam("limit", "Rows per page, 1–500.", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}),
 )
 RECIPIENT_QUERY = (

@@ -116,7 +116,9 @@ RANGE_QUERY = (
     role="viewer",
     query=(
         *RANGE_QUERY,
-        QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+        QueryParam(
+            "page", "Page number from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}
+        ),
         QueryParam("limit", "Rows per page, 1–500.", {"type": "integer", "minimum": 1, "maximum": 500}),
     ),
     responses={200: FeedbackListOut, 400: ErrorOut},

@@ -75,6 +75,8 @@ def build_openapi() -> dict[str, Any]:
                 "required": bool(spec.body.model_json_schema().get("required")),
                 "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
             }
+        if spec.request_body is not None:
+            operation["requestBody"] = spec.request_body
         for status, model in spec.responses.items():
             if isinstance(model, str):
                 content = {model: {"schema": {"type": "string"}}}

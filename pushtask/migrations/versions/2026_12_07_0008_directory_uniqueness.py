@@ -1,4 +1,5 @@
-"""directory uniqueness: one live group per channel + reference, one live recipient per identity
+"""directory uniqueness: one live group per channel + reference, one live recipient per identity; what is
+known of a delivery's latest attempt (`last_attempt_at`, `request_sent`)
 
 Groups get `channel_ref_hash` (the keyed lookup hash of their encrypted reference). Groups and
 recipients get `live` (True, or NULL once deleted: a unique index ignores NULLs, so a deleted row
@@ -25,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+import pushtask.models.base
 from pushtask.infra import fieldcrypt
 
 revision: str = "0008"
@@ -62,6 +64,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("live", sa.Boolean(), nullable=True))
     with op.batch_alter_table("t_recipients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("live", sa.Boolean(), nullable=True))
+    # What is known of a delivery's latest attempt, for a person deciding an uncertain one.
+    with op.batch_alter_table("t_deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_attempt_at", pushtask.models.base.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("request_sent", sa.Boolean(), nullable=True))
 
     bind = op.get_bind()
     _hash_group_refs(bind)
@@ -86,6 +92,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("t_deliveries", schema=None) as batch_op:
+        batch_op.drop_column("request_sent")
+        batch_op.drop_column("last_attempt_at")
     with op.batch_alter_table("t_recipients", schema=None) as batch_op:
         batch_op.drop_index("uq_t_recipients_live_identity")
         batch_op.drop_column("live")
