@@ -176,6 +176,36 @@ class BatchUpdates(Input):
 
 
 class BatchIn(Input):
+    # What the route checks, declared: `updates` only with edit (at least one of schedule, groups,
+    # previewRecipients) or pause (its resumeAt).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"action": {"enum": ["delete", "resume", "copy"]}}},
+                    "then": {"properties": {"updates": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"action": {"const": "edit"}}},
+                    "then": {
+                        "required": ["updates"],
+                        "properties": {
+                            "updates": {
+                                "type": "object",
+                                "anyOf": [
+                                    {"required": ["schedule"]},
+                                    {"required": ["groups"]},
+                                    {"required": ["previewRecipients"]},
+                                ],
+                            }
+                        },
+                    },
+                },
+            ]
+        },
+    )
+
     taskIds: list[Id] = Field(min_length=1, max_length=500)
     action: Literal["delete", "pause", "resume", "copy", "edit"]
     updates: BatchUpdates | None = None
@@ -682,7 +712,7 @@ class NotificationSettingsOut(Output):
 class FeedbackIn(Input):
     token: str = Field(min_length=10, max_length=1000)
     memberId: str = Field(min_length=1, max_length=64)
-    rating: int | None = Field(default=None, ge=1, le=5)
+    rating: StrictInt | None = Field(default=None, ge=1, le=5)
     content: str = Field(default="", max_length=1000)
 
 
@@ -831,7 +861,7 @@ class PreviewListOut(Output):
 
 class SubscriptionIn(Input):
     recipientId: Id = Field(min_length=1, max_length=64)
-    count: int = Field(default=1, ge=1, le=100)
+    count: StrictInt = Field(default=1, ge=1, le=100)
 
 
 class SubscriptionOut(Output):

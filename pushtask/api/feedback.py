@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, request
 
 from pushtask.api.base import ApiError, QueryParam, actor, api_route, json_response, lang, runtime, session
-from pushtask.api.tasks import _parse_time
+from pushtask.api.tasks import IN_RANGE, _parse_time
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
 from pushtask.notify import feedback as feedback_service
@@ -93,8 +93,7 @@ def _range(allowed: frozenset[str]) -> tuple[dict[str, str], datetime | None, da
     problems = [FieldProblem(k, "unknown_field") for k in args if k not in allowed]
     start = _parse_time("startTime", args["startTime"], problems) if args.get("startTime") else None
     end = _parse_time("endTime", args["endTime"], problems) if args.get("endTime") else None
-    if start and end and end <= start:
-        problems.append(FieldProblem("endTime", "end_before_start"))
+    # An endTime at or before startTime is an empty window: it selects nothing (not an error).
     if problems:
         raise InvalidInput(problems, error="Invalid query")
     return args, start, end
@@ -103,8 +102,8 @@ def _range(allowed: frozenset[str]) -> tuple[dict[str, str], datetime | None, da
 RANGE_QUERY = (
     QueryParam("taskId", "Only this task's answers."),
     QueryParam("groupId", "Only this group's answers."),
-    QueryParam("startTime", "From this instant (ISO 8601), inclusive.", {"type": "string", "format": "date-time"}),
-    QueryParam("endTime", "Until this instant (ISO 8601), exclusive.", {"type": "string", "format": "date-time"}),
+    QueryParam("startTime", "From this instant (ISO 8601, 1970–2199), inclusive.", IN_RANGE),
+    QueryParam("endTime", "Until this instant, exclusive (at or before startTime: nothing).", IN_RANGE),
 )
 
 

@@ -56,7 +56,9 @@ LIST_QUERY = (
     QueryParam("q", "Name contains this text."),
     QueryParam("priority", "Comma-separated priorities: high, medium, low.", _choices(tuple(PRIORITIES))),
     QueryParam(
-        "sort", "Comma-separated keys, '-' for descending: scheduleTime, status, priority, createdAt, updatedAt, name."
+        "sort",
+        "Comma-separated keys, '-' for descending: scheduleTime, status, priority, createdAt, updatedAt, name.",
+        _choices(tuple(f"[-+]?{key}" for key in task_service.SORT_KEYS)),
     ),
     QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
     QueryParam("limit", "Rows per page, 1–100.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
