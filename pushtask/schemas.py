@@ -99,11 +99,22 @@ class MeOut(Output):
 # ---- tasks -------------------------------------------------------------------------------------
 
 
+APPID_PATTERN = r"^wx[0-9a-f]{16}$"
+PAGE_PATH_PATTERN = r"^[A-Za-z0-9_\-.][A-Za-z0-9_\-./]*(\?[^\s#]*)?$"
+HTTP_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+
+
 class MiniProgramIn(Input):
-    appid: str | None = Field(default=None, max_length=64)
-    pagePath: str | None = Field(default=None, max_length=512)
-    title: str | None = Field(default=None, max_length=100)
-    thumbnail: str | None = Field(default=None, max_length=255)
+    # The card's rules (pushtask.domain.content), declared: an AppID, a relative page path, a title, an
+    # http(s) thumbnail. The title's limit is 64 characters as a reader counts them (checked by the service).
+    appid: Annotated[str, Field(max_length=64, pattern=APPID_PATTERN)] | SkipJsonSchema[None] = None
+    pagePath: Annotated[str, Field(max_length=512, pattern=PAGE_PATH_PATTERN)] | (SkipJsonSchema[None]) = None
+    title: Annotated[str, Field(max_length=64, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
+    thumbnail: Annotated[str, Field(max_length=255, pattern=HTTP_URL_PATTERN)] | SkipJsonSchema[None] = None
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"required": ["appid", "pagePath", "title", "thumbnail"]}
+    )
 
 
 class ContentIn(Input):
@@ -130,9 +141,10 @@ class ScheduleIn(Input):
 
 
 class SchedulePatch(Input):
-    type: Literal["once", "recurring"] | None = None
-    time: IsoDateTime | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    # Leave type, time or timezone out to keep them; null is refused, so it is not declared.
+    type: Literal["once", "recurring"] | SkipJsonSchema[None] = None
+    time: IsoDateTime | SkipJsonSchema[None] = None
+    timezone: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = None
     recurringInterval: Frequency | None = None
     interval: StrictInt | None = Field(default=None, ge=1, le=366)
     weekdays: list[StrictInt] | None = Field(default=None, max_length=7)
@@ -141,7 +153,29 @@ class SchedulePatch(Input):
     endAfter: StrictInt | None = Field(default=None, ge=1, le=1000)
 
 
+SOMETHING_TO_SEND: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["text"], "properties": {"text": {"type": "string", "pattern": r"\S"}}},
+        {"required": ["image"], "properties": {"image": {"type": "string"}}},
+        {"required": ["link"], "properties": {"link": {"type": "string"}}},
+        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object"}}},
+    ]
+}
+
+
 class TaskCreate(Input):
+    # A scheduled task needs groups and something to send (a draft may be incomplete).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"required": ["status"], "properties": {"status": {"const": "scheduled"}}},
+            "then": {
+                "required": ["groups", "content"],
+                "properties": {"groups": {"minItems": 1}, "content": SOMETHING_TO_SEND},
+            },
+        },
+    )
+
     name: str = Field(max_length=200, pattern=NO_CONTROL)
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)

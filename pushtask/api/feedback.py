@@ -166,12 +166,17 @@ def listing() -> Response:
     "GET",
     summary="Feedback report: interaction rate per push, member, group and day; ratings; common opinions.",
     role="viewer",
-    query=(*RANGE_QUERY, QueryParam("format", "json (default) or csv (the per-group table).")),
+    query=(
+        *RANGE_QUERY,
+        QueryParam(
+            "format", "json (default) or csv (the per-group table).", {"type": "string", "enum": ["json", "csv", ""]}
+        ),
+    ),
     responses={200: FeedbackReportOut, 400: ErrorOut},
 )
 def feedback_report() -> Response:
     args, start, end = _range(frozenset({"taskId", "groupId", "startTime", "endTime", "format"}))
-    fmt = args.get("format", "json")
+    fmt = args.get("format") or "json"
     if fmt not in ("json", "csv"):
         raise InvalidInput([FieldProblem("format", "choice", {"choices": "json, csv"})], error="Invalid query")
     report = report_service.feedback_report(

@@ -46,6 +46,7 @@ BUSINESS_RULES = {
     "unknown_user": "user ids must exist in the caller's organisation",
     "wechat_id_taken": "WeChat IDs are unique among stored users",
     "time_in_past": "a push time must be after the server's clock",
+    "task_not_found": "task ids must exist in the caller's organisation",
     "image_id_invalid": "an image id must name an uploaded image",
     "image_missing": "an image id must name an uploaded image",
     "image_type": "uploaded bytes must decode as JPEG or PNG",
