@@ -166,6 +166,8 @@ class Fleet:
                         "name": f"群{i:05d}",
                         "channel": channel,
                         "channel_ref": ref,
+                        "channel_ref_hash": fieldcrypt.lookup_hash(ref, "t_groups.channel_ref"),
+                        "live": True,
                         "member_count": 50,
                         "created_at": now,
                         "updated_at": now,

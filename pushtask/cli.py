@@ -21,7 +21,7 @@ from pushtask.obs.logs import configure as configure_logging
 from pushtask.runtime import Runtime, build_runtime
 
 if TYPE_CHECKING:
-    from pushtask.sandbox import SandboxHandle
+    from pushtask.sandbox import SandboxHandle, SandboxState
 
 log = logging.getLogger("pushtask")
 
@@ -88,18 +88,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pushtask.worker.background import BackgroundWorker
 
     rt = _runtime(args)
+    _quiet_waitress_queue()
     _prepare(rt, demo_data=rt.settings.demo_data)
     sandbox = None
     if rt.settings.sandbox_enabled:
-        sandbox = _start_sandbox(rt, args.host)
+        sandbox_port = _sandbox_port(args, rt)
+        try:
+            sandbox = _start_sandbox(rt, args.host, sandbox_port)
+        except OSError as exc:
+            print(
+                f"The WeChat sandbox cannot listen on {args.host}:{sandbox_port} ({exc.strerror or exc}): "
+                "choose another port with --sandbox-port (or PUSHTASK_SANDBOX_PORT; 0 picks any free port).",
+                file=sys.stderr,
+            )
+            return 2
         rt.sandbox_url = sandbox.url
+    app = create_app(rt)
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=rt.settings.api_threads, ident="pushtask")
+    except OSError as exc:
+        if sandbox is not None:
+            sandbox.stop()
+        print(
+            f"PushTask cannot listen on {args.host}:{args.port} ({exc.strerror or exc}): another `pushtask serve` "
+            "may be running there; stop it or choose another port with --port.",
+            file=sys.stderr,
+        )
+        return 2
     worker = BackgroundWorker(rt, rt.sandbox_url or _wechat_target(rt))
     worker.start()
-    app = create_app(rt)
-    server = create_server(app, host=args.host, port=args.port, threads=rt.settings.api_threads, ident="pushtask")
     _on_stop(server.close)
     if sandbox is not None:
-        _point_sandbox_callbacks(sandbox, f"http://{args.host}:{server.effective_port}")
+        _own_sandbox(rt, sandbox, f"http://{args.host}:{server.effective_port}")
     backend = "SQLite" if rt.settings.is_embedded else "MySQL/MariaDB"
     print(
         f"PushTask serving on http://{args.host}:{server.effective_port} ({backend}, data in {rt.settings.data_dir})",
@@ -122,6 +142,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet_waitress_queue() -> None:
+    """Hide waitress's "Task queue depth" warnings: the admin's polling queues a few requests for
+    milliseconds all the time, and a warning that fires every few seconds hides the ones that matter.
+    Slow requests still show in the request log; a really stuck queue shows as timeouts and /metrics."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def _sandbox_port(args: argparse.Namespace, rt: Runtime) -> int:
+    """--sandbox-port, else PUSHTASK_SANDBOX_PORT, else the first free port after --port."""
+    if args.sandbox_port is not None:
+        port: int = args.sandbox_port
+        return port
+    if rt.settings.sandbox_port is not None:
+        return rt.settings.sandbox_port
+    if args.port == 0:
+        return 0
+    return _next_free_port(args.host, args.port + 1)
+
+
+def _next_free_port(host: str, start: int) -> int:
+    import socket
+
+    for candidate in range(start, min(start + 100, 65536)):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return 0
+
+
 def _wechat_target(rt: Runtime) -> str | None:
     """A separate sandbox named by PUSHTASK_WECHAT_BASE_URL is used with its built-in credentials."""
     settings = rt.settings
@@ -130,27 +182,33 @@ def _wechat_target(rt: Runtime) -> str | None:
     return None
 
 
-def _start_sandbox(rt: Runtime, host: str) -> SandboxHandle:
+def _start_sandbox(rt: Runtime, host: str, port: int) -> SandboxHandle:
     """Start the in-process sandbox and tell it about every group in the database."""
+    from pushtask.sandbox import SandboxState, start_in_thread
+
+    sandbox = start_in_thread(host, port, SandboxState())
+    _register_directory(rt, sandbox.state)
+    return sandbox
+
+
+def _register_directory(rt: Runtime, state: SandboxState) -> None:
+    """Tell the sandbox about every group and reviewer in the database."""
     from sqlalchemy import select
 
     from pushtask.models import Group, Recipient
-    from pushtask.sandbox import SandboxState, start_in_thread
 
-    sandbox = start_in_thread(host, rt.settings.sandbox_port, SandboxState())
     with rt.sessions() as db:
         for group in db.scalars(select(Group).where(Group.deleted_at.is_(None))):
-            sandbox.state.register_group(group.channel, group.channel_ref, group.name, group.member_count)
+            state.register_group(group.channel, group.channel_ref, group.name, group.member_count)
         # Reviewers must exist in the sandbox too, or previews to them are refused (81013 / 40003).
         users = [
             {"userid" if r.channel == "wecom" else "openid": r.channel_user_id, "name": r.name}
             for r in db.scalars(select(Recipient).where(Recipient.deleted_at.is_(None)))
         ]
-        sandbox.state.apply_directory({"users": users})
-    return sandbox
+        state.apply_directory({"users": users})
 
 
-def _point_sandbox_callbacks(sandbox: SandboxHandle, base_url: str) -> None:
+def _point_sandbox_callbacks(state: SandboxState, base_url: str) -> None:
     """Send the sandbox's reviewer taps and replies to this PushTask (as the WeCom console would)."""
     from pushtask.sandbox import directory as d
 
@@ -158,7 +216,18 @@ def _point_sandbox_callbacks(sandbox: SandboxHandle, base_url: str) -> None:
     for app in apps:
         kind = "wecom" if app["kind"] == "wecom" else "miniprogram"
         app["callbackUrl"] = f"{base_url}/wechat/callback/{kind}"
-    sandbox.state.apply_directory({"apps": apps})
+    state.apply_directory({"apps": apps})
+
+
+def _own_sandbox(rt: Runtime, sandbox: SandboxHandle, base_url: str) -> None:
+    """Point the sandbox's callbacks here, and do it again (with groups and reviewers) after every reset."""
+
+    def register(state: SandboxState) -> None:
+        _register_directory(rt, state)
+        _point_sandbox_callbacks(state, base_url)
+
+    _point_sandbox_callbacks(sandbox.state, base_url)
+    sandbox.state.after_reset.append(register)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -383,6 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run API, admin (and worker, sandbox) in one process")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=None,
+        help="port of the WeChat sandbox (default: $PUSHTASK_SANDBOX_PORT, else the next free port after --port)",
+    )
     serve.add_argument("--data-dir", default=None, help="default: $PUSHTASK_DATA_DIR or ./var")
     serve.set_defaults(func=cmd_serve)
 

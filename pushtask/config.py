@@ -44,7 +44,7 @@ class Settings:
     worker_lease_seconds: int = 60
     # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
     sandbox: str = "auto"
-    sandbox_port: int = 8001
+    sandbox_port: int | None = None  # None: the next free port after `serve --port`
     wechat_base_url: str | None = None
     wecom_corp_id: str | None = None
     wecom_corp_secret: str | None = None
@@ -73,6 +73,8 @@ class Settings:
     # The API's lighter list path (issue 16): gunicorn's access log off unless asked, list pages cached.
     access_log: bool = False
     list_cache: bool = True
+    # Callbacks whose signed timestamp is further than this from now are refused (replayed or forged late).
+    callback_max_age_seconds: int = 300
 
     @property
     def media_root(self) -> Path:
@@ -140,7 +142,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "auto",
         "auto: `serve` runs the WeChat sandbox unless real credentials are set; on; off.",
     ),
-    ("PUSHTASK_SANDBOX_PORT", "8001", "Port of the sandbox `serve` starts (0: any free port)."),
+    (
+        "PUSHTASK_SANDBOX_PORT",
+        "(next free after --port)",
+        "Port of the sandbox `serve` starts (0: any free port); `serve --sandbox-port` overrides it.",
+    ),
     (
         "PUSHTASK_WECHAT_BASE_URL",
         "(the real hosts)",
@@ -186,6 +192,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "PUSHTASK_LIST_CACHE",
         "1",
         "Cache task-list pages until the organisation's next write (needs Redis with `pushtask api`; 0: off).",
+    ),
+    (
+        "PUSHTASK_CALLBACK_MAX_AGE_SECONDS",
+        "300",
+        "WeChat/WeCom callbacks whose signed timestamp is further than this from now are refused (403).",
     ),
 ]
 
@@ -307,7 +318,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
             "auto",
             {"auto": "auto", "1": "on", "on": "on", "true": "on", "0": "off", "off": "off", "false": "off"},
         ),
-        sandbox_port=_int(env, "PUSHTASK_SANDBOX_PORT", 8001, 0, 65535),
+        sandbox_port=_int(env, "PUSHTASK_SANDBOX_PORT", -1, 0, 65535) if env.get("PUSHTASK_SANDBOX_PORT") else None,
         wechat_base_url=_url(env, "PUSHTASK_WECHAT_BASE_URL"),
         wecom_corp_id=(env.get("PUSHTASK_WECOM_CORP_ID") or "").strip() or None,
         wecom_corp_secret=_secret(env, "PUSHTASK_WECOM_CORP_SECRET"),
@@ -334,6 +345,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         preview_rate_per_user=_int(env, "PUSHTASK_PREVIEW_RATE_PER_USER", 30, 1, 1_000_000),
         access_log=_bool(env, "PUSHTASK_ACCESS_LOG", False),
         list_cache=_bool(env, "PUSHTASK_LIST_CACHE", True),
+        callback_max_age_seconds=_int(env, "PUSHTASK_CALLBACK_MAX_AGE_SECONDS", 300, 30, 3600),
     )
 
 

@@ -125,6 +125,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Still a reviewer of these tasks: {names}; remove them first",
     ),
     "push_exists": ("该任务此刻已有一次推送，请稍后再试", "This task already has a push at this instant; try again"),
+    "nothing_to_mark_sent": (
+        "没有待确认（uncertain）的群可标记为已发送",
+        "No uncertain groups to mark as sent",
+    ),
     "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
     "nothing_awaiting": (
         "该推送没有等待群主确认的群；刷新页面查看最新结果",
@@ -155,6 +159,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "text_too_long": (
         "文本超长，请精简（当前 {actual} 字，上限 {max} 字）",
         "The text is too long; shorten it ({actual} characters, at most {max})",
+    ),
+    "group_duplicate": (
+        "本组织已有同一渠道、同一群标识的群“{name}”，请直接使用它，或先删除它再添加",
+        "A group with this channel and reference already exists (“{name}”); use it, or delete it first",
+    ),
+    "recipient_duplicate": (
+        "本组织已有同一微信号、渠道和用户 ID 的接收人“{name}”，请直接使用或修改它",
+        "A recipient with this WeChat ID, channel and user id already exists (“{name}”); use or edit that one",
     ),
     "text_control": ("文本含有不可见的控制字符，请删除后再试", "The text contains control characters; remove them"),
     "image_id_invalid": (

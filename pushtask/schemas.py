@@ -7,9 +7,10 @@ not silently ignored. The OpenAPI document is generated from these same classes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 Priority = Literal["high", "medium", "low"]
@@ -35,11 +36,33 @@ def _iso_string(value: object) -> object:
     raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string")
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_string)]
+# The years the service accepts (pushtask.services.tasks.YEAR_RANGE), declared so clients know.
+YEARS_1970_2199 = r"^(19[7-9][0-9]|2[01][0-9][0-9])-"
+IsoDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_string),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEARS_1970_2199}),
+]
+
+
+def _whole(value: object) -> object:
+    """JSON Schema counts 130.0 as an integer, so it is accepted as 130; 130.5 stays a float and is refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in JSON's sense: 130 or 130.0 (strict otherwise: not "130", not true).
+StrictInt = Annotated[int, BeforeValidator(_whole)]
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+UNIQUE: dict[str, Any] = {"uniqueItems": True}  # the service refuses repeated items ("duplicate_items")
+# A name or identifier an operator types: no control characters, and not only spaces.
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
 
 class Output(BaseModel):
@@ -76,11 +99,22 @@ class MeOut(Output):
 # ---- tasks -------------------------------------------------------------------------------------
 
 
+APPID_PATTERN = r"^wx[0-9a-f]{16}$"
+PAGE_PATH_PATTERN = r"^[A-Za-z0-9_\-.][A-Za-z0-9_\-./]*(\?[^\s#]*)?$"
+HTTP_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+
+
 class MiniProgramIn(Input):
-    appid: str | None = Field(default=None, max_length=64)
-    pagePath: str | None = Field(default=None, max_length=512)
-    title: str | None = Field(default=None, max_length=100)
-    thumbnail: str | None = Field(default=None, max_length=255)
+    # The card's rules (pushtask.domain.content), declared: an AppID, a relative page path, a title, an
+    # http(s) thumbnail. The title's limit is 64 characters as a reader counts them (checked by the service).
+    appid: Annotated[str, Field(max_length=64, pattern=APPID_PATTERN)] | SkipJsonSchema[None] = None
+    pagePath: Annotated[str, Field(max_length=512, pattern=PAGE_PATH_PATTERN)] | (SkipJsonSchema[None]) = None
+    title: Annotated[str, Field(max_length=64, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
+    thumbnail: Annotated[str, Field(max_length=255, pattern=HTTP_URL_PATTERN)] | SkipJsonSchema[None] = None
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"required": ["appid", "pagePath", "title", "thumbnail"]}
+    )
 
 
 class ContentIn(Input):
@@ -107,9 +141,10 @@ class ScheduleIn(Input):
 
 
 class SchedulePatch(Input):
-    type: Literal["once", "recurring"] | None = None
-    time: IsoDateTime | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    # Leave type, time or timezone out to keep them; null is refused, so it is not declared.
+    type: Literal["once", "recurring"] | SkipJsonSchema[None] = None
+    time: IsoDateTime | SkipJsonSchema[None] = None
+    timezone: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = None
     recurringInterval: Frequency | None = None
     interval: StrictInt | None = Field(default=None, ge=1, le=366)
     weekdays: list[StrictInt] | None = Field(default=None, max_length=7)
@@ -118,25 +153,48 @@ class SchedulePatch(Input):
     endAfter: StrictInt | None = Field(default=None, ge=1, le=1000)
 
 
+SOMETHING_TO_SEND: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["text"], "properties": {"text": {"type": "string", "pattern": r"\S"}}},
+        {"required": ["image"], "properties": {"image": {"type": "string"}}},
+        {"required": ["link"], "properties": {"link": {"type": "string"}}},
+        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object"}}},
+    ]
+}
+
+
 class TaskCreate(Input):
-    name: str = Field(max_length=200)
+    # A scheduled task needs groups and something to send (a draft may be incomplete).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"required": ["status"], "properties": {"status": {"const": "scheduled"}}},
+            "then": {
+                "required": ["groups", "content"],
+                "properties": {"groups": {"minItems": 1}, "content": SOMETHING_TO_SEND},
+            },
+        },
+    )
+
+    name: str = Field(max_length=200, pattern=NO_CONTROL)
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
-    groups: list[Id] = Field(default_factory=list, max_length=1000)
+    groups: list[Id] = Field(default_factory=list, max_length=1000, json_schema_extra=UNIQUE)
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
-    previewRecipients: list[Id] = Field(default_factory=list, max_length=100)
+    previewRecipients: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
     feedbackEnabled: bool = False
 
 
 class TaskUpdate(Input):
-    name: str | None = Field(default=None, max_length=200)
-    schedule: SchedulePatch | None = None
+    # Leave a field out to keep it; null is not "keep" and not "clear", so it is not declared.
+    name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
+    schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
-    groups: list[Id] | None = Field(default=None, max_length=1000)
+    groups: Annotated[list[Id], Field(max_length=1000, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
-    previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+    previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     feedbackEnabled: bool | None = None
 
 
@@ -146,12 +204,42 @@ class PauseIn(Input):
 
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
-    groups: list[Id] | None = Field(default=None, max_length=1000)
-    previewRecipients: list[Id] | None = Field(default=None, max_length=100)
+    groups: list[Id] | None = Field(default=None, max_length=1000, json_schema_extra=UNIQUE)
+    previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     resumeAt: IsoDateTime | None = None
 
 
 class BatchIn(Input):
+    # What the route checks, declared: `updates` only with edit (at least one of schedule, groups,
+    # previewRecipients) or pause (its resumeAt).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"action": {"enum": ["delete", "resume", "copy"]}}},
+                    "then": {"properties": {"updates": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"action": {"const": "edit"}}},
+                    "then": {
+                        "required": ["updates"],
+                        "properties": {
+                            "updates": {
+                                "type": "object",
+                                "anyOf": [
+                                    {"required": ["schedule"]},
+                                    {"required": ["groups"]},
+                                    {"required": ["previewRecipients"]},
+                                ],
+                            }
+                        },
+                    },
+                },
+            ]
+        },
+    )
+
     taskIds: list[Id] = Field(min_length=1, max_length=500)
     action: Literal["delete", "pause", "resume", "copy", "edit"]
     updates: BatchUpdates | None = None
@@ -270,7 +358,7 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal["create", "update", "delete", "pause", "resume"]
+    action: Literal["create", "update", "delete", "pause", "resume", "mark_sent", "resend"]
     userId: Id
     userName: str
     timestamp: str
@@ -309,6 +397,11 @@ class DeliveryOut(Output):
     errcode: int | None
     error: str | None
     firstAttemptAt: str | None
+    lastAttemptAt: str | None = Field(description="When the latest attempt started.")
+    requestSent: bool | None = Field(
+        description="Of the latest failed or uncertain attempt: the request was fully sent (true), never left "
+        "(false), or it is not known (null: timed out, broken mid-way, or the worker stopped)."
+    )
     sentAt: str | None
     # Two-phase channels (a person confirms the send later); null for other channels.
     detail: str | None
@@ -362,6 +455,17 @@ class ResendOut(Output):
     queued: int
 
 
+class MarkSentIn(Input):
+    groupIds: list[Id] | None = Field(
+        default=None, max_length=100, description="Default: every uncertain group of the push."
+    )
+
+
+class MarkSentOut(Output):
+    message: str
+    marked: int
+
+
 # ---- directory ---------------------------------------------------------------------------------
 
 
@@ -378,16 +482,18 @@ class GroupListOut(Output):
 
 
 class GroupCreate(Input):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NO_CONTROL)
     channel: GroupChannel
-    channelRef: str = Field(min_length=1, max_length=512, description="chatid, robot key or room id; write-only.")
+    channelRef: str = Field(
+        min_length=1, max_length=512, pattern=NO_CONTROL, description="chatid, robot key or room id; write-only."
+    )
     memberCount: StrictInt = Field(default=0, ge=0, le=100000)
 
 
 class GroupUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NO_CONTROL)
     channel: GroupChannel | None = None
-    channelRef: str | None = Field(default=None, min_length=1, max_length=512)
+    channelRef: str | None = Field(default=None, min_length=1, max_length=512, pattern=NO_CONTROL)
     memberCount: StrictInt | None = Field(default=None, ge=0, le=100000)
 
 
@@ -404,19 +510,22 @@ class RecipientListOut(Output):
 
 
 class RecipientCreate(Input):
-    name: str = Field(min_length=1, max_length=50)
-    wechatId: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=50, pattern=NO_CONTROL)
+    wechatId: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
     channel: RecipientChannel
     channelUserId: str = Field(
-        min_length=1, max_length=128, description="WeCom userid or mini-program openid; write-only."
+        min_length=1,
+        max_length=128,
+        pattern=NO_CONTROL,
+        description="WeCom userid or mini-program openid; write-only.",
     )
 
 
 class RecipientUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=50)
-    wechatId: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=50, pattern=NO_CONTROL)
+    wechatId: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_CONTROL)
     channel: RecipientChannel | None = None
-    channelUserId: str | None = Field(default=None, min_length=1, max_length=128)
+    channelUserId: str | None = Field(default=None, min_length=1, max_length=128, pattern=NO_CONTROL)
 
 
 class CreatedId(Output):
@@ -635,7 +744,9 @@ class MarkedOut(Output):
 class NotificationSettingsIn(Input):
     recipientId: Id | None = None
     channels: list[NotifyChannel] = Field(
-        default_factory=lambda: list[NotifyChannel](["wecom", "miniprogram", "inbox"]), max_length=3
+        default_factory=lambda: list[NotifyChannel](["wecom", "miniprogram", "inbox"]),
+        max_length=3,
+        json_schema_extra=UNIQUE,
     )
     muteReminders: bool = False
 
@@ -649,7 +760,7 @@ class NotificationSettingsOut(Output):
 class FeedbackIn(Input):
     token: str = Field(min_length=10, max_length=1000)
     memberId: str = Field(min_length=1, max_length=64)
-    rating: int | None = Field(default=None, ge=1, le=5)
+    rating: StrictInt | None = Field(default=None, ge=1, le=5)
     content: str = Field(default="", max_length=1000)
 
 
@@ -798,7 +909,7 @@ class PreviewListOut(Output):
 
 class SubscriptionIn(Input):
     recipientId: Id = Field(min_length=1, max_length=64)
-    count: int = Field(default=1, ge=1, le=100)
+    count: StrictInt = Field(default=1, ge=1, le=100)
 
 
 class SubscriptionOut(Output):

@@ -222,6 +222,7 @@ export const api = {
   pushNow: (taskId) => post('/push', { taskId }),
   getPush: (pushId) => get(`/push/${enc(pushId)}`),
   resendPush: (pushId, groupIds) => post(`/push/${enc(pushId)}/resend`, groupIds?.length ? { groupIds } : {}),
+  markPushSent: (pushId, groupIds) => post(`/push/${enc(pushId)}/mark-sent`, groupIds?.length ? { groupIds } : {}),
   taskPushes: (taskId, query) => get(`/tasks/${enc(taskId)}/pushes`, query),
 
   // notifications and feedback

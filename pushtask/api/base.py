@@ -43,6 +43,8 @@ class RouteSpec:
     body: type[BaseModel] | None
     responses: dict[int, type[BaseModel] | str]
     query: tuple[QueryParam, ...] = ()
+    # A request body that is not JSON (an upload): its OpenAPI `requestBody`, as is.
+    request_body: dict[str, Any] | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -106,6 +108,7 @@ def api_route(
     body: type[BaseModel] | None = None,
     query: tuple[QueryParam, ...] = (),
     tag: str | None = None,
+    request_body: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view with its access rule, body model and documented responses."""
 
@@ -158,6 +161,7 @@ def api_route(
                 body=body,
                 responses=documented,
                 query=query,
+                request_body=request_body,
             )
         )
         return wrapper

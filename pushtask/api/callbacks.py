@@ -1,8 +1,15 @@
 """WeChat callbacks: URL verification, reviewers' card taps and text replies, subscription grants.
 
+The mini program's 消息推送 verifies its URL in the plain form (`signature` over token, timestamp
+and nonce; `echostr` echoed as is) and sends safe-mode messages as XML or JSON; WeCom verifies
+with `msg_signature` and an encrypted `echostr`, and sends XML.
+
 Not under /api and without JWT: WeChat signs and encrypts instead. Nothing is read before the
-signature checks out. WeChat retries a callback it got no answer to, so each message is
-recorded by its MsgId (or event identity) and a repeat is answered without acting again. Every
+signature checks out, and a callback whose signed timestamp is more than
+`PUSHTASK_CALLBACK_MAX_AGE_SECONDS` (default 5 minutes) from now is refused, so a captured callback
+cannot be replayed later. WeChat retries a callback it got no answer to, so each message is
+recorded by its MsgId (or event identity) and a repeat is answered without acting again (the
+receipts are purged by the retention job once no retry can be fresh any more). Every
 answer is made from the database alone; WeChat calls that follow run in the background, so
 the answer comes well within WeChat's 5 seconds.
 """
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from defusedxml.ElementTree import fromstring as safe_fromstring
@@ -27,7 +35,7 @@ from pushtask.infra.wechatlink import WeChatLink, callback_keys, wechat_link
 from pushtask.models import CallbackReceipt
 from pushtask.schemas import ErrorOut
 from pushtask.services import previews
-from pushtask.wechat.crypto import CryptoError, WXBizMsgCrypt, parse_xml
+from pushtask.wechat.crypto import CryptoError, WXBizMsgCrypt, is_json, parse_json, parse_xml
 
 log = logging.getLogger("pushtask.callbacks")
 
@@ -51,22 +59,75 @@ def _text(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
 
 
+class StaleCallback(Exception):
+    """The signed timestamp is outside the accepted window (a replay, or a clock far off)."""
+
+
+def _check_fresh(timestamp: str) -> None:
+    """Refuse a timestamp further than the configured window from now, either way."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        raise StaleCallback(f"timestamp {timestamp[:20]!r} is not a whole number") from None
+    rt = runtime()
+    skew = abs(rt.clock().timestamp() - sent)
+    if skew > rt.settings.callback_max_age_seconds:
+        raise StaleCallback(f"timestamp is {int(skew)} s from now (window {rt.settings.callback_max_age_seconds} s)")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A decrypted callback: its top-level fields, and the templates a subscription popup accepted."""
+
+    fields: dict[str, str]
+    accepted_templates: list[str] = field(default_factory=list)
+
+
+def _open(kind: str, crypt: WXBizMsgCrypt, body: str) -> Message:
+    """Verify, decrypt and parse a callback body (XML, or JSON for a mini program); CryptoError if untrusted."""
+    args = request.args
+    if is_json(body) and kind != "miniprogram":
+        raise CryptoError(-40002, "WeCom callbacks are XML")
+    plaintext = crypt.decrypt_message(
+        body, args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")
+    )
+    if is_json(plaintext):
+        fields, whole = parse_json(plaintext)
+        items = whole.get("List")
+        items = items if isinstance(items, list) else [items]
+        accepted = [
+            str(item["TemplateId"])
+            for item in items
+            if isinstance(item, dict) and item.get("SubscribeStatusString") == "accept" and item.get("TemplateId")
+        ]
+        return Message(fields, accepted)
+    fields = parse_xml(plaintext)
+    popup = fields.get("Event") == "subscribe_msg_popup_event"
+    return Message(fields, _accepted_templates(plaintext) if popup else [])
+
+
 @api_route(
     bp,
     "/<channel>",
     "GET",
-    summary="WeChat/WeCom URL verification: echo the decrypted echostr.",
+    summary="WeChat/WeCom URL verification: echo the echostr (WeCom: decrypted; mini program: plain signature).",
     role=None,
     responses={200: "text/plain", 403: "text/plain", 404: ErrorOut},
     tag="wechat",
 )
 def verify(channel: str) -> Response:
-    _kind, crypt = _crypt(channel)
+    kind, crypt = _crypt(channel)
     args = request.args
     try:
         if "echostr" in args and "msg_signature" in args:
+            _check_fresh(args["timestamp"])
             return _text(crypt.verify_url(args["msg_signature"], args["timestamp"], args["nonce"], args["echostr"]))
-    except (CryptoError, KeyError) as exc:
+        if kind == "miniprogram" and "echostr" in args and "signature" in args:
+            # The mini program's 消息推送 check is the plain one, whatever the message encryption mode.
+            _check_fresh(args["timestamp"])
+            crypt.check_plain_signature(args["signature"], args["timestamp"], args["nonce"])
+            return _text(args["echostr"])
+    except (CryptoError, StaleCallback, KeyError) as exc:
         log.warning("callback verification refused (%s): %s", channel, exc)
     return _text("forbidden", 403)
 
@@ -82,23 +143,18 @@ def verify(channel: str) -> Response:
 )
 def receive(channel: str) -> Response:
     kind, crypt = _crypt(channel)
-    args = request.args
     try:
-        plaintext = crypt.decrypt_message(
-            request.get_data(as_text=True),
-            args.get("msg_signature", ""),
-            args.get("timestamp", ""),
-            args.get("nonce", ""),
-        )
-        fields = parse_xml(plaintext)
-    except CryptoError as exc:
-        # Unsigned, tampered or foreign: nothing in it is trusted, nothing changes.
+        _check_fresh(request.args.get("timestamp", ""))
+        message = _open(kind, crypt, request.get_data(as_text=True))
+    except (CryptoError, StaleCallback) as exc:
+        # Unsigned, tampered, foreign or replayed late: nothing in it is trusted, nothing changes.
         log.warning("callback refused (%s): %s", channel, exc)
         return _text("forbidden", 403)
+    fields = message.fields
     db = session()
     if not _first_time(db, kind, fields):
         return _text("success")
-    reply = _handle(db, kind, fields, plaintext)
+    reply = _handle(db, kind, message)
     db.commit()
     if reply is None:
         return _text("success")
@@ -129,7 +185,8 @@ def _first_time(db: Session, kind: str, fields: dict[str, str]) -> bool:
     return True
 
 
-def _handle(db: Session, kind: str, fields: dict[str, str], plaintext: str) -> str | None:
+def _handle(db: Session, kind: str, message: Message) -> str | None:
+    fields = message.fields
     msg_type, event = fields.get("MsgType", ""), fields.get("Event", "")
     sender = fields.get("FromUserName", "")
     link = wechat_link(runtime())
@@ -152,7 +209,7 @@ def _handle(db: Session, kind: str, fields: dict[str, str], plaintext: str) -> s
         _ok, label = _decide(db, link, found, parsed[0], parsed[1])
         return _text_reply(kind, fields, label)
     if msg_type == "event" and event == "subscribe_msg_popup_event" and kind == "miniprogram":
-        for template_id in _accepted_templates(plaintext):
+        for template_id in message.accepted_templates:
             previews.grant_by_openid(db, sender, template_id, runtime().clock())
     return None
 

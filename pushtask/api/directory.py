@@ -28,7 +28,7 @@ recipients_bp = Blueprint("recipients", __name__, url_prefix="/api/recipients")
 
 PICKER_QUERY = (
     QueryParam("q", "Name contains this text."),
-    QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+    QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
     QueryParam("limit", "Rows per page, 1–500.", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}),
 )
 RECIPIENT_QUERY = (
@@ -95,7 +95,7 @@ def list_groups() -> Response:
     summary="Add a group (admin).",
     role="admin",
     body=GroupCreate,
-    responses={201: CreatedId, 400: ErrorOut},
+    responses={201: CreatedId, 400: ErrorOut, 409: ErrorOut},
 )
 def create_group(body: GroupCreate) -> Response:
     group = directory.create_group(session(), actor(), body, runtime().clock())
@@ -151,7 +151,7 @@ def list_recipients() -> Response:
     summary="Add a recipient (admin).",
     role="admin",
     body=RecipientCreate,
-    responses={201: CreatedId, 400: ErrorOut},
+    responses={201: CreatedId, 400: ErrorOut, 409: ErrorOut},
 )
 def create_recipient(body: RecipientCreate) -> Response:
     recipient = directory.create_recipient(session(), actor(), body, runtime().clock())

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, request
 
 from pushtask.api.base import ApiError, QueryParam, actor, api_route, json_response, lang, runtime, session
-from pushtask.api.tasks import _parse_time
+from pushtask.api.tasks import IN_RANGE, _parse_time
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
 from pushtask.notify import feedback as feedback_service
@@ -93,8 +93,7 @@ def _range(allowed: frozenset[str]) -> tuple[dict[str, str], datetime | None, da
     problems = [FieldProblem(k, "unknown_field") for k in args if k not in allowed]
     start = _parse_time("startTime", args["startTime"], problems) if args.get("startTime") else None
     end = _parse_time("endTime", args["endTime"], problems) if args.get("endTime") else None
-    if start and end and end <= start:
-        problems.append(FieldProblem("endTime", "end_before_start"))
+    # An endTime at or before startTime is an empty window: it selects nothing (not an error).
     if problems:
         raise InvalidInput(problems, error="Invalid query")
     return args, start, end
@@ -103,8 +102,8 @@ def _range(allowed: frozenset[str]) -> tuple[dict[str, str], datetime | None, da
 RANGE_QUERY = (
     QueryParam("taskId", "Only this task's answers."),
     QueryParam("groupId", "Only this group's answers."),
-    QueryParam("startTime", "From this instant (ISO 8601), inclusive.", {"type": "string", "format": "date-time"}),
-    QueryParam("endTime", "Until this instant (ISO 8601), exclusive.", {"type": "string", "format": "date-time"}),
+    QueryParam("startTime", "From this instant (ISO 8601, 1970–2199), inclusive.", IN_RANGE),
+    QueryParam("endTime", "Until this instant, exclusive (at or before startTime: nothing).", IN_RANGE),
 )
 
 
@@ -116,7 +115,9 @@ RANGE_QUERY = (
     role="viewer",
     query=(
         *RANGE_QUERY,
-        QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+        QueryParam(
+            "page", "Page number from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}
+        ),
         QueryParam("limit", "Rows per page, 1–500.", {"type": "integer", "minimum": 1, "maximum": 500}),
     ),
     responses={200: FeedbackListOut, 400: ErrorOut},
@@ -165,12 +166,17 @@ def listing() -> Response:
     "GET",
     summary="Feedback report: interaction rate per push, member, group and day; ratings; common opinions.",
     role="viewer",
-    query=(*RANGE_QUERY, QueryParam("format", "json (default) or csv (the per-group table).")),
+    query=(
+        *RANGE_QUERY,
+        QueryParam(
+            "format", "json (default) or csv (the per-group table).", {"type": "string", "enum": ["json", "csv", ""]}
+        ),
+    ),
     responses={200: FeedbackReportOut, 400: ErrorOut},
 )
 def feedback_report() -> Response:
     args, start, end = _range(frozenset({"taskId", "groupId", "startTime", "endTime", "format"}))
-    fmt = args.get("format", "json")
+    fmt = args.get("format") or "json"
     if fmt not in ("json", "csv"):
         raise InvalidInput([FieldProblem("format", "choice", {"choices": "json, csv"})], error="Invalid query")
     report = report_service.feedback_report(

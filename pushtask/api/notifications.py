@@ -77,7 +77,9 @@ def send(body: NotificationIn) -> Response:
     role="viewer",
     query=(
         QueryParam("unread", "1: only unread notices.", {"type": "integer", "enum": [0, 1]}),
-        QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+        QueryParam(
+            "page", "Page number from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}
+        ),
         QueryParam("limit", "Rows per page, 1–500.", {"type": "integer", "minimum": 1, "maximum": 500}),
     ),
     responses={200: InboxOut, 400: ErrorOut},

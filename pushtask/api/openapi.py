@@ -29,6 +29,21 @@ _ERROR_TEXT = {
 }
 
 
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_schema_bounds(node: Any) -> Any:
+    """Write pydantic's ge/le as JSON Schema's minimum/maximum where it could not (integers that also
+    accept 130.0 go through a validator first, and pydantic then emits the raw constraint names)."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            node = {_BOUNDS.get(k, k): v for k, v in node.items()}
+        return {k: _json_schema_bounds(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_schema_bounds(v) for v in node]
+    return node
+
+
 def build_openapi() -> dict[str, Any]:
     """Return the OpenAPI document describing every registered route."""
     models: list[type[BaseModel]] = []
@@ -75,6 +90,8 @@ def build_openapi() -> dict[str, Any]:
                 "required": bool(spec.body.model_json_schema().get("required")),
                 "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
             }
+        if spec.request_body is not None:
+            operation["requestBody"] = spec.request_body
         for status, model in spec.responses.items():
             if isinstance(model, str):
                 content = {model: {"schema": {"type": "string"}}}
@@ -88,22 +105,25 @@ def build_openapi() -> dict[str, Any]:
             operation["responses"].setdefault("401", {"description": _ERROR_TEXT[401]})
             operation["responses"].setdefault("403", {"description": _ERROR_TEXT[403]})
         paths.setdefault(path, {})[spec.method.lower()] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "PushTask API",
-            "version": __version__,
-            "description": "Scheduled pushes to WeChat groups (PRD §8). Sign in with POST /api/auth/login "
-            "and send the token as `Authorization: Bearer <token>`.",
-        },
-        "servers": [{"url": "/"}],
-        "paths": paths,
-        "components": {
-            "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        },
-        "security": [{"bearer": []}],
-    }
+    document: dict[str, Any] = _json_schema_bounds(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "PushTask API",
+                "version": __version__,
+                "description": "Scheduled pushes to WeChat groups (PRD §8). Sign in with POST /api/auth/login "
+                "and send the token as `Authorization: Bearer <token>`.",
+            },
+            "servers": [{"url": "/"}],
+            "paths": paths,
+            "components": {
+                "schemas": schemas.get("$defs", {}),
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            },
+            "security": [{"bearer": []}],
+        }
+    )
+    return document
 
 
 @bp.get("/openapi.json")

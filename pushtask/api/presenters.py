@@ -189,6 +189,8 @@ def push_detail_out(push: Push, views: list[pushes.DeliveryView], language: str)
             "errcode": v.delivery.errcode,
             "error": (v.delivery.error_en if language == "en" else v.delivery.error_zh) or None,
             "firstAttemptAt": iso_utc(v.delivery.first_attempt_at),
+            "lastAttemptAt": iso_utc(v.delivery.last_attempt_at),
+            "requestSent": v.delivery.request_sent,
             "sentAt": iso_utc(v.delivery.sent_at),
             **_confirmation_out(v.confirmation, language),
         }

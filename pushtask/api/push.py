@@ -7,7 +7,17 @@ from flask import Blueprint, Response, request
 from pushtask.api.base import QueryParam, actor, api_route, json_response, lang, runtime, session
 from pushtask.api.directory import paging
 from pushtask.api.presenters import push_detail_out, push_out
-from pushtask.schemas import ErrorOut, PushDetailOut, PushIn, PushListOut, PushStarted, ResendIn, ResendOut
+from pushtask.schemas import (
+    ErrorOut,
+    MarkSentIn,
+    MarkSentOut,
+    PushDetailOut,
+    PushIn,
+    PushListOut,
+    PushStarted,
+    ResendIn,
+    ResendOut,
+)
 from pushtask.services import pushes
 
 bp = Blueprint("push", __name__, url_prefix="/api/push")
@@ -56,13 +66,27 @@ def resend(push_id: str, body: ResendIn) -> Response:
 
 
 @api_route(
+    bp,
+    "/<push_id>/mark-sent",
+    "POST",
+    summary="Mark uncertain groups of a push as sent (someone saw the message arrive); logged in the task log.",
+    role="operator",
+    body=MarkSentIn,
+    responses={200: MarkSentOut, 404: ErrorOut, 409: ErrorOut},
+)
+def mark_sent(push_id: str, body: MarkSentIn) -> Response:
+    count = pushes.mark_sent(session(), actor(), push_id, body.groupIds, runtime().clock())
+    return json_response({"message": "Marked as sent", "marked": count})
+
+
+@api_route(
     history_bp,
     "/<task_id>/pushes",
     "GET",
     summary="A task's occurrences, newest first.",
     role="viewer",
     query=(
-        QueryParam("page", "Page from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+        QueryParam("page", "Page from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
         QueryParam("limit", "Rows per page, 1–500.", {"type": "integer", "minimum": 1, "maximum": 500}),
     ),
     responses={200: PushListOut, 400: ErrorOut, 404: ErrorOut},

@@ -16,6 +16,7 @@ from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.i18n import translate
 from pushtask.models import PRIORITIES, STATUSES
 from pushtask.schemas import (
+    YEARS_1970_2199,
     BatchIn,
     BatchOut,
     ErrorOut,
@@ -34,23 +35,33 @@ from pushtask.services.schedules import iso_utc
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
+
+def _choices(values: tuple[str, ...]) -> dict[str, str]:
+    """A comma-separated list of these values (spaces around them allowed), as a pattern clients can read."""
+    one = "(" + "|".join(values) + ")"
+    return {"type": "string", "pattern": f"^ *{one} *(, *{one} *)*$"}
+
+
+IN_RANGE = {"type": "string", "format": "date-time", "pattern": YEARS_1970_2199}
 LIST_QUERY = (
-    QueryParam("status", "Comma-separated statuses: draft, scheduled, running, completed, failed, paused."),
     QueryParam(
-        "startTime",
-        "Tasks whose next (or first) push time is at or after this ISO 8601 instant.",
-        {"type": "string", "format": "date-time"},
+        "status", "Comma-separated statuses: draft, scheduled, running, completed, failed, paused.", _choices(STATUSES)
     ),
-    QueryParam("endTime", "… and at or before this instant.", {"type": "string", "format": "date-time"}),
+    QueryParam(
+        "startTime", "Tasks whose next (or first) push time is at or after this ISO 8601 instant (1970–2199).", IN_RANGE
+    ),
+    QueryParam("endTime", "… and at or before this instant.", IN_RANGE),
     QueryParam("groupId", "Only tasks that push to this group."),
     QueryParam("creatorId", "Only tasks created by this user."),
     QueryParam("recipientId", "Only tasks previewed by this recipient."),
     QueryParam("q", "Name contains this text."),
-    QueryParam("priority", "Comma-separated priorities: high, medium, low."),
+    QueryParam("priority", "Comma-separated priorities: high, medium, low.", _choices(tuple(PRIORITIES))),
     QueryParam(
-        "sort", "Comma-separated keys, '-' for descending: scheduleTime, status, priority, createdAt, updatedAt, name."
+        "sort",
+        "Comma-separated keys, '-' for descending: scheduleTime, status, priority, createdAt, updatedAt, name.",
+        _choices(tuple(f"[-+]?{key}" for key in task_service.SORT_KEYS)),
     ),
-    QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+    QueryParam("page", "Page number from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
     QueryParam("limit", "Rows per page, 1–100.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
 )
 NOT_FOUND = {404: ErrorOut}

@@ -81,18 +81,39 @@ def _bounds(model: type[BaseModel], loc: tuple[int | str, ...]) -> dict[str, Any
     return {"min": low, "max": high}
 
 
+def _pattern_code(pattern: str, text: str) -> str:
+    """The message for a pattern an input broke: each pattern the schemas use has its own."""
+    from pushtask import schemas
+
+    codes = {
+        schemas.APPID_PATTERN: "appid_invalid",
+        schemas.PAGE_PATH_PATTERN: "page_path_invalid",
+        schemas.HTTP_URL_PATTERN: "link_invalid",
+    }
+    if pattern in codes:
+        return codes[pattern]
+    # NO_CONTROL: no control characters, and not only spaces.
+    return "text_control" if any(ord(ch) < 32 or ord(ch) == 127 for ch in text) else "blank"
+
+
 def problems_from(error: ValidationError, model: type[BaseModel]) -> list[FieldProblem]:
     """Map pydantic's findings onto our field problems with message parameters."""
     problems = []
+    seen: set[tuple[str, str]] = set()
     for item in error.errors(include_url=False):
         kind = item["type"]
-        loc = tuple(item["loc"])
+        if kind == "none_required":
+            continue  # the `null` branch of an optional field: the other branch's error says what is wrong
+        # Union branches add their tag to the location (`name.constrained-str`): a field path has none.
+        loc = tuple(p for p in item["loc"] if isinstance(p, int) or kind == "extra_forbidden" or not _is_union_tag(p))
         if not loc and kind in _BODY_CODES:
             # The body itself is not JSON, or not a JSON object: one message says which.
             problems.append(FieldProblem("body", _BODY_CODES[kind]))
             continue
         ctx = item.get("ctx") or {}
         code = _CODES.get(kind, "invalid")
+        if kind == "string_pattern_mismatch":
+            code = _pattern_code(str(ctx.get("pattern", "")), str(item.get("input") or ""))
         params: dict[str, Any] = {}
         if code == "choice":
             params["choices"] = str(ctx.get("expected", "")).replace("'", "")
@@ -104,8 +125,18 @@ def problems_from(error: ValidationError, model: type[BaseModel]) -> list[FieldP
             params = {"max": ctx.get("max_length"), "actual": ctx.get("actual_length")}
         elif code == "out_of_range":
             params = _bounds(model, loc)
+            if params.get("min") is None and params.get("max") is None:
+                # A list item's or a nested type's own bounds: the error carries the one it broke.
+                params = {"min": ctx.get("ge", "…"), "max": ctx.get("le", "…")}
+        if (_path(loc), code) in seen:
+            continue
+        seen.add((_path(loc), code))
         problems.append(FieldProblem(_path(loc), code, params))
     return problems
+
+
+def _is_union_tag(part: str) -> bool:
+    return part == "none" or "-" in part or "[" in part
 
 
 def validate(model: type[Model], raw: bytes) -> Model:

@@ -112,6 +112,9 @@ class SendResult:
     awaiting: bool = False
     external_ref: str = ""
     check_after_s: float | None = None  # when to ask first; None = the engine's default
+    # For a failed send: was the request fully sent (True), never sent (False) or unknown (None)?
+    # Kept on the delivery so a person deciding an uncertain one knows what is known.
+    request_sent: bool | None = None
     detail_zh: str = ""  # what is awaited, for people ("等待群主 张三 确认发送")
     detail_en: str = ""
     owner: str = ""  # who must act, as the channel knows them (default: the target's owner)
@@ -221,6 +224,7 @@ def failed(channel: str, error: WeChatError, *, parts_delivered: int, deduplicat
         permanent=error.info.kind is ErrorKind.PERMANENT,
         may_duplicate=maybe_delivered and not deduplicates,
         retry_after_s=error.retry_after_s,
+        request_sent=True if parts_delivered > 0 else error.request_sent,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from pushtask.infra import fieldcrypt
@@ -15,22 +15,50 @@ GROUP_CHANNELS = ("wecom_appchat", "wecom_robot", "bot_bridge")
 RECIPIENT_CHANNELS = ("wecom", "miniprogram")
 
 
+CHANNEL_REF = "t_groups.channel_ref"
+
+
 class Group(Base):
-    """A WeChat/WeCom group messages are pushed to."""
+    """A WeChat/WeCom group messages are pushed to.
+
+    One live group per organisation, channel and reference: `live` is True while the row is not
+    deleted and NULL after (a unique index ignores NULLs), so a deleted group may be added again.
+    """
 
     __tablename__ = "t_groups"
-    __table_args__ = (Index("ix_t_groups_org_id_name", "org_id", "name"),)
+    __table_args__ = (
+        Index("ix_t_groups_org_id_name", "org_id", "name"),
+        Index("uq_t_groups_live_channel_ref", "org_id", "channel", "channel_ref_hash", "live", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     org_id: Mapped[str] = mapped_column(ForeignKey("t_orgs.id"))
     name: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(32))
     # chatid / robot key / room id: a credential for robots, so it is encrypted at rest and never returned.
-    channel_ref: Mapped[str] = mapped_column(EncryptedText("t_groups.channel_ref"))
+    channel_ref: Mapped[str] = mapped_column(EncryptedText(CHANNEL_REF))
+    # Set on every write; nullable only so the migration could add it without rebuilding the table on SQLite.
+    channel_ref_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), nullable=True)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    live: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=True)
+
+    @validates("channel_ref")
+    def _hash_channel_ref(self, _key: str, value: str) -> str:
+        self.channel_ref_hash = fieldcrypt.lookup_hash(value, CHANNEL_REF)
+        return value
+
+    @validates("deleted_at")
+    def _mark_live(self, _key: str, value: datetime | None) -> datetime | None:
+        self.live = None if value is not None else True
+        return value
+
+    @classmethod
+    def channel_ref_is(cls, channel_ref: str) -> ColumnElement[bool]:
+        """A condition matching groups with exactly this reference (under any ring key)."""
+        return cls.channel_ref_hash.in_(fieldcrypt.lookup_hashes(channel_ref, CHANNEL_REF))
 
 
 WECHAT_ID = "t_recipients.wechat_id"
@@ -49,6 +77,15 @@ class Recipient(Base):
         Index("ix_t_recipients_org_id_name", "org_id", "name"),
         Index("ix_t_recipients_org_id_wechat_id_hash", "org_id", "wechat_id_hash"),
         Index("ix_t_recipients_channel_user_id_hash", "channel_user_id_hash"),
+        Index(
+            "uq_t_recipients_live_identity",
+            "org_id",
+            "wechat_id_hash",
+            "channel",
+            "channel_user_id_hash",
+            "live",
+            unique=True,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -63,6 +100,13 @@ class Recipient(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # True while not deleted, NULL after: one live recipient per WeChat ID, channel and userid/openid.
+    live: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=True)
+
+    @validates("deleted_at")
+    def _mark_live(self, _key: str, value: datetime | None) -> datetime | None:
+        self.live = None if value is not None else True
+        return value
 
     @validates("wechat_id")
     def _hash_wechat_id(self, _key: str, value: str) -> str:

@@ -110,6 +110,9 @@ class Delivery(Base):
     error_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     msgids: Mapped[str | None] = mapped_column(String(512), nullable=True)
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The latest attempt, and whether its request was fully sent (None: unknown, e.g. the worker died).
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    request_sent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

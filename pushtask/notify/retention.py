@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from pushtask.db import unit_of_work
 from pushtask.models import (
     Confirmation,
+    CallbackReceipt,
     Delivery,
     Feedback,
     Group,
@@ -41,6 +42,9 @@ log = logging.getLogger("pushtask.retention")
 BATCH = 1000
 PUSH_BATCH = 100
 JOB = "purge"
+# A callback receipt only matters while WeChat may retry the callback, and a retry older than the
+# freshness window (PUSHTASK_CALLBACK_MAX_AGE_SECONDS, at most an hour) is refused anyway.
+RECEIPT_KEEP = timedelta(days=1)
 
 
 def _old_ids(
@@ -112,6 +116,16 @@ def summarized_deliveries(session: Session, push_id: str) -> list[tuple[Delivery
     )
 
 
+def _purge_receipts(sessions: sessionmaker[Session], cutoff: datetime) -> int:
+    with unit_of_work(sessions) as session:
+        keys = list(
+            session.scalars(select(CallbackReceipt.key).where(CallbackReceipt.received_at < cutoff).limit(BATCH))
+        )
+        if keys:
+            session.execute(delete(CallbackReceipt).where(CallbackReceipt.key.in_(keys)))
+    return len(keys)
+
+
 def _purge_deliveries(sessions: sessionmaker[Session], cutoff: datetime, now: datetime) -> int:
     with unit_of_work(sessions) as session:
         pushes = list(
@@ -151,6 +165,7 @@ def purge_step(
         ("notifications", lambda: _purge_table(sessions, Notification, cutoff, Notification.state != "sending")),
         ("inbox", lambda: _purge_table(sessions, InboxItem, cutoff)),
         ("feedback", lambda: _purge_table(sessions, Feedback, cutoff)),
+        ("callback_receipts", lambda: _purge_receipts(sessions, now - RECEIPT_KEEP)),
     ]
     counts = {name: 0 for name, _ in jobs}
     started = timer()

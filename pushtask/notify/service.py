@@ -118,6 +118,7 @@ def save_settings(
 ) -> NotificationSettings:
     """Save how the caller is reached: linked recipient, channels in order, muted reminders."""
     problems = []
+    recipient_id = recipient_id or None  # "" unlinks, like null
     if recipient_id is not None:
         recipient = session.get(Recipient, recipient_id)
         if recipient is None or recipient.org_id != actor.org_id or recipient.deleted_at is not None:

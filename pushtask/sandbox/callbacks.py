@@ -8,6 +8,7 @@ in the response is verified, decrypted, and honoured (`update_button` replaces t
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -83,7 +84,23 @@ async def post_wecom(state: SandboxState, app: WeComApp, plaintext: str) -> Deli
     return await _post(app.callback_url, params, body, crypt)
 
 
+def text_message_json(to: str, sender: str, text: str, create_time: int, msg_id: int) -> str:
+    """The JSON form of a mini-program text message (消息推送 set to the JSON data format)."""
+    return json.dumps(
+        {
+            "ToUserName": to,
+            "FromUserName": sender,
+            "CreateTime": create_time,
+            "MsgType": "text",
+            "Content": text,
+            "MsgId": msg_id,
+        },
+        ensure_ascii=False,
+    )
+
+
 async def post_miniprogram(state: SandboxState, app: MiniApp, openid: str, plaintext: str) -> Delivery:
+    """POST a safe-mode message in the app's data format (XML, or JSON with `Encrypt` as a field)."""
     crypt = WXBizMsgCrypt(app.token, app.encoding_aes_key, app.appid)
     encrypted = crypt.encrypt(plaintext)
     ts, nonce = str(int(state.clock())), secrets.token_hex(5)
@@ -95,13 +112,18 @@ async def post_miniprogram(state: SandboxState, app: MiniApp, openid: str, plain
         "encrypt_type": "aes",
         "msg_signature": signature(app.token, ts, nonce, encrypted),
     }
+    if app.data_format == "JSON":
+        body = json.dumps({"ToUserName": "gh_" + app.appid[-12:], "Encrypt": encrypted})
+        return await _post(app.callback_url, params, body, crypt, "application/json")
     body = (
         f"<xml><ToUserName>{_cdata('gh_' + app.appid[-12:])}</ToUserName><Encrypt>{_cdata(encrypted)}</Encrypt></xml>"
     )
     return await _post(app.callback_url, params, body, crypt)
 
 
-async def _post(url: str, params: dict[str, str], body: str, crypt: WXBizMsgCrypt) -> Delivery:
+async def _post(
+    url: str, params: dict[str, str], body: str, crypt: WXBizMsgCrypt, content_type: str = "text/xml"
+) -> Delivery:
     if not url:
         return Delivery(False, 0, None, None, "the app has no callback URL in the sandbox directory")
     status: int | None = None
@@ -111,7 +133,10 @@ async def _post(url: str, params: dict[str, str], body: str, crypt: WXBizMsgCryp
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with session.post(
-                    url, params=params, data=body.encode("utf-8"), headers={"Content-Type": "text/xml; charset=utf-8"}
+                    url,
+                    params=params,
+                    data=body.encode("utf-8"),
+                    headers={"Content-Type": f"{content_type}; charset=utf-8"},
                 ) as response:
                     status = response.status
                     text = await response.text()
@@ -174,8 +199,12 @@ async def reply(state: SandboxState, request: dict[str, Any]) -> Delivery:
             if miniapp is None:
                 raise ApiError(40013, "no mini program in the directory")
             text = str(request.get("text", ""))
-            plaintext = text_message_xml(
-                "gh_" + miniapp.appid[-12:], sender, text, now, state.rng.randrange(10**15, 10**16), None
+            msg_id = state.rng.randrange(10**15, 10**16)
+            to = "gh_" + miniapp.appid[-12:]
+            plaintext = (
+                text_message_json(to, sender, text, now, msg_id)
+                if miniapp.data_format == "JSON"
+                else text_message_xml(to, sender, text, now, msg_id, None)
             )
             state.callbacks.append({"from": sender, "fromName": person.name, "text": text, "at": now})
         else:
@@ -232,6 +261,14 @@ def _card_type(card: Card) -> str:
     return "button_interaction"
 
 
+async def verify_miniprogram_url(state: SandboxState, app: MiniApp) -> dict[str, Any]:
+    """Do the mini program's 消息推送 URL check: a plain GET whose `echostr` must come back unchanged."""
+    echo = str(state.rng.randrange(10**17, 10**18))
+    ts, nonce = str(int(state.clock() or time.time())), secrets.token_hex(5)
+    params = {"signature": signature(app.token, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": echo}
+    return await _verify_get(app.callback_url, params, echo)
+
+
 async def verify_url(state: SandboxState, app: WeComApp) -> dict[str, Any]:
     """Do WeCom's GET URL verification against the app's callback URL."""
     crypt = WXBizMsgCrypt(app.token, app.encoding_aes_key, app.corp_id)
@@ -244,10 +281,16 @@ async def verify_url(state: SandboxState, app: WeComApp) -> dict[str, Any]:
         "nonce": nonce,
         "echostr": echostr,
     }
+    return await _verify_get(app.callback_url, params, echo)
+
+
+async def _verify_get(url: str, params: dict[str, str], echo: str) -> dict[str, Any]:
+    if not url:
+        return {"verified": False, "error": "the app has no callback URL in the sandbox directory"}
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.0)) as session,
-            session.get(app.callback_url, params=params) as response,
+            session.get(url, params=params) as response,
         ):
             body = await response.text()
             status = response.status

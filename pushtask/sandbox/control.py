@@ -96,8 +96,17 @@ async def reply(request: web.Request) -> web.Response:
 
 
 async def verify_callback(request: web.Request) -> web.Response:
+    """Check an app's callback URL as its console does: {agentId} for WeCom, {appid} for a mini program."""
     state = request.app[STATE]
     body = await _body(request)
+    if body.get("appid") or body.get("kind") == "miniprogram":
+        with state.lock:
+            miniapp = state.miniapps.get(str(body.get("appid", ""))) or (
+                None if body.get("appid") else next(iter(state.miniapps.values()), None)
+            )
+        if miniapp is None:
+            return _bad("unknown appid")
+        return _json(await callbacks.verify_miniprogram_url(state, miniapp))
     try:
         app = callbacks._app_for(state, body)
     except ApiError as exc:

@@ -61,10 +61,12 @@ class MiniApp:
     callback_url: str = ""
     token: str = DEFAULT_CALLBACK_TOKEN
     encoding_aes_key: str = DEFAULT_ENCODING_AES_KEY
+    data_format: str = "XML"  # 消息推送's 数据格式: XML or JSON (safe mode either way)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "miniprogram",
+            "dataFormat": self.data_format,
             "appid": self.appid,
             "secret": self.secret,
             "name": self.name,
@@ -148,8 +150,16 @@ def parse_app(entry: Mapping[str, Any]) -> WeComApp | MiniApp:
             callback_url=str(entry.get("callbackUrl", "")),
             token=str(entry.get("token", DEFAULT_CALLBACK_TOKEN)),
             encoding_aes_key=str(entry.get("encodingAesKey", DEFAULT_ENCODING_AES_KEY)),
+            data_format=_data_format(entry.get("dataFormat", "XML")),
         )
     raise DirectoryError(f"unknown app kind {kind!r}")
+
+
+def _data_format(value: Any) -> str:
+    fmt = str(value).upper()
+    if fmt not in ("XML", "JSON"):
+        raise DirectoryError(f"dataFormat must be XML or JSON, not {value!r}")
+    return fmt
 
 
 def parse_group(entry: Mapping[str, Any]) -> Group:

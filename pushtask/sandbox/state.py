@@ -55,10 +55,19 @@ class SandboxState:
         self.rng = random.Random(seed)
         self._max_messages = max_messages
         self.base_url = ""  # set by the server once it listens
+        # Run after every reset: the `pushtask serve` owning this sandbox re-registers its callback
+        # URLs, groups and reviewers there, so a reset never cuts it off.
+        self.after_reset: list[Callable[[SandboxState], None]] = []
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything and restore the default directory."""
+        """Forget everything, restore the default directory, then let the owner re-register (`after_reset`)."""
+        with self.lock:
+            self._clear()
+            for hook in self.after_reset:
+                hook(self)
+
+    def _clear(self) -> None:
         with self.lock:
             self.apps: dict[str, d.WeComApp] = {}
             self.miniapps: dict[str, d.MiniApp] = {}

@@ -57,8 +57,41 @@ def _get(session: Session, model: type[Row], actor: Actor, row_id: str) -> Row:
     return row
 
 
+def _same_group(session: Session, actor: Actor, channel: str, ref: str, except_id: str | None = None) -> None:
+    """Refuse a second live group with this channel and reference (409 with the existing group's name)."""
+    stmt = select(Group.name).where(
+        Group.org_id == actor.org_id, Group.deleted_at.is_(None), Group.channel == channel, Group.channel_ref_is(ref)
+    )
+    if except_id is not None:
+        stmt = stmt.where(Group.id != except_id)
+    with session.no_autoflush:  # the changed row is checked before it is written
+        existing = session.scalars(stmt.limit(1)).first()
+    if existing is not None:
+        raise Conflict("group_duplicate", name=existing)
+
+
+def _same_recipient(
+    session: Session, actor: Actor, wechat_id: str, channel: str, user_id: str, except_id: str | None = None
+) -> None:
+    """Refuse a second live recipient with this WeChat ID, channel and userid/openid."""
+    stmt = select(Recipient.name).where(
+        Recipient.org_id == actor.org_id,
+        Recipient.deleted_at.is_(None),
+        Recipient.channel == channel,
+        Recipient.wechat_id_is(wechat_id),
+        Recipient.channel_user_id_is(user_id),
+    )
+    if except_id is not None:
+        stmt = stmt.where(Recipient.id != except_id)
+    with session.no_autoflush:
+        existing = session.scalars(stmt.limit(1)).first()
+    if existing is not None:
+        raise Conflict("recipient_duplicate", name=existing)
+
+
 def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetime) -> Group:
-    """Add a group to the caller's organisation."""
+    """Add a group to the caller's organisation (409 if it has one with this channel and reference)."""
+    _same_group(session, actor, data.channel, data.channelRef.strip())
     group = Group(
         id=new_id(),
         org_id=actor.org_id,
@@ -84,6 +117,7 @@ def update_group(session: Session, actor: Actor, group_id: str, data: GroupUpdat
         group.channel_ref = data.channelRef.strip()
     if data.memberCount is not None:
         group.member_count = data.memberCount
+    _same_group(session, actor, group.channel, group.channel_ref, except_id=group.id)
     group.updated_at = now
     return group
 
@@ -103,7 +137,8 @@ def delete_group(session: Session, actor: Actor, group_id: str, now: datetime) -
 
 
 def create_recipient(session: Session, actor: Actor, data: RecipientCreate, now: datetime) -> Recipient:
-    """Add a person who can receive previews and notices."""
+    """Add a person who can receive previews and notices (409 if they are already in the directory)."""
+    _same_recipient(session, actor, data.wechatId.strip(), data.channel, data.channelUserId.strip())
     recipient = Recipient(
         id=new_id(),
         org_id=actor.org_id,
@@ -131,6 +166,9 @@ def update_recipient(
         recipient.channel = data.channel
     if data.channelUserId is not None:
         recipient.channel_user_id = data.channelUserId.strip()
+    _same_recipient(
+        session, actor, recipient.wechat_id, recipient.channel, recipient.channel_user_id, except_id=recipient.id
+    )
     recipient.updated_at = now
     return recipient
 

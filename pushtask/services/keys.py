@@ -17,7 +17,7 @@ from pushtask.models.notification import Feedback
 Column = InstrumentedAttribute[str]
 # Every encrypted column: (column, its table's primary key, the lookup-hash column beside it or None).
 ENCRYPTED: list[tuple[Column, InstrumentedAttribute[object], Column | None]] = [
-    (Group.channel_ref, Group.id, None),
+    (Group.channel_ref, Group.id, Group.channel_ref_hash),
     (Feedback.content, Feedback.id, None),
     (Feedback.member, Feedback.id, Feedback.member_hash),
     (Recipient.wechat_id, Recipient.id, Recipient.wechat_id_hash),

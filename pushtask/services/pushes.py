@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from pushtask.models import Confirmation, Delivery, Group, Push, Task
+from pushtask.models import Confirmation, Delivery, Group, Push, Task, TaskLog, new_id
 from pushtask.services.context import Actor
 from pushtask.services.tasks import EDITABLE_CONTENT, get_task, group_ids_of
 from pushtask.worker.planner import create_push
@@ -80,9 +80,59 @@ def push_history(session: Session, actor: Actor, task_id: str, page: int, limit:
     return list(rows), int(total)
 
 
-def resend(session: Session, actor: Actor, push_id: str, group_ids: list[str] | None, now: datetime) -> int:
-    """Queue failed, uncertain and unconfirmed deliveries of a push again; return how many."""
+def _log_deliveries(
+    session: Session, actor: Actor, push: Push, action: str, before: list[tuple[str, str]], new: str, now: datetime
+) -> None:
+    """Record in the task log who decided what about which groups of this push."""
+    session.add(
+        TaskLog(
+            id=new_id(),
+            task_id=push.task_id,
+            org_id=push.org_id,
+            action=action,
+            user_id=actor.user_id,
+            changes={
+                "pushId": {"old": None, "new": push.id},
+                **{f"group:{name}": {"old": state, "new": new} for name, state in before},
+            },
+            created_at=now,
+        )
+    )
+
+
+def _deliveries_in(session: Session, push: Push, states: tuple[str, ...], group_ids: list[str] | None) -> list[Any]:
+    query = (
+        select(Delivery.id, Group.name, Delivery.state)
+        .join(Group, Group.id == Delivery.group_id)
+        .where(Delivery.push_id == push.id, Delivery.state.in_(states))
+    )
+    if group_ids:
+        query = query.where(Delivery.group_id.in_(group_ids))
+    return list(session.execute(query.order_by(Delivery.id)).all())
+
+
+def mark_sent(session: Session, actor: Actor, push_id: str, group_ids: list[str] | None, now: datetime) -> int:
+    """A person saw the message in these groups: their uncertain deliveries become sent (logged)."""
     push = get_push(session, actor, push_id)
+    rows = _deliveries_in(session, push, ("uncertain",), group_ids)
+    if not rows:
+        raise Conflict("nothing_to_mark_sent")
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([r.id for r in rows]), Delivery.state == "uncertain")
+        .values(state="sent", sent_at=now, errcode=None, error_zh=None, error_en=None, updated_at=now)
+    )
+    if push.finished_at is not None:
+        push.sent_count += len(rows)
+        push.uncertain_count = max(0, push.uncertain_count - len(rows))
+    _log_deliveries(session, actor, push, "mark_sent", [(r.name, r.state) for r in rows], "sent", now)
+    return len(rows)
+
+
+def resend(session: Session, actor: Actor, push_id: str, group_ids: list[str] | None, now: datetime) -> int:
+    """Queue failed, uncertain and unconfirmed deliveries of a push again; return how many (logged)."""
+    push = get_push(session, actor, push_id)
+    rows = _deliveries_in(session, push, RESENDABLE, group_ids)
     query = update(Delivery).where(Delivery.push_id == push.id, Delivery.state.in_(RESENDABLE))
     if group_ids:
         query = query.where(Delivery.group_id.in_(group_ids))
@@ -94,6 +144,7 @@ def resend(session: Session, actor: Actor, push_id: str, group_ids: list[str] | 
     count = cast("CursorResult[Any]", result).rowcount
     if not count:
         raise Conflict("nothing_to_resend")
+    _log_deliveries(session, actor, push, "resend", [(r.name, r.state) for r in rows], "pending", now)
     push.status = "running"
     push.finished_at = None
     return int(count)

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import struct
@@ -139,14 +140,20 @@ class WXBizMsgCrypt:
         if not hmac.compare_digest(expected, msg_signature.lower()):
             raise CryptoError(VALIDATE_SIGNATURE, "msg_signature does not match")
 
+    def check_plain_signature(self, plain_signature: str, timestamp: str, nonce: str) -> None:
+        """Check the `signature` WeChat (official accounts, mini programs) puts on every request."""
+        expected = signature(self._token, timestamp, nonce)
+        if not hmac.compare_digest(expected, plain_signature.lower()):
+            raise CryptoError(VALIDATE_SIGNATURE, "signature does not match")
+
     def verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> str:
         """Answer WeCom's GET URL verification: return the decrypted echostr to echo back."""
         self.check_signature(msg_signature, timestamp, nonce, echostr)
         return self.decrypt(echostr)
 
     def decrypt_message(self, body: str, msg_signature: str, timestamp: str, nonce: str) -> str:
-        """Verify and decrypt a POSTed callback body (`<xml>…<Encrypt>…</Encrypt></xml>`)."""
-        encrypted = extract_encrypt(body)
+        """Verify and decrypt a POSTed callback body (`<xml>…<Encrypt>…</Encrypt></xml>`, or mini-program JSON)."""
+        encrypted = extract_encrypt_json(body) if is_json(body) else extract_encrypt(body)
         self.check_signature(msg_signature, timestamp, nonce, encrypted)
         return self.decrypt(encrypted)
 
@@ -168,6 +175,40 @@ def extract_encrypt(body: str) -> str:
     if node is None or not node.text:
         raise CryptoError(PARSE_XML, "no Encrypt element")
     return node.text
+
+
+def is_json(body: str) -> bool:
+    """Tell a JSON callback body (a mini program set to the JSON data format) from an XML one."""
+    return body.lstrip().startswith("{")
+
+
+def _json_object(text: str, what: str) -> dict[str, object]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise CryptoError(PARSE_XML, f"{what} is not JSON") from exc
+    if not isinstance(value, dict):
+        raise CryptoError(PARSE_XML, f"{what} is not a JSON object")
+    return value
+
+
+def extract_encrypt_json(body: str) -> str:
+    """Return the Encrypt field of a JSON callback body (`{"ToUserName": …, "Encrypt": …}`)."""
+    encrypted = _json_object(body, "body").get("Encrypt")
+    if not isinstance(encrypted, str) or not encrypted:
+        raise CryptoError(PARSE_XML, "no Encrypt field")
+    return encrypted
+
+
+def parse_json(text: str) -> tuple[dict[str, str], dict[str, object]]:
+    """Flatten a decrypted JSON message's scalar fields to {name: text}; also return the whole object."""
+    whole = _json_object(text, "message")
+    flat = {
+        key: (str(value).lower() if isinstance(value, bool) else str(value))
+        for key, value in whole.items()
+        if isinstance(value, str | int | float | bool)
+    }
+    return flat, whole
 
 
 def parse_xml(text: str) -> dict[str, str]:

@@ -201,6 +201,7 @@ class WeChatError(Exception):
         *,
         delivery_unknown: bool = False,
         retry_after_s: float | None = None,
+        request_sent: bool | None = None,
     ) -> None:
         self.info = classify(code, platform)
         self.code = code
@@ -209,6 +210,9 @@ class WeChatError(Exception):
         # True when the request may have reached the server and been acted on (timeouts, 5xx).
         self.delivery_unknown = delivery_unknown
         self.retry_after_s = retry_after_s
+        # What is known of the request itself: True = fully sent (an answer came, unreadable or 5xx),
+        # False = never left (connection refused), None = unknown (timed out or broken mid-way).
+        self.request_sent = request_sent
         super().__init__(f"{platform.value} errcode {code}: {errmsg}")
 
     @property

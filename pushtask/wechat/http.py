@@ -103,7 +103,7 @@ class HttpSeam:
         except TimeoutError as exc:
             raise WeChatError(TIMEOUT, f"timeout calling {_path(url)}", platform, delivery_unknown=True) from exc
         except aiohttp.ClientConnectorError as exc:
-            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform) from exc
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, request_sent=False) from exc
         except aiohttp.ClientError as exc:
             # Broken mid-request: the server may have acted on it.
             raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, delivery_unknown=True) from exc
@@ -117,15 +117,21 @@ def _path(url: str) -> str:
 
 def _parse(raw: bytes, status: int, url: str, platform: Platform, errcode_field: str) -> JsonObject:
     if status >= 500:
-        raise WeChatError(HTTP_SERVER_ERROR, f"HTTP {status} from {_path(url)}", platform, delivery_unknown=True)
+        raise WeChatError(
+            HTTP_SERVER_ERROR, f"HTTP {status} from {_path(url)}", platform, delivery_unknown=True, request_sent=True
+        )
     if status != 200:
         raise WeChatError(HTTP_UNEXPECTED_STATUS, f"HTTP {status} from {_path(url)}", platform)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise WeChatError(BAD_RESPONSE, f"non-JSON body from {_path(url)}", platform, delivery_unknown=True) from exc
+        raise WeChatError(
+            BAD_RESPONSE, f"non-JSON body from {_path(url)}", platform, delivery_unknown=True, request_sent=True
+        ) from exc
     if not isinstance(body, dict):
-        raise WeChatError(BAD_RESPONSE, f"unexpected JSON from {_path(url)}", platform, delivery_unknown=True)
+        raise WeChatError(
+            BAD_RESPONSE, f"unexpected JSON from {_path(url)}", platform, delivery_unknown=True, request_sent=True
+        )
     code = body.get(errcode_field, 0)
     if not isinstance(code, int):
         raise WeChatError(

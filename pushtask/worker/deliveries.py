@@ -68,6 +68,8 @@ def claim(
             "lease_expires_at": now + lease_for,
             "attempts": Delivery.attempts + 1,
             "first_attempt_at": func.coalesce(Delivery.first_attempt_at, now),
+            "last_attempt_at": now,
+            "request_sent": None,
             "updated_at": now,
         },
     )
@@ -182,6 +184,7 @@ def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Cal
         "errcode": r.errcode,
         "error_zh": r.reason_zh or r.errmsg,
         "error_en": r.reason_en or r.errmsg,
+        "request_sent": r.request_sent,
     }
     step = lease.after_failure(d.attempts, r, draw())
     if step.state == "pending":

@@ -56,10 +56,18 @@ def served(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def sandbox(
-    sandbox_server: SandboxHandle, world: World, sessions: sessionmaker[Session], runtime: Runtime, served: str
+    sandbox_server: SandboxHandle,
+    world: World,
+    sessions: sessionmaker[Session],
+    runtime: Runtime,
+    served: str,
+    clock: FrozenClock,
 ) -> Iterator[SandboxHandle]:
-    """The sandbox, reset, knowing the school's groups and reviewers, with callbacks to this app."""
+    """The sandbox, reset, knowing the school's groups and reviewers, with callbacks to this app.
+
+    Its clock is PushTask's (WeChat and PushTask agree on the time, or callbacks are refused as stale)."""
     state = sandbox_server.state
+    state.clock = lambda: clock().timestamp()
     state.reset()
     with sessions() as db:
         for group in db.scalars(select(Group)):
@@ -74,6 +82,7 @@ def sandbox(
     state.apply_directory({"users": users, "apps": apps})
     runtime.sandbox_url = sandbox_server.url
     yield sandbox_server
+    state.clock = time.time
     if runtime.wechat_link is not None:
         runtime.wechat_link.close()
 
@@ -426,10 +435,12 @@ def test_a_timed_resume_keeps_edited_unreviewed_content_paused(
 # ---- callbacks ---------------------------------------------------------------------------------
 
 
-def _signed_callback(plaintext: str, *, token: str = d.DEFAULT_CALLBACK_TOKEN) -> tuple[str, dict[str, str]]:
+def _signed_callback(
+    plaintext: str, *, token: str = d.DEFAULT_CALLBACK_TOKEN, at: float | None = None
+) -> tuple[str, dict[str, str]]:
     crypt = WXBizMsgCrypt(d.DEFAULT_CALLBACK_TOKEN, d.DEFAULT_ENCODING_AES_KEY, d.DEFAULT_CORP_ID)
     encrypted = crypt.encrypt(plaintext)
-    ts, nonce = str(int(time.time())), secrets.token_hex(4)
+    ts, nonce = str(int(FrozenClock.now.timestamp() if at is None else at)), secrets.token_hex(4)
     params = {"msg_signature": signature(token, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
     return (
         f"<xml><ToUserName><![CDATA[{d.DEFAULT_CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>",

@@ -27,6 +27,10 @@ export default {
     st: { running: 'Running', completed: 'Completed', failed: 'Failed', missed: 'Missed' },
     ds: { pending: 'Pending', sending: 'Sending', sent: 'Sent', failed: 'Failed', uncertain: 'Uncertain', awaiting_confirmation: 'Awaiting owner', cancelled: 'Cancelled', unconfirmed: 'Unconfirmed' },
     trig: { schedule: 'Schedule', manual: 'Manual', resend: 'Resend' },
+    known: 'What is known', lastAttempt: 'Last attempt {at}', reqSent: { yes: 'request fully sent', no: 'request not sent', unknown: 'not known whether the request was sent' },
+    answer: 'Channel answered: {answer}', noAnswer: 'no answer from the channel',
+    markSent: 'Mark as sent', markSentConfirm: 'Did you see the message in “{name}”? The group will count as sent (recorded in the change log).', markedSent: 'Marked as sent',
+    resendOne: 'Resend this group', resendOneConfirm: 'Send to “{name}” again? If it did arrive, the group will see it twice.',
   },
   tpl: {
     title: 'Templates', new: 'New template', name: 'Name', content: 'Content', builtin: 'Built-in', custom: 'Custom', readOnly: 'Built-in templates are read-only',

@@ -27,6 +27,10 @@ export default {
     st: { running: '进行中', completed: '已完成', failed: '失败', missed: '已错过' },
     ds: { pending: '等待', sending: '发送中', sent: '已发送', failed: '失败', uncertain: '未确认', awaiting_confirmation: '等待群主确认', cancelled: '已撤回', unconfirmed: '超时未确认' },
     trig: { schedule: '定时', manual: '手动', resend: '重发' },
+    known: '已知情况', lastAttempt: '最近尝试 {at}', reqSent: { yes: '请求已完整发出', no: '请求未发出', unknown: '是否发出未知' },
+    answer: '渠道应答：{answer}', noAnswer: '渠道无应答',
+    markSent: '标记为已发送', markSentConfirm: '确认已在「{name}」中看到这条消息？该群将记为已发送（记入修改日志）。', markedSent: '已标记为已发送',
+    resendOne: '重发此群', resendOneConfirm: '向「{name}」再发一次？如果消息其实已送达，群里会看到两次。',
   },
   tpl: {
     title: '内容模板', new: '新建模板', name: '模板名称', content: '内容', builtin: '内置', custom: '自定义', readOnly: '内置模板只读',
