@@ -30,7 +30,7 @@ import pushtask.models.base
 from pushtask.infra import fieldcrypt
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
