@@ -45,6 +45,7 @@ class RouteSpec:
     query: tuple[QueryParam, ...] = ()
     # A request body that is not JSON (an upload): its OpenAPI `requestBody`, as is.
     request_body: dict[str, Any] | None = None
+    scopes: tuple[str, ...] = ("operator",)
 
 
 ROUTES: list[RouteSpec] = []
@@ -109,8 +110,13 @@ def api_route(
     query: tuple[QueryParam, ...] = (),
     tag: str | None = None,
     request_body: dict[str, Any] | None = None,
+    scopes: tuple[str, ...] = ("operator",),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view with its access rule, body model and documented responses."""
+    """Register a view with its access rule, body model and documented responses.
+
+    `scopes` names the kinds of token admitted (pushtask.security.SCOPES); `role` applies to
+    operators' tokens only — reviewer and member tokens reach no route that does not list them.
+    """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -120,7 +126,10 @@ def api_route(
             try:
                 if role is not None:
                     _authenticate(rt)
-                    if not actor().can(role):
+                    who = actor()
+                    if who.scope not in scopes:
+                        raise ApiError(403, "Forbidden", translate(f"scope_forbidden_{who.scope}", lang()))
+                    if who.scope == "operator" and not who.can(role):
                         raise ApiError(403, "Forbidden", translate("forbidden_role", lang(), role=role))
                 if body is not None:
                     path_args["body"] = validate(body, request.get_data())
@@ -162,6 +171,7 @@ def api_route(
                 responses=documented,
                 query=query,
                 request_body=request_body,
+                scopes=scopes,
             )
         )
         return wrapper

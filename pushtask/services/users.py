@@ -16,6 +16,7 @@ from pushtask.infra.recent import Recent
 from pushtask.models import Organization, RevokedToken, User, new_id
 from pushtask.schemas import UserCreate, UserUpdate
 from pushtask.security import InvalidToken, TokenClaims, TokenSigner, hash_password, verify_password
+from pushtask.services import wechat_identity
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def authenticate(
         session = session()
     if session.get(RevokedToken, claims.jti) is not None:
         raise InvalidToken("revoked")
+    if claims.scope != "operator":
+        return wechat_identity.actor_for(session, claims), claims
     user = session.get(User, claims.user_id)
     if user is None or user.deleted_at is not None or user.org_id != claims.org_id:
         raise InvalidToken("unknown user")
@@ -156,6 +159,8 @@ def delete_user(session: Session, actor: Actor, user_id: str, now: datetime) -> 
     if user.role == "admin" and not _other_admins(session, user):
         raise Conflict("last_admin")
     user.deleted_at = now
+    # Their WeChat no longer signs anyone in (and the openid, personal data, goes with the account).
+    wechat_identity.unbind(session, Actor(user.id, user.org_id, user.role, user.name))
     # Free the WeChat ID for reuse while keeping the row for history.
     # Cut the ID, not the random suffix: a cut suffix would not free a 64-character ID, or would collide.
     user.wechat_id = f"{user.wechat_id[:47]}#deleted#{new_id()[:8]}"
