@@ -19,6 +19,11 @@ GroupChannel = Literal["wecom_appchat", "wecom_robot", "bot_bridge"]
 RecipientChannel = Literal["wecom", "miniprogram"]
 Role = Literal["admin", "operator", "viewer"]
 PreviewState = Literal["none", "pending", "confirmed", "modify_requested", "stale"]
+WorkCalendar = Literal["all", "cn_workdays", "skip_cn_holidays"]
+_CALENDAR_HELP = (
+    "Recurring: all (every slot of the rule), cn_workdays (China's working days only: statutory holidays"
+    " skipped, 调休 make-up days included), skip_cn_holidays (the rule's days, statutory holidays skipped)."
+)
 
 Id = str
 
@@ -104,6 +109,7 @@ class ScheduleIn(Input):
     )
     recurringEnd: IsoDateTime | None = None
     endAfter: StrictInt | None = Field(default=None, ge=1, le=1000, description="End after this many pushes.")
+    calendar: WorkCalendar = Field(default="all", description=_CALENDAR_HELP)
 
 
 class SchedulePatch(Input):
@@ -116,6 +122,7 @@ class SchedulePatch(Input):
     monthDay: StrictInt | None = Field(default=None, ge=1, le=31)
     recurringEnd: IsoDateTime | None = None
     endAfter: StrictInt | None = Field(default=None, ge=1, le=1000)
+    calendar: WorkCalendar | None = Field(default=None, description=_CALENDAR_HELP)
 
 
 class TaskCreate(Input):
@@ -167,6 +174,7 @@ class ScheduleOut(Output):
     monthDay: int | None
     recurringEnd: str | None
     endAfter: int | None
+    calendar: WorkCalendar = "all"
 
 
 class MiniProgramOut(Output):

@@ -2,7 +2,7 @@
 
 from pushtask.models.audit import AuditEntry
 from pushtask.models.base import Base, new_id
-from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, Recipient
+from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, GroupTag, Recipient
 from pushtask.models.notification import (
     NOTIFICATION_STATES,
     NOTIFICATION_TYPES,
@@ -46,6 +46,7 @@ __all__ = [
     "Delivery",
     "Feedback",
     "Group",
+    "GroupTag",
     "InboxItem",
     "Maintenance",
     "Notification",
