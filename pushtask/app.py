@@ -14,6 +14,7 @@ from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import feedback as feedback_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
+from pushtask.api import planner as planner_api
 from pushtask.api import previews as preview_api
 from pushtask.api import privacy as privacy_api
 from pushtask.api.base import ApiError, json_response, lang
@@ -56,6 +57,8 @@ def create_app(runtime: Runtime) -> Flask:
         preview_api.media_bp,
         wechat_callbacks.bp,
         privacy_api.bp,
+        planner_api.occurrences_bp,
+        planner_api.calendar_bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)
@@ -90,7 +93,7 @@ class IdConverter(BaseConverter):
     `/api/preview/<id>`), and the methods a client is told are allowed there would be wrong.
     """
 
-    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks)$)[^/]+"
+    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:

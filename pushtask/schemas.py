@@ -227,11 +227,35 @@ class RecipientRef(Output):
     channel: RecipientChannel
 
 
+SkipReason = Literal["holiday", "skipped", "moved"]
+
+
+class PlannedOccurrenceOut(Output):
+    """One slot of a task's schedule: when it fires, or why it does not."""
+
+    fireAt: str = Field(description="ISO 8601 with the task zone's offset: the fire time, or the slot's own time.")
+    fires: bool
+    reason: SkipReason | None = Field(
+        default=None, description="Why it does not fire: a public holiday, skipped by hand, or moved elsewhere."
+    )
+    reasonText: str | None = Field(default=None, description="The reason in the caller's language, e.g. 国庆节.")
+    movedFrom: str | None = None
+    movedTo: str | None = None
+    unverified: bool = Field(default=False, description="In a year whose China public holidays are not published yet.")
+
+
 class TaskDetailOut(TaskOut):
     groupsDetail: list[GroupRef]
     recipientsDetail: list[RecipientRef]
     upcoming: list[str]
     lastResult: PushOut | None
+    upcomingPlan: list[PlannedOccurrenceOut] = Field(
+        default_factory=list,
+        description="The next five pushes with the slots between them that will not fire (holiday, skipped, moved).",
+    )
+    calendarWarnings: list[str] = Field(
+        default_factory=list, description="E.g. 2028 年节假日安排尚未公布 for a year the holiday data lacks."
+    )
 
 
 class TaskListOut(Output):
@@ -247,6 +271,7 @@ class TaskListOut(Output):
 class TaskCreated(Output):
     taskId: Id
     message: str
+    warnings: list[str] = Field(default_factory=list, description="E.g. 2028 年节假日安排尚未公布.")
 
 
 class MessageOut(Output):
@@ -278,7 +303,7 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal["create", "update", "delete", "pause", "resume"]
+    action: Literal["create", "update", "delete", "pause", "resume", "skip", "restore", "move"]
     userId: Id
     userName: str
     timestamp: str

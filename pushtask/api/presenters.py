@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pushtask.domain import recurrence
 from pushtask.models import Group, Push, Recipient, Task, User
 from pushtask.services import pushes
+from pushtask.services.calendar import occurrence_out, task_plan, warnings_for
 from pushtask.services.directory import names_by_id
 from pushtask.services.schedules import iso_in_zone, iso_utc, rule_of, schedule_out
 from pushtask.services.tasks import PRIORITY_NAMES, group_ids_of, recipient_ids_of
@@ -91,6 +92,8 @@ def task_detail_out(session: Session, task: Task, lang: str, now: datetime) -> d
             ],
             "upcoming": [iso_in_zone(u, task.timezone) for u in upcoming],
             "lastResult": _last_result(session, task, lang),
+            "upcomingPlan": [occurrence_out(o, task.timezone, lang) for o in task_plan(task, now)],
+            "calendarWarnings": warnings_for(task, now, lang),
         }
     )
     return base

@@ -29,6 +29,7 @@ from pushtask.schemas import (
     TaskUpdate,
 )
 from pushtask.services import tasks as task_service
+from pushtask.services.calendar import warnings_for
 from pushtask.services.schedules import iso_utc
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
@@ -135,8 +136,10 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
     responses={201: TaskCreated, 400: ErrorOut},
 )
 def create_task(body: TaskCreate) -> Response:
-    task = task_service.create_task(session(), actor(), body, runtime().clock())
-    return json_response({"taskId": task.id, "message": "Task created"}, 201)
+    now = runtime().clock()
+    task = task_service.create_task(session(), actor(), body, now)
+    warnings = warnings_for(task, now, lang())
+    return json_response({"taskId": task.id, "message": "Task created", "warnings": warnings}, 201)
 
 
 @api_route(
@@ -292,8 +295,9 @@ def get_task(task_id: str) -> Response:
     responses={200: TaskCreated, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def update_task(task_id: str, body: TaskUpdate) -> Response:
-    task = task_service.update_task(session(), actor(), task_id, body, runtime().clock())
-    return json_response({"taskId": task.id, "message": "Task updated"})
+    now = runtime().clock()
+    task = task_service.update_task(session(), actor(), task_id, body, now)
+    return json_response({"taskId": task.id, "message": "Task updated", "warnings": warnings_for(task, now, lang())})
 
 
 @api_route(

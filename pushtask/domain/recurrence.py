@@ -27,9 +27,9 @@ Two layers sit on the rule's slots (docs/calendars.md):
 from __future__ import annotations
 
 import calendar
+import heapq
 import itertools
 import math
-import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -295,7 +295,11 @@ def _plan(schedule: Schedule, rule: _Rule, after: datetime | None) -> Iterator[O
         if source not in skips and target not in skips and is_slot(schedule, source):
             moves[source] = target
     targets = sorted(
-        (Occurrence(target, True, moved_from=source) for source, target in moves.items() if after is None or target > after),
+        (
+            Occurrence(target, True, moved_from=source)
+            for source, target in moves.items()
+            if after is None or target > after
+        ),
         key=lambda o: o.at,
     )
     slots = (_override(o, skips, moves) for o in _calendar_slots(rule, after))

@@ -145,7 +145,12 @@ def restore(session: Session, actor: Actor, task_id: str, when: datetime, now: d
         actor,
         task,
         "restore",
-        {"occurrence": {"old": iso_in_zone(old, task.timezone) if old else None, "new": iso_in_zone(source, task.timezone)}},
+        {
+            "occurrence": {
+                "old": iso_in_zone(old, task.timezone) if old else None,
+                "new": iso_in_zone(source, task.timezone),
+            }
+        },
         now,
     )
     return task
