@@ -68,10 +68,12 @@ def task_plan(task: Task, now: datetime, count: int = 5) -> list[recurrence.Occu
 
 
 def warnings_for(task: Task, now: datetime, lang: str, horizon_days: int = 400) -> list[str]:
-    """Warn about years in the coming ~13 months whose China holidays the data does not know yet."""
+    """Warn about years in the task's next ~13 months whose China holidays the data does not know yet."""
     if task.schedule_type != recurrence.KIND_RECURRING or (task.schedule_calendar or "all") == "all":
         return []
-    entries = recurrence.plan(rule_of(task), now, 1000, until=now + timedelta(days=horizon_days))
+    # From the first push on: a rule starting next December is checked for the year after, too.
+    begin = max(now, task.schedule_time)
+    entries = recurrence.plan(rule_of(task), now, 1000, until=begin + timedelta(days=horizon_days))
     zone = ZoneInfo(task.timezone)
     years = sorted({o.at.astimezone(zone).year for o in entries if o.unverified})
     return [workcalendar.unknown_year_message(year, lang) for year in years]
