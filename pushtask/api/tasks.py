@@ -138,8 +138,9 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
 def create_task(body: TaskCreate) -> Response:
     now = runtime().clock()
     task = task_service.create_task(session(), actor(), body, now)
-    warnings = warnings_for(task, now, lang())
-    return json_response({"taskId": task.id, "message": "Task created", "warnings": warnings}, 201)
+    # `warnings` only when there are some (a year whose China holidays are not published yet).
+    warnings = {"warnings": w} if (w := warnings_for(task, now, lang())) else {}
+    return json_response({"taskId": task.id, "message": "Task created", **warnings}, 201)
 
 
 @api_route(
@@ -297,7 +298,8 @@ def get_task(task_id: str) -> Response:
 def update_task(task_id: str, body: TaskUpdate) -> Response:
     now = runtime().clock()
     task = task_service.update_task(session(), actor(), task_id, body, now)
-    return json_response({"taskId": task.id, "message": "Task updated", "warnings": warnings_for(task, now, lang())})
+    warnings = {"warnings": w} if (w := warnings_for(task, now, lang())) else {}
+    return json_response({"taskId": task.id, "message": "Task updated", **warnings})
 
 
 @api_route(
