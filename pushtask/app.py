@@ -17,6 +17,7 @@ from pushtask.api import notifications as notifications_api
 from pushtask.api import planner as planner_api
 from pushtask.api import previews as preview_api
 from pushtask.api import privacy as privacy_api
+from pushtask.api import task_import as task_import_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.db import is_unavailable
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -59,6 +60,7 @@ def create_app(runtime: Runtime) -> Flask:
         privacy_api.bp,
         planner_api.occurrences_bp,
         planner_api.calendar_bp,
+        task_import_api.bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)

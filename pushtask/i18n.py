@@ -72,6 +72,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The window is at most {max} days; narrow the range between from and to",
     ),
     "calendar_order": ("结束时间应晚于开始时间", "to must be after from"),
+    "import_header": (
+        "CSV 缺少列：{columns}；请下载模板，按模板的第一行填写列名",
+        "The CSV lacks the columns {columns}; download the template and keep its first row",
+    ),
+    "import_recurrence": (
+        "周期格式无效：请填 once、daily、weekly:1,3,5 或 monthly:15（每 2 周：weekly/2:1）",
+        "Invalid recurrence; use once, daily, weekly:1,3,5 or monthly:15 (every 2 weeks: weekly/2:1)",
+    ),
+    "import_group_unknown": (
+        "找不到群“{name}”：请填写群管理中的群名或群 ID",
+        "No group “{name}”; use a group name or ID from Groups",
+    ),
+    "import_reviewer_unknown": (
+        "找不到微信号为 {wechatId} 的审核人：请先在接收人管理中添加",
+        "No reviewer with WeChat ID {wechatId}; add them under Recipients first",
+    ),
+    "import_too_large": (
+        "文件超过 2 MB 或 1000 行：请拆分成多个文件分别导入",
+        "The file is over 2 MB or 1,000 rows; split it into several files",
+    ),
+    "import_file_required": (
+        "请上传 CSV 文件（表单字段 file）",
+        "Upload a CSV file (form field file)",
+    ),
     "groups_required": ("请至少选择 1 个目标群", "Choose at least one target group"),
     "groups_too_many": ("最多选择 100 个群（当前 {actual} 个）", "At most 100 groups (now {actual})"),
     "groups_unknown": ("以下群不存在或无权访问：{ids}", "These groups do not exist or are not yours: {ids}"),

@@ -43,6 +43,8 @@ class RouteSpec:
     body: type[BaseModel] | None
     responses: dict[int, type[BaseModel] | str]
     query: tuple[QueryParam, ...] = ()
+    # A multipart/form-data body with one required file field of this name (instead of JSON).
+    upload: str | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -104,6 +106,7 @@ def api_route(
     body: type[BaseModel] | None = None,
     query: tuple[QueryParam, ...] = (),
     tag: str | None = None,
+    upload: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view with its access rule, body model and documented responses."""
 
@@ -135,7 +138,7 @@ def api_route(
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
         documented = dict(responses)
         # Every body can be malformed or too large, and every query can be wrong: say so in the docs.
-        if body is not None:
+        if body is not None or upload is not None:
             documented.setdefault(400, ErrorOut)
             documented.setdefault(413, ErrorOut)
         if query:
@@ -154,6 +157,7 @@ def api_route(
                 body=body,
                 responses=documented,
                 query=query,
+                upload=upload,
             )
         )
         return wrapper

@@ -75,6 +75,13 @@ def build_openapi() -> dict[str, Any]:
                 "required": bool(spec.body.model_json_schema().get("required")),
                 "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
             }
+        if spec.upload is not None:
+            upload_schema = {
+                "type": "object",
+                "required": [spec.upload],
+                "properties": {spec.upload: {"type": "string", "format": "binary"}},
+            }
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": upload_schema}}}
         for status, model in spec.responses.items():
             if isinstance(model, str):
                 content = {model: {"schema": {"type": "string"}}}
