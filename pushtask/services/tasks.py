@@ -376,6 +376,11 @@ def _org_timezone(session: Session, actor: Actor) -> str:
     return zone or "Asia/Shanghai"
 
 
+def org_timezone(session: Session, actor: Actor) -> str:
+    """Return the caller's organisation's time zone (Asia/Shanghai when unset)."""
+    return _org_timezone(session, actor)
+
+
 def _content_dict(content: ContentIn | None) -> dict[str, Any]:
     if content is None:
         return {}
