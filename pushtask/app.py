@@ -16,8 +16,10 @@ from pushtask.api import feedback as feedback_api
 from pushtask.api import media as media_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
+from pushtask.api import planner as planner_api
 from pushtask.api import previews as preview_api
 from pushtask.api import privacy as privacy_api
+from pushtask.api import task_import as task_import_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.db import is_unavailable
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -60,6 +62,9 @@ def create_app(runtime: Runtime) -> Flask:
         wechat_auth.me_bp,
         wechat_callbacks.bp,
         privacy_api.bp,
+        planner_api.occurrences_bp,
+        planner_api.calendar_bp,
+        task_import_api.bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)
@@ -94,7 +99,7 @@ class IdConverter(BaseConverter):
     `/api/preview/<id>`), and the methods a client is told are allowed there would be wrong.
     """
 
-    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks)$)[^/]+"
+    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -38,6 +38,64 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "interval_required": ("周期任务需选择每天、每周或每月", "Recurring tasks need daily, weekly or monthly"),
     "end_before_start": ("结束时间应晚于首次推送时间", "The end must be after the first push"),
     "weekdays_invalid": ("星期应为 1（周一）到 7（周日）", "Weekdays are 1 (Monday) to 7 (Sunday)"),
+    # ---- planner (issue 18): work calendar, single occurrences, calendar, import ----
+    "occurrence_once": (
+        "单次任务没有单独的推送次数，请直接修改任务的推送时间",
+        "A one-off task has no single occurrences; edit the task's push time instead",
+    ),
+    "occurrence_unknown": (
+        "该时间不是此任务的推送时间，请从“接下来的推送时间”或日历中选择",
+        "This is not one of the task's push times; pick one from its upcoming times or the calendar",
+    ),
+    "occurrence_past": (
+        "这次推送的时间已过，只能调整将来的推送",
+        "This occurrence is in the past; only future occurrences can be changed",
+    ),
+    "occurrence_taken": (
+        "任务在 {time} 已有一次推送，请选择其他时间",
+        "The task already pushes at {time}; choose another time",
+    ),
+    "occurrence_skipped_target": (
+        "{time} 这次推送已跳过，请先恢复它，或选择其他时间",
+        "The occurrence at {time} is skipped; restore it or choose another time",
+    ),
+    "occurrence_completed": (
+        "任务已结束，无法调整单次推送",
+        "The task has ended; its occurrences cannot be changed",
+    ),
+    "occurrence_too_many": (
+        "单次调整已达 {max} 条上限，请直接修改任务的周期规则",
+        "At most {max} single-occurrence changes; change the task's rule instead",
+    ),
+    "calendar_window": (
+        "时间范围最多 {max} 天，请缩小 from 与 to 之间的范围",
+        "The window is at most {max} days; narrow the range between from and to",
+    ),
+    "calendar_order": ("结束时间应晚于开始时间", "to must be after from"),
+    "import_header": (
+        "CSV 缺少列：{columns}；请下载模板，按模板的第一行填写列名",
+        "The CSV lacks the columns {columns}; download the template and keep its first row",
+    ),
+    "import_recurrence": (
+        "周期格式无效：请填 once、daily、weekly:1,3,5 或 monthly:15（每 2 周：weekly/2:1）",
+        "Invalid recurrence; use once, daily, weekly:1,3,5 or monthly:15 (every 2 weeks: weekly/2:1)",
+    ),
+    "import_group_unknown": (
+        "找不到群“{name}”：请填写群管理中的群名或群 ID",
+        "No group “{name}”; use a group name or ID from Groups",
+    ),
+    "import_reviewer_unknown": (
+        "找不到微信号为 {wechatId} 的审核人：请先在接收人管理中添加",
+        "No reviewer with WeChat ID {wechatId}; add them under Recipients first",
+    ),
+    "import_too_large": (
+        "文件超过 2 MB 或 1000 行：请拆分成多个文件分别导入",
+        "The file is over 2 MB or 1,000 rows; split it into several files",
+    ),
+    "import_file_required": (
+        "请上传 CSV 文件（表单字段 file）",
+        "Upload a CSV file (form field file)",
+    ),
     "groups_required": ("请至少选择 1 个目标群", "Choose at least one target group"),
     "groups_too_many": ("最多选择 100 个群（当前 {actual} 个）", "At most 100 groups (now {actual})"),
     "groups_unknown": ("以下群不存在或无权访问：{ids}", "These groups do not exist or are not yours: {ids}"),

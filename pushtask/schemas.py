@@ -20,6 +20,11 @@ GroupChannel = Literal["wecom_appchat", "wecom_robot", "bot_bridge"]
 RecipientChannel = Literal["wecom", "miniprogram"]
 Role = Literal["admin", "operator", "viewer"]
 PreviewState = Literal["none", "pending", "confirmed", "modify_requested", "stale"]
+WorkCalendar = Literal["all", "cn_workdays", "skip_cn_holidays"]
+_CALENDAR_HELP = (
+    "Recurring: all (every slot of the rule), cn_workdays (China's working days only: statutory holidays"
+    " skipped, 调休 make-up days included), skip_cn_holidays (the rule's days, statutory holidays skipped)."
+)
 
 Id = str
 
@@ -141,6 +146,7 @@ class ScheduleIn(Input):
     )
     recurringEnd: IsoDateTime | None = None
     endAfter: StrictInt | None = Field(default=None, ge=1, le=1000, description="End after this many pushes.")
+    calendar: WorkCalendar = Field(default="all", description=_CALENDAR_HELP)
 
 
 class SchedulePatch(Input):
@@ -154,6 +160,7 @@ class SchedulePatch(Input):
     monthDay: StrictInt | None = Field(default=None, ge=1, le=31)
     recurringEnd: IsoDateTime | None = None
     endAfter: StrictInt | None = Field(default=None, ge=1, le=1000)
+    calendar: WorkCalendar | None = Field(default=None, description=_CALENDAR_HELP)
 
 
 SOMETHING_TO_SEND: dict[str, Any] = {
@@ -258,6 +265,7 @@ class ScheduleOut(Output):
     monthDay: int | None
     recurringEnd: str | None
     endAfter: int | None
+    calendar: WorkCalendar = "all"
 
 
 class MiniProgramOut(Output):
@@ -314,11 +322,35 @@ class RecipientRef(Output):
     channel: RecipientChannel
 
 
+SkipReason = Literal["holiday", "skipped", "moved"]
+
+
+class PlannedOccurrenceOut(Output):
+    """One slot of a task's schedule: when it fires, or why it does not."""
+
+    fireAt: str = Field(description="ISO 8601 with the task zone's offset: the fire time, or the slot's own time.")
+    fires: bool
+    reason: SkipReason | None = Field(
+        default=None, description="Why it does not fire: a public holiday, skipped by hand, or moved elsewhere."
+    )
+    reasonText: str | None = Field(default=None, description="The reason in the caller's language, e.g. 国庆节.")
+    movedFrom: str | None = None
+    movedTo: str | None = None
+    unverified: bool = Field(default=False, description="In a year whose China public holidays are not published yet.")
+
+
 class TaskDetailOut(TaskOut):
     groupsDetail: list[GroupRef]
     recipientsDetail: list[RecipientRef]
     upcoming: list[str]
     lastResult: PushOut | None
+    upcomingPlan: list[PlannedOccurrenceOut] = Field(
+        default_factory=list,
+        description="The next five pushes with the slots between them that will not fire (holiday, skipped, moved).",
+    )
+    calendarWarnings: list[str] = Field(
+        default_factory=list, description="E.g. 2028 年节假日安排尚未公布 for a year the holiday data lacks."
+    )
 
 
 class TaskListOut(Output):
@@ -334,6 +366,7 @@ class TaskListOut(Output):
 class TaskCreated(Output):
     taskId: Id
     message: str
+    warnings: list[str] = Field(default_factory=list, description="E.g. 2028 年节假日安排尚未公布.")
 
 
 class MessageOut(Output):
@@ -365,7 +398,9 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal["create", "update", "delete", "pause", "resume", "mark_sent", "resend"]
+    action: Literal[
+        "create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move"
+    ]
     userId: Id
     userName: str
     timestamp: str

@@ -46,6 +46,8 @@ class RouteSpec:
     # A request body that is not JSON (an upload): its OpenAPI `requestBody`, as is.
     request_body: dict[str, Any] | None = None
     scopes: tuple[str, ...] = ("operator",)
+    # A multipart/form-data body with one required file field of this name (instead of JSON).
+    upload: str | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -111,6 +113,7 @@ def api_route(
     tag: str | None = None,
     request_body: dict[str, Any] | None = None,
     scopes: tuple[str, ...] = ("operator",),
+    upload: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view with its access rule, body model and documented responses.
 
@@ -151,7 +154,7 @@ def api_route(
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
         documented = dict(responses)
         # Every body can be malformed or too large, and every query can be wrong: say so in the docs.
-        if body is not None:
+        if body is not None or upload is not None:
             documented.setdefault(400, ErrorOut)
             documented.setdefault(413, ErrorOut)
         if query:
@@ -172,6 +175,7 @@ def api_route(
                 query=query,
                 request_body=request_body,
                 scopes=scopes,
+                upload=upload,
             )
         )
         return wrapper

@@ -96,6 +96,13 @@ def build_openapi() -> dict[str, Any]:
             }
         if spec.request_body is not None:
             operation["requestBody"] = spec.request_body
+        if spec.upload is not None:
+            upload_schema = {
+                "type": "object",
+                "required": [spec.upload],
+                "properties": {spec.upload: {"type": "string", "format": "binary"}},
+            }
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": upload_schema}}}
         for status, model in spec.responses.items():
             if isinstance(model, str):
                 # "image/jpeg, image/png": one of these types; "": no body (304).

@@ -12,6 +12,7 @@ from pushtask.api.media import image_fields, with_image
 from pushtask.domain import recurrence
 from pushtask.models import Confirmation, Group, Push, Recipient, Task, User
 from pushtask.services import pushes
+from pushtask.services.calendar import occurrence_out, task_plan, warnings_for
 from pushtask.services.directory import names_by_id
 from pushtask.services.schedules import iso_in_zone, iso_utc, rule_of, schedule_out
 from pushtask.services.task_list import TaskPage
@@ -140,6 +141,8 @@ def task_detail_out(session: Session, task: Task, lang: str, now: datetime) -> d
             ],
             "upcoming": [iso_in_zone(u, task.timezone) for u in upcoming],
             "lastResult": _last_result(session, task, lang),
+            "upcomingPlan": [occurrence_out(o, task.timezone, lang) for o in task_plan(task, now)],
+            "calendarWarnings": warnings_for(task, now, lang),
         }
     )
     return base

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
@@ -32,6 +33,7 @@ from pushtask.schemas import (
 )
 from pushtask.services import task_list
 from pushtask.services import tasks as task_service
+from pushtask.services.calendar import warnings_for
 from pushtask.services.schedules import iso_utc
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
@@ -148,8 +150,11 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
     responses={201: TaskCreated, 400: ErrorOut},
 )
 def create_task(body: TaskCreate) -> Response:
-    task = task_service.create_task(session(), actor(), body, runtime().clock())
-    return json_response({"taskId": task.id, "message": "Task created"}, 201)
+    now = runtime().clock()
+    task = task_service.create_task(session(), actor(), body, now)
+    # `warnings` only when there are some (a year whose China holidays are not published yet).
+    warnings = {"warnings": w} if (w := warnings_for(task, now, lang())) else {}
+    return json_response({"taskId": task.id, "message": "Task created", **warnings}, 201)
 
 
 @api_route(
@@ -186,7 +191,9 @@ EXPORT_COLUMNS = [
     "taskId",
     "name",
     "status",
+    "statusLabel",
     "priority",
+    "priorityLabel",
     "scheduleText",
     "nextFireAt",
     "timezone",
@@ -195,10 +202,38 @@ EXPORT_COLUMNS = [
     "creatorName",
     "previewRecipientNames",
     "previewState",
+    "previewStateLabel",
     "contentText",
     "createdAt",
     "updatedAt",
 ]
+# The code columns stay for spreadsheets and scripts; a label in the reader's language stands beside each.
+EXPORT_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "status": {
+        "draft": ("草稿", "Draft"),
+        "scheduled": ("已计划", "Scheduled"),
+        "running": ("推送中", "Running"),
+        "completed": ("已完成", "Completed"),
+        "failed": ("失败", "Failed"),
+        "paused": ("已暂停", "Paused"),
+    },
+    "priority": {"high": ("高", "High"), "medium": ("中", "Medium"), "low": ("低", "Low")},
+    "previewState": {
+        "none": ("未发送预览", "No preview"),
+        "pending": ("等待确认", "Awaiting confirmation"),
+        "confirmed": ("已确认", "Confirmed"),
+        "modify_requested": ("要求修改", "Changes requested"),
+        "stale": ("内容已改，需重新预览", "Changed since preview"),
+    },
+}
+
+
+def export_label(kind: str, code: str, language: str) -> str:
+    """Return the label of a status, priority or preview state in the caller's language."""
+    pair = EXPORT_LABELS[kind].get(code)
+    if pair is None:
+        return code
+    return pair[1] if language.lower().startswith("en") else pair[0]
 
 
 @api_route(
@@ -226,12 +261,15 @@ def export_tasks() -> Response:
                 buffer.seek(0)
                 buffer.truncate()
                 for item in tasks_out(db, chunk, language, images=False):
+                    zone = item["schedule"]["timezone"]
                     writer.writerow(
                         [
                             item["taskId"],
                             item["name"],
                             item["status"],
+                            export_label("status", item["status"], language),
                             item["priority"],
+                            export_label("priority", item["priority"], language),
                             item["scheduleText"],
                             item["nextFireAt"] or "",
                             item["schedule"]["timezone"],
@@ -240,16 +278,20 @@ def export_tasks() -> Response:
                             item["creatorName"],
                             "、".join(item["previewRecipientNames"]),
                             item["previewState"],
+                            export_label("previewState", item["previewState"], language),
                             item["content"]["text"] or "",
-                            item["createdAt"],
-                            item["updatedAt"],
+                            # Times in the task's own zone with the offset, as its schedule reads.
+                            _in_zone(item["createdAt"], zone),
+                            _in_zone(item["updatedAt"], zone),
                         ]
                     )
                 yield buffer.getvalue()
         finally:
             db.close()
 
-    stamp = rt.clock().strftime("%Y%m%d-%H%M%S")
+    # The file is named in the organisation's zone: what the operator's own clock said when exporting.
+    org_zone = task_service.org_timezone(session(), who)
+    stamp = rt.clock().astimezone(ZoneInfo(org_zone)).strftime("%Y%m%d-%H%M%S")
     return Response(
         stream_with_context(rows()),
         mimetype="text/csv; charset=utf-8",
@@ -281,6 +323,13 @@ def batch(body: BatchIn) -> Response:
             failed.append({"taskId": task_id, "error": describe_error(error)})
             results.append({"taskId": task_id, "ok": False, "newTaskId": None})
     return json_response({"message": "Batch operation completed", "failedTasks": failed, "results": results})
+
+
+def _in_zone(stamp: str | None, zone: str) -> str:
+    """Turn an API UTC time ("…Z") into ISO 8601 in `zone` with its offset."""
+    if not stamp:
+        return ""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(ZoneInfo(zone)).isoformat()
 
 
 def describe_error(error: Exception) -> str:
@@ -318,8 +367,10 @@ def get_task(task_id: str) -> Response:
     responses={200: TaskCreated, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def update_task(task_id: str, body: TaskUpdate) -> Response:
-    task = task_service.update_task(session(), actor(), task_id, body, runtime().clock())
-    return json_response({"taskId": task.id, "message": "Task updated"})
+    now = runtime().clock()
+    task = task_service.update_task(session(), actor(), task_id, body, now)
+    warnings = {"warnings": w} if (w := warnings_for(task, now, lang())) else {}
+    return json_response({"taskId": task.id, "message": "Task updated", **warnings})
 
 
 @api_route(

@@ -10,17 +10,33 @@ instants. All returned instants are aware UTC datetimes.
 ``next_fire`` jumps to the period containing ``after`` arithmetically (in local dates) rather than
 iterating from ``start``, and computes the occurrence index the same way, so a rule started decades
 ago costs the same as one started yesterday.
+
+Two layers sit on the rule's slots (docs/calendars.md):
+
+* ``calendar``: ``all`` fires on every slot; ``skip_cn_holidays`` skips slots on China's statutory
+  holidays; ``cn_workdays`` fires only on China's working days (holidays skipped, ordinary weekends
+  dropped, and a weekly rule covering Monday–Friday also fires on the 调休 make-up Saturdays and
+  Sundays of its weeks). In a year the holiday data does not know yet, slots fire on the rule's days
+  (``cn_workdays``: Monday–Friday) and are marked ``unverified``. Calendar-skipped slots do not
+  count towards ``end_after``.
+* single occurrences: ``skips`` (slot instants that do not fire) and ``moves`` (slot instant → the
+  instant it fires instead). A skipped or moved slot still counts towards ``end_after``; a move
+  whose source is not a slot, or whose target is a skipped slot, is ignored; no instant fires twice.
 """
 
 from __future__ import annotations
 
 import calendar
+import heapq
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pushtask.domain import workcalendar
+from pushtask.domain.workcalendar import ALL, CALENDARS, CN_WORKDAYS, SKIP_CN_HOLIDAYS
 
 KIND_ONCE = "once"
 KIND_RECURRING = "recurring"
@@ -40,6 +56,14 @@ FIELD_WEEKDAYS = "weekdays"
 FIELD_MONTH_DAY = "monthDay"
 FIELD_END_AT = "recurringEnd"
 FIELD_END_AFTER = "endAfter"
+FIELD_CALENDAR = "calendar"
+
+# Why a slot does not fire (Occurrence.reason).
+REASON_HOLIDAY = "holiday"
+REASON_SKIPPED = "skipped"
+REASON_MOVED = "moved"
+# A calendar rule that matches no day for this many slots in a row has nowhere left to fire.
+_MAX_BARREN_SLOTS = 2000
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,23 @@ class Schedule:
     month_day: int | None = None
     end_at: datetime | None = None
     end_after: int | None = None
+    calendar: str = ALL
+    # Single occurrences (recurring only): slot instants that do not fire, and slot → new instant.
+    skips: frozenset[datetime] = field(default_factory=frozenset)
+    moves: tuple[tuple[datetime, datetime], ...] = ()
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One slot of a schedule: when it fires, or why it does not."""
+
+    at: datetime  # UTC: the fire instant, or the slot's own instant when it does not fire
+    fires: bool
+    reason: str | None = None  # REASON_HOLIDAY, REASON_SKIPPED or REASON_MOVED when it does not fire
+    holiday: str | None = None  # the holiday's Chinese name for REASON_HOLIDAY ("国庆节")
+    moved_from: datetime | None = None  # a moved occurrence: the slot it was moved from
+    moved_to: datetime | None = None  # REASON_MOVED: where it fires instead
+    unverified: bool = False  # in a year China's holiday data does not cover yet
 
 
 class InvalidScheduleError(ValueError):
@@ -79,6 +120,7 @@ class _Rule:
     month_day: int  # monthly only
     end_at: datetime | None  # UTC
     end_after: int | None
+    calendar: str = ALL
 
 
 def validate(schedule: Schedule) -> list[tuple[str, str]]:
@@ -96,6 +138,8 @@ def validate(schedule: Schedule) -> list[tuple[str, str]]:
         problems.append((FIELD_TIME, "not_timezone_aware"))
     if _load_zone(schedule.timezone) is None:
         problems.append((FIELD_TIMEZONE, "unknown_timezone"))
+    if schedule.calendar not in CALENDARS:
+        problems.append((FIELD_CALENDAR, "invalid"))
     if schedule.kind != KIND_RECURRING:
         return problems
 
@@ -136,7 +180,7 @@ def occurrences(schedule: Schedule) -> Iterator[datetime]:
     _ensure_valid(schedule)
     if schedule.kind == KIND_ONCE:
         return iter((schedule.start.astimezone(UTC),))
-    return _fires_after(_normalise(schedule), None)
+    return (o.at for o in _plan(schedule, _normalise(schedule), None) if o.fires)
 
 
 def next_fire(schedule: Schedule, after: datetime) -> datetime | None:
@@ -146,16 +190,49 @@ def next_fire(schedule: Schedule, after: datetime) -> datetime | None:
 
 def upcoming(schedule: Schedule, after: datetime, count: int = 5) -> list[datetime]:
     """Return up to ``count`` fire instants strictly after ``after`` (aware UTC), in order."""
+    return [o.at for o in plan(schedule, after, count) if o.fires]
+
+
+def plan(schedule: Schedule, after: datetime, count: int = 5, until: datetime | None = None) -> list[Occurrence]:
+    """Return the slots strictly after ``after`` until ``count`` of them fire (or past ``until``).
+
+    Slots that do not fire (a holiday, a skip, a move's source) are included between the firing
+    ones with their reason, so a planner can show "10月1日 国庆节 不推送".
+    """
     _ensure_valid(schedule)
     if not _is_aware(after):
         raise ValueError("after must be timezone-aware")
     if count <= 0:
         return []
     after = after.astimezone(UTC)
+    until = until.astimezone(UTC) if until is not None else None
     if schedule.kind == KIND_ONCE:
         start = schedule.start.astimezone(UTC)
-        return [start] if start > after else []
-    return list(itertools.islice(_fires_after(_normalise(schedule), after), count))
+        return [Occurrence(start, True)] if start > after and (until is None or start <= until) else []
+    out: list[Occurrence] = []
+    fired = 0
+    for occurrence in _plan(schedule, _normalise(schedule), after):
+        if until is not None and occurrence.at > until:
+            break
+        out.append(occurrence)
+        fired += occurrence.fires
+        if fired >= count:
+            break
+    return out
+
+
+def is_slot(schedule: Schedule, instant: datetime) -> bool:
+    """Tell whether ``instant`` is one of the rule's own firing slots (before skips and moves)."""
+    _ensure_valid(schedule)
+    if schedule.kind != KIND_RECURRING:
+        return False
+    instant = instant.astimezone(UTC)
+    rule = _normalise(schedule)
+    for occurrence in _calendar_slots(rule, instant - timedelta(microseconds=1)):
+        if occurrence.at != instant:
+            return False
+        return occurrence.fires
+    return False
 
 
 def localize(wall_clock: datetime, timezone: str) -> datetime:
@@ -187,6 +264,8 @@ def describe(schedule: Schedule, lang: str = "zh-CN") -> str:
 
     rule = _normalise(schedule)
     text = _describe_en(rule, clock) if english else _describe_zh(rule, clock)
+    if rule.calendar != ALL:
+        text += _CALENDAR_WORDS[rule.calendar][english]
     if rule.end_at is not None:
         local_end = rule.end_at.astimezone(zone)
         # A bare date reads as "including that day"; name the time when that day's slot is cut off.
@@ -207,8 +286,80 @@ def describe(schedule: Schedule, lang: str = "zh-CN") -> str:
 # --- computation -------------------------------------------------------------------------------
 
 
-def _fires_after(rule: _Rule, after: datetime | None) -> Iterator[datetime]:
-    """Yield the rule's fire instants strictly after ``after`` (all of them when None)."""
+def _plan(schedule: Schedule, rule: _Rule, after: datetime | None) -> Iterator[Occurrence]:
+    """Yield the slots after ``after`` with the calendar, skips and moves applied, in time order."""
+    skips = {s.astimezone(UTC) for s in schedule.skips}
+    moves: dict[datetime, datetime] = {}
+    for source, target in schedule.moves:
+        source, target = source.astimezone(UTC), target.astimezone(UTC)
+        if source not in skips and target not in skips and is_slot(schedule, source):
+            moves[source] = target
+    targets = sorted(
+        (
+            Occurrence(target, True, moved_from=source)
+            for source, target in moves.items()
+            if after is None or target > after
+        ),
+        key=lambda o: o.at,
+    )
+    slots = (_override(o, skips, moves) for o in _calendar_slots(rule, after))
+    last_fired: datetime | None = None
+    for occurrence in heapq.merge(slots, targets, key=lambda o: o.at):
+        if occurrence.fires:
+            if occurrence.at == last_fired:
+                continue  # a move onto an instant that fires anyway: never twice
+            last_fired = occurrence.at
+        yield occurrence
+
+
+def _override(occurrence: Occurrence, skips: set[datetime], moves: dict[datetime, datetime]) -> Occurrence:
+    if not occurrence.fires:
+        return occurrence
+    if occurrence.at in skips:
+        return Occurrence(occurrence.at, False, REASON_SKIPPED, unverified=occurrence.unverified)
+    if occurrence.at in moves:
+        return Occurrence(occurrence.at, False, REASON_MOVED, moved_to=moves[occurrence.at])
+    return occurrence
+
+
+def _calendar_slots(rule: _Rule, after: datetime | None) -> Iterator[Occurrence]:
+    """Yield the rule's slots after ``after`` judged by its work calendar."""
+    if rule.calendar == ALL:
+        for instant, _day in _fires_after(rule, after):
+            yield Occurrence(instant, True)
+        return
+    # end_after counts only the days the calendar fires on, so count from the start.
+    scan_from = None if rule.end_after is not None else after
+    fired = barren = 0
+    for instant, day in _fires_after(rule, scan_from, count_limit=False):
+        info = workcalendar.day_info(day)
+        if rule.calendar == CN_WORKDAYS:
+            fires = info.workday
+        else:
+            fires = info.holiday is None
+        if fires:
+            fired += 1
+            barren = 0
+            if rule.end_after is not None and fired > rule.end_after:
+                return
+        else:
+            barren += 1
+            if barren > _MAX_BARREN_SLOTS:
+                return
+        if after is not None and instant <= after:
+            continue
+        if fires:
+            yield Occurrence(instant, True, unverified=not info.known)
+        elif info.holiday is not None:
+            yield Occurrence(instant, False, REASON_HOLIDAY, holiday=info.holiday)
+        # An ordinary weekend under cn_workdays is simply not a slot: nothing to show.
+
+
+def _fires_after(rule: _Rule, after: datetime | None, count_limit: bool = True) -> Iterator[tuple[datetime, date]]:
+    """Yield the rule's slot instants (with their local dates) strictly after ``after`` (all when None).
+
+    With ``count_limit`` False, ``end_after`` is left to the caller (it counts calendar days only).
+    """
     if after is not None and rule.end_at is not None and after >= rule.end_at:
         return
     first_period = 0
@@ -223,6 +374,11 @@ def _fires_after(rule: _Rule, after: datetime | None) -> Iterator[datetime]:
             days = _period_dates(rule, period)
         except (OverflowError, ValueError):
             return  # past year 9999: the rule has nowhere left to fire
+        if rule.calendar == CN_WORKDAYS and rule.frequency == WEEKLY and set(rule.weekdays) >= {1, 2, 3, 4, 5}:
+            monday = days[0] - timedelta(days=days[0].isoweekday() - 1)
+            weekend = [monday + timedelta(days=offset) for offset in (5, 6)]
+            extra = [d for d in weekend if d not in days and workcalendar.day_info(d).makeup]
+            days = sorted([*days, *extra])
         for position, day in enumerate(days):
             try:
                 instant = _resolve_local(day, rule.time_of_day, rule.zone)
@@ -233,11 +389,11 @@ def _fires_after(rule: _Rule, after: datetime | None) -> Iterator[datetime]:
             if after is not None and instant <= after:
                 continue
             index = period * per_period + position - skipped
-            if rule.end_after is not None and index >= rule.end_after:
+            if count_limit and rule.end_after is not None and index >= rule.end_after:
                 return
             if rule.end_at is not None and instant > rule.end_at:
                 return
-            yield instant
+            yield instant, day
 
 
 def _count_before_start(rule: _Rule) -> int:
@@ -327,6 +483,7 @@ def _normalise(schedule: Schedule) -> _Rule:
         month_day=schedule.month_day or local_start.day,
         end_at=schedule.end_at.astimezone(UTC) if schedule.end_at is not None else None,
         end_after=schedule.end_after,
+        calendar=schedule.calendar,
     )
 
 
@@ -352,6 +509,10 @@ def _is_int_in(value: object, low: int, high: int | None) -> bool:
 
 # --- wording -----------------------------------------------------------------------------------
 
+_CALENDAR_WORDS = {
+    CN_WORKDAYS: ("（仅中国工作日）", " (China's working days only)"),
+    SKIP_CN_HOLIDAYS: ("（法定节假日不推送）", " (not on China's public holidays)"),
+}
 _ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _EN_WEEKDAYS = (
     "Monday",

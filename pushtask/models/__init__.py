@@ -2,7 +2,7 @@
 
 from pushtask.models.audit import AuditEntry
 from pushtask.models.base import Base, new_id
-from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, Recipient
+from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, GroupTag, Recipient
 from pushtask.models.identity import WeChatBinding
 from pushtask.models.media import MediaItem
 from pushtask.models.notification import (
@@ -50,6 +50,7 @@ __all__ = [
     "Delivery",
     "Feedback",
     "Group",
+    "GroupTag",
     "InboxItem",
     "Maintenance",
     "MediaItem",

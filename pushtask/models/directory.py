@@ -61,6 +61,17 @@ class Group(Base):
         return cls.channel_ref_hash.in_(fieldcrypt.lookup_hashes(channel_ref, CHANNEL_REF))
 
 
+class GroupTag(Base):
+    """A tag on a group ("初一年级"): pick every group of a set at once (docs/groups.md)."""
+
+    __tablename__ = "t_group_tags"
+    __table_args__ = (Index("ix_t_group_tags_org_id_tag", "org_id", "tag"),)
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("t_groups.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(36))
+
+
 WECHAT_ID = "t_recipients.wechat_id"
 CHANNEL_USER_ID = "t_recipients.channel_user_id"
 

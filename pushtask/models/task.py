@@ -62,6 +62,10 @@ class Task(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Pushes carry a signed feedback link (issue 8): appended to the link or mini-program page path.
     feedback_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Recurring only: "all", "cn_workdays" or "skip_cn_holidays" (pushtask.domain.workcalendar).
+    schedule_calendar: Mapped[str] = mapped_column(String(20), default="all", server_default="all")
+    # Single occurrences changed by hand: {"skips": [UTC ISO], "moves": [[from, to], …]} (docs/occurrences.md).
+    occurrence_changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class TaskGroup(Base):

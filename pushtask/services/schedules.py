@@ -28,8 +28,22 @@ def localize(value: datetime, zone: str) -> datetime:
     return value.astimezone(UTC)
 
 
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def overrides_of(task: Task) -> tuple[frozenset[datetime], tuple[tuple[datetime, datetime], ...]]:
+    """Return the task's skipped slots and moved ones (source → target), as UTC instants."""
+    changes = task.occurrence_changes or {}
+    skips = frozenset(_instant(s) for s in changes.get("skips", ()))
+    moves = tuple((_instant(a), _instant(b)) for a, b in changes.get("moves", ()))
+    return skips, moves
+
+
 def rule_of(task: Task) -> recurrence.Schedule:
-    """Return the recurrence rule a task's columns describe."""
+    """Return the recurrence rule a task's columns describe, with its skipped and moved occurrences."""
+    recurring = task.schedule_type == recurrence.KIND_RECURRING
+    skips, moves = overrides_of(task) if recurring else (frozenset(), ())
     return recurrence.Schedule(
         kind=task.schedule_type,
         start=task.schedule_time,
@@ -40,6 +54,9 @@ def rule_of(task: Task) -> recurrence.Schedule:
         month_day=task.month_day,
         end_at=task.recurring_end,
         end_after=task.end_after,
+        calendar=(task.schedule_calendar or "all") if recurring else "all",
+        skips=skips,
+        moves=moves,
     )
 
 
@@ -83,4 +100,5 @@ def schedule_out(task: Task) -> dict[str, Any]:
         "monthDay": task.month_day,
         "recurringEnd": iso_in_zone(task.recurring_end, task.timezone),
         "endAfter": task.end_after,
+        "calendar": task.schedule_calendar or "all",
     }

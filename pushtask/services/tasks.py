@@ -239,6 +239,7 @@ def _rule(draft: Draft) -> recurrence.Schedule:
         month_day=s.get("monthDay"),
         end_at=localize(s["recurringEnd"], zone) if s.get("recurringEnd") and _zone_ok(zone) else None,
         end_after=s.get("endAfter"),
+        calendar=(s.get("calendar") or "all") if s["type"] == "recurring" else "all",
     )
 
 
@@ -383,6 +384,11 @@ def _org_timezone(session: Session, actor: Actor) -> str:
     return zone or "Asia/Shanghai"
 
 
+def org_timezone(session: Session, actor: Actor) -> str:
+    """Return the caller's organisation's time zone (Asia/Shanghai when unset)."""
+    return _org_timezone(session, actor)
+
+
 def _content_dict(content: ContentIn | None) -> dict[str, Any]:
     if content is None:
         return {}
@@ -406,6 +412,7 @@ def _apply(task: Task, draft: Draft, rule: recurrence.Schedule, next_fire: datet
     task.month_day = rule.month_day if recurring else None
     task.recurring_end = rule.end_at if recurring else None
     task.end_after = rule.end_after if recurring else None
+    task.schedule_calendar = rule.calendar if recurring else "all"
     task.content_text = draft.content.get("text")
     task.content_image = draft.content.get("image")
     task.content_link = draft.content.get("link")
@@ -474,6 +481,7 @@ def _current_draft(session: Session, task: Task) -> Draft:
             "monthDay": task.month_day,
             "recurringEnd": task.recurring_end,
             "endAfter": task.end_after,
+            "calendar": task.schedule_calendar,
         },
         content={
             "text": task.content_text,
@@ -652,6 +660,7 @@ def copy_task(session: Session, actor: Actor, task_id: str, now: datetime) -> Ta
         month_day=source.month_day,
         recurring_end=source.recurring_end,
         end_after=source.end_after,
+        schedule_calendar=source.schedule_calendar,
         content_text=source.content_text,
         content_image=source.content_image,
         content_link=source.content_link,

@@ -97,7 +97,8 @@ def test_another_organisation_exports_none_of_the_schools_tasks(client: FlaskCli
 def test_export_names_the_file_and_shows_schedule_and_groups_in_words(client: FlaskClient, world: World) -> None:
     task_id = create_task(client, world.olga, task_body(world, name="周报"))
     response = client.get("/api/tasks/export", headers=world.olga.headers)
-    assert response.headers["Content-Disposition"] == 'attachment; filename="tasks-20260302-010000.csv"'
+    # Named in the organisation's zone (Asia/Shanghai): 01:00 UTC is 09:00 there.
+    assert response.headers["Content-Disposition"] == 'attachment; filename="tasks-20260302-090000.csv"'
     _, rows = export(client, world.olga)
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["taskId"] == task_id
@@ -106,6 +107,22 @@ def test_export_names_the_file_and_shows_schedule_and_groups_in_words(client: Fl
     assert row["groupCount"] == "3"
     assert row["groupNames"] == "家长群000、家长群001、家长群002"
     assert row["previewRecipientNames"] == "张老师"
+    assert (row["status"], row["statusLabel"], row["priority"], row["priorityLabel"]) == (
+        "scheduled",
+        "已计划",
+        "medium",
+        "中",
+    )
+    assert (row["previewState"], row["previewStateLabel"]) == ("none", "未发送预览")
+    assert row["createdAt"] == "2026-03-02T09:00:00+08:00"  # the task's zone, with its offset
+
+
+def test_export_labels_follow_the_readers_language(client: FlaskClient, world: World) -> None:
+    create_task(client, world.olga, task_body(world, priority="high"))
+    response = client.get("/api/tasks/export", headers={**world.olga.headers, "Accept-Language": "en"})
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["statusLabel"], row["priorityLabel"], row["previewStateLabel"]) == ("Scheduled", "High", "No preview")
 
 
 def test_export_with_a_bad_filter_is_400_not_a_broken_file(client: FlaskClient, world: World) -> None:

@@ -1,0 +1,68 @@
+"""Request and response shapes of the planner API (issue 18): occurrences, the calendar, CSV import.
+
+Kept apart from pushtask.schemas so features can grow without everyone editing one file.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from pushtask.schemas import Id, Input, IsoDateTime, Output, PlannedOccurrenceOut, Priority, SkipReason, Status
+
+
+class OccurrenceMoveIn(Input):
+    time: IsoDateTime = Field(description="The new time, ISO 8601; without an offset it is read in the task's zone.")
+
+
+class OccurrenceChanged(Output):
+    taskId: Id
+    message: str
+    nextFireAt: str | None
+    upcoming: list[PlannedOccurrenceOut]
+
+
+OccurrenceOutcome = Literal[
+    "planned", "skipped", "moved", "running", "completed", "partial", "failed", "missed", "cancelled"
+]
+
+
+class CalendarOccurrenceOut(Output):
+    taskId: Id
+    name: str
+    fireAt: str = Field(description="ISO 8601 with the task zone's offset.")
+    status: Status = Field(description="The task's status.")
+    priority: Priority
+    pushId: Id | None = Field(description="The push of a past (or running) occurrence.")
+    outcome: str = Field(
+        description="planned (will fire), skipped / moved (will not fire here; see reason), or the push's status"
+        " (running, completed, failed, missed…) for an occurrence that fired."
+    )
+    recurring: bool
+    reason: SkipReason | None = None
+    reasonText: str | None = None
+    movedFrom: str | None = None
+    movedTo: str | None = None
+    unverified: bool = False
+
+
+class CalendarOut(Output):
+    occurrences: list[CalendarOccurrenceOut]
+    warnings: list[str] = Field(default_factory=list, description="E.g. a year whose holidays are not published.")
+    truncated: bool = Field(default=False, description="True when more than 5,000 occurrences matched.")
+
+
+class ImportErrorOut(Output):
+    row: int = Field(description="CSV line number of the row (the header is line 1).")
+    field: str
+    message: str
+
+
+class ImportOut(Output):
+    created: int
+    dryRun: bool
+    valid: int = Field(description="Rows that passed every check.")
+    errors: list[ImportErrorOut]
+    taskIds: list[Id] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
