@@ -78,6 +78,9 @@ class SandboxState:
             self.task_ids: set[tuple[str, str]] = set()
             self.dedup: dict[tuple[str, str], tuple[float, str]] = {}
             self.callbacks: list[dict[str, Any]] = []
+            self.groupmsgs: dict[str, Any] = {}  # msgid -> customer_group_api.GroupMsg
+            self.group_sends: dict[str, list[float]] = {}  # customer chat_id -> mass sends received
+            self.bridge_rooms: dict[str, list[dict[str, Any]]] = {}  # bridge protocol -> what rooms received
             self.apply_directory(d.default_entries())
 
     # -- directory ---------------------------------------------------------------------------

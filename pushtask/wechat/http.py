@@ -110,6 +110,21 @@ class HttpSeam:
         return _parse(raw, status, url, platform, errcode_field)
 
 
+    async def download(self, url: str, *, limit: int, platform: Platform = Platform.WECOM) -> tuple[bytes, str]:
+        """GET a file (a card's thumbnail) of at most `limit` bytes; return its bytes and content type."""
+        try:
+            async with self._client().get(url) as response:
+                if response.status != 200:
+                    raise WeChatError(HTTP_UNEXPECTED_STATUS, f"HTTP {response.status} from {_path(url)}", platform)
+                raw = await response.content.read(limit + 1)
+                kind = response.headers.get("Content-Type", "application/octet-stream")
+        except TimeoutError as exc:
+            raise WeChatError(TIMEOUT, f"timeout fetching {_path(url)}", platform) from exc
+        except aiohttp.ClientError as exc:
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform) from exc
+        return raw, kind
+
+
 def _path(url: str) -> str:
     # Keep query strings (access_token, robot keys) out of error messages and logs.
     return url.split("?", 1)[0]
