@@ -204,6 +204,13 @@ def add_msg_template(state: SandboxState, token: str | None, body: dict[str, Any
         raise ApiError(40058, f"chat_id_list exceed max count {MAX_CHATS_PER_CALL}")
     text = body.get("text")
     attachments = body.get("attachments") or []
+    if not attachments:
+        # The first version of the call (doc 91560, what wechatpy 1.8 documents) put one of
+        # image / link / miniprogram at the top level; WeCom still takes it.
+        for kind in ("image", "link", "miniprogram"):
+            if isinstance(body.get(kind), dict):
+                attachments = [{"msgtype": kind, kind: body[kind]}]
+                break
     if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
         raise ApiError(40058, f"attachments exceed max count {MAX_ATTACHMENTS}")
     content = text.get("content", "") if isinstance(text, dict) else ""
@@ -295,6 +302,20 @@ def get_groupmsg_send_result(state: SandboxState, token: str | None, body: dict[
         rows.append(row)
     chunk, following = _page(rows, body, LIST_LIMIT, 500)
     return ok_body(send_list=chunk, next_cursor=following)
+
+
+def get_group_msg_result(state: SandboxState, token: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    """The first read-back call (doc 91561, superseded by get_groupmsg_task/send_result)."""
+    app_for(state, token)
+    msg = _groupmsg(state, body)
+    rows = []
+    for chat_id in msg.chat_ids:
+        status, send_time = msg.results[chat_id]
+        row: dict[str, Any] = {"chat_id": chat_id, "userid": msg.creator, "status": status}
+        if status != RESULT_UNSENT:
+            row["send_time"] = send_time
+        rows.append(row)
+    return ok_body(check_status=1, detail_list=rows)
 
 
 # -- remind, cancel ---------------------------------------------------------------------------

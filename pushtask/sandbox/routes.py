@@ -245,6 +245,7 @@ _EXTERNALCONTACT = {
     "get_groupmsg_list_v2": customer_group_api.get_groupmsg_list_v2,
     "get_groupmsg_task": customer_group_api.get_groupmsg_task,
     "get_groupmsg_send_result": customer_group_api.get_groupmsg_send_result,
+    "get_group_msg_result": customer_group_api.get_group_msg_result,
     "remind_groupmsg_send": customer_group_api.remind_groupmsg_send,
     "cancel_groupmsg_send": customer_group_api.cancel_groupmsg_send,
 }

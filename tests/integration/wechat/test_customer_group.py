@@ -207,3 +207,51 @@ def test_web_view_assistant_lists_pending_tasks(sandbox: SandboxHandle, clock: F
     assert owners["zhangsan"]["tasks"][0]["chatIds"] == [G1, G2]
     with urllib.request.urlopen(f"{sandbox.url}/_sandbox/", timeout=5) as response:  # noqa: S310
         assert "群发助手" in response.read().decode()
+
+
+def test_wechatpy_calls_the_sandbox_unchanged(sandbox: SandboxHandle, clock: FakeClock) -> None:
+    """wechatpy 1.8.18's WeCom client (an independent implementation) against the sandbox."""
+    from wechatpy.enterprise import WeChatClient
+
+    from .helpers import wecom_credentials
+
+    class SandboxClient(WeChatClient):  # type: ignore[misc]
+        """wechatpy hard-codes the host of gettoken; only the host changes."""
+
+        API_BASE_URL = f"{sandbox.url}/cgi-bin/"
+
+        def fetch_access_token(self) -> dict[str, Any]:
+            params = {"corpid": self.corp_id, "corpsecret": self.secret}
+            return dict(self._fetch_access_token(url=f"{sandbox.url}/cgi-bin/gettoken", params=params))
+
+    creds = wecom_credentials(sandbox)
+    client = SandboxClient(creds.corp_id, creds.corp_secret)
+    created = client.external_contact.add_msg_template(
+        {
+            "chat_type": "group",
+            "sender": "zhangsan",
+            "chat_id_list": [G1, G2],
+            "text": {"content": "wechatpy 群发"},
+            "link": {"title": "通知", "url": "https://example.com/n"},
+        }
+    )
+    assert created["errcode"] == 0 and created["msgid"] and created["fail_list"] == []
+    control(sandbox, "groupmsg/send", {"userid": "zhangsan", "msgid": created["msgid"]})
+    result = client.external_contact.get_group_msg_result(created["msgid"])
+    assert [(r["chat_id"], r["status"]) for r in result["detail_list"]] == [(G1, 1), (G2, 1)]
+    # The calls wechatpy 1.8 has no method for, through its generic post().
+    listed = client.post("externalcontact/groupchat/list", data={"limit": 10})
+    assert [g["chat_id"] for g in listed["group_chat_list"]] == sorted(CUSTOMER_GROUPS)
+    chat = client.post("externalcontact/groupchat/get", data={"chat_id": G3})["group_chat"]
+    assert chat["owner"] == "lisi" and chat["name"] == "阳光小区业主群"
+    task = client.post("externalcontact/get_groupmsg_task", data={"msgid": created["msgid"]})
+    assert task["task_list"][0]["userid"] == "zhangsan" and task["task_list"][0]["status"] == 2
+    sent = client.post("externalcontact/get_groupmsg_send_result", data={"msgid": created["msgid"], "userid": "zhangsan"})
+    assert {r["status"] for r in sent["send_list"]} == {1}
+    start = int(clock()) - 60
+    listed_msgs = client.post(
+        "externalcontact/get_groupmsg_list_v2", data={"chat_type": "group", "start_time": start, "end_time": start + 3600}
+    )
+    assert [m["msgid"] for m in listed_msgs["group_msg_list"]] == [created["msgid"]]
+    assert client.post("externalcontact/remind_groupmsg_send", data={"msgid": created["msgid"]})["errcode"] == 0
+    assert client.post("externalcontact/cancel_groupmsg_send", data={"msgid": created["msgid"]})["errcode"] == 0
