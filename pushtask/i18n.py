@@ -116,6 +116,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "push_exists": ("该任务此刻已有一次推送，请稍后再试", "This task already has a push at this instant; try again"),
     "nothing_to_resend": ("没有失败或待确认的群可重发", "No failed or uncertain groups to resend"),
+    # WeCom customer groups and bridges (issue 21).
+    "wecom_not_configured": (
+        "未配置企业微信应用，无法同步客户群；请设置 PUSHTASK_WECOM_CORP_ID / PUSHTASK_WECOM_CORP_SECRET，并在企业微信后台把该应用加入「客户联系 → 可调用应用」",
+        "No WeCom app is configured; set PUSHTASK_WECOM_CORP_ID / PUSHTASK_WECOM_CORP_SECRET and add the app to 客户联系 → 可调用应用",
+    ),
+    "wecom_sync_failed": (
+        "企业微信返回错误 {errcode}：{reason}；请检查应用是否在「客户联系 → 可调用应用」中、服务器 IP 是否在可信 IP 列表中",
+        "WeCom answered errcode {errcode}: {reason}; check that the app is under 客户联系 → 可调用应用 and the server IP is trusted",
+    ),
+    "owner_required": (
+        "企业微信客户群需要群主的企业微信 userid（或使用「从企业微信同步」导入）",
+        "A WeCom customer group needs its owner's WeCom userid (or import it with “Sync from WeCom”)",
+    ),
+    "recipient_ambiguous": (
+        "“{value}” 同时匹配多个接收人：{names}；请改用接收人 ID",
+        "“{value}” matches several recipients: {names}; use the recipient id instead",
+    ),
     "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
     "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),
     # Notifications and feedback (issue 8).

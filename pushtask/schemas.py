@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 Priority = Literal["high", "medium", "low"]
 Status = Literal["draft", "scheduled", "running", "completed", "failed", "paused"]
 Frequency = Literal["daily", "weekly", "monthly"]
-GroupChannel = Literal["wecom_appchat", "wecom_robot", "bot_bridge"]
+GroupChannel = Literal["wecom_appchat", "wecom_robot", "bot_bridge", "wecom_customer_group"]
 RecipientChannel = Literal["wecom", "miniprogram"]
 Role = Literal["admin", "operator", "viewer"]
 PreviewState = Literal["none", "pending", "confirmed", "modify_requested", "stale"]
@@ -356,6 +356,9 @@ class GroupOut(Output):
     name: str
     channel: GroupChannel
     memberCount: int
+    ownerUserid: str | None = Field(default=None, description="WeCom customer group: the owner's userid.")
+    ownerName: str | None = Field(default=None, description="WeCom customer group: the owner's name.")
+    removedFromWecom: bool | None = Field(default=None, description="True when a sync no longer found it in WeCom.")
 
 
 class GroupListOut(Output):
@@ -368,6 +371,9 @@ class GroupCreate(Input):
     channel: GroupChannel
     channelRef: str = Field(min_length=1, max_length=512, description="chatid, robot key or room id; write-only.")
     memberCount: StrictInt = Field(default=0, ge=0, le=100000)
+    ownerUserid: str | None = Field(
+        default=None, min_length=1, max_length=64, description="wecom_customer_group: the owner's WeCom userid."
+    )
 
 
 class GroupUpdate(Input):
@@ -375,6 +381,7 @@ class GroupUpdate(Input):
     channel: GroupChannel | None = None
     channelRef: str | None = Field(default=None, min_length=1, max_length=512)
     memberCount: StrictInt | None = Field(default=None, ge=0, le=100000)
+    ownerUserid: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class RecipientOut(Output):

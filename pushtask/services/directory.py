@@ -8,7 +8,7 @@ from typing import TypeVar
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from pushtask.errors import Conflict, NotFound
+from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import Group, Recipient, Task, TaskGroup, TaskRecipient, User, new_id
 from pushtask.schemas import GroupCreate, GroupUpdate, RecipientCreate, RecipientUpdate
 from pushtask.services.context import Actor
@@ -59,6 +59,9 @@ def _get(session: Session, model: type[Row], actor: Actor, row_id: str) -> Row:
 
 def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetime) -> Group:
     """Add a group to the caller's organisation."""
+    owner = (data.ownerUserid or "").strip() or None
+    if data.channel == "wecom_customer_group" and owner is None:
+        raise InvalidInput([FieldProblem("ownerUserid", "owner_required")])
     group = Group(
         id=new_id(),
         org_id=actor.org_id,
@@ -66,6 +69,7 @@ def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetim
         channel=data.channel,
         channel_ref=data.channelRef.strip(),
         member_count=data.memberCount,
+        owner_userid=owner,
         created_at=now,
         updated_at=now,
     )
@@ -84,6 +88,10 @@ def update_group(session: Session, actor: Actor, group_id: str, data: GroupUpdat
         group.channel_ref = data.channelRef.strip()
     if data.memberCount is not None:
         group.member_count = data.memberCount
+    if data.ownerUserid is not None:
+        group.owner_userid = data.ownerUserid.strip() or None
+    if group.channel == "wecom_customer_group" and not group.owner_userid:
+        raise InvalidInput([FieldProblem("ownerUserid", "owner_required")])
     group.updated_at = now
     return group
 

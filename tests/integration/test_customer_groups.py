@@ -1,0 +1,75 @@
+"""WeCom customer groups through the API: directory sync from the sandbox, owners, removed groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from pushtask.runtime import Runtime
+from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
+from pushtask.sandbox.directory import CUSTOMER_GROUPS
+
+from .conftest import World
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[SandboxHandle]:
+    handle = start_in_thread("127.0.0.1", 0, SandboxState(seed=11))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxHandle, runtime: Runtime) -> Iterator[SandboxHandle]:
+    sandbox_server.state.reset()
+    runtime.sandbox_url = sandbox_server.url
+    yield sandbox_server
+    if runtime.wechat_link is not None:
+        runtime.wechat_link.close()
+
+
+def customer_groups(client: FlaskClient, world: World) -> dict[str, dict[str, object]]:
+    rows = client.get("/api/groups?limit=500", headers=world.ada.headers).get_json()["groups"]
+    return {str(g["name"]): g for g in rows if g["channel"] == "wecom_customer_group"}
+
+
+def test_admin_syncs_customer_groups_and_a_group_gone_from_wecom_is_marked(
+    client: FlaskClient, world: World, sandbox: SandboxHandle
+) -> None:
+    first = client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.ada.headers)
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json() == {"imported": 3, "updated": 0, "removed": 0}
+    groups = customer_groups(client, world)
+    assert groups["阳光小区业主群"]["ownerUserid"] == "lisi" and groups["阳光小区业主群"]["memberCount"] == 2
+    with sandbox.state.lock:
+        del sandbox.state.groups[CUSTOMER_GROUPS[0]]
+        sandbox.state.groups[CUSTOMER_GROUPS[2]].name = "阳光小区业主群（新）"
+    second = client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.ada.headers)
+    assert second.get_json() == {"imported": 0, "updated": 1, "removed": 1}
+    groups = customer_groups(client, world)
+    assert groups["三年级1班家长群"]["removedFromWecom"] is True  # kept, marked
+    assert "阳光小区业主群（新）" in groups
+
+
+def test_only_admins_sync_and_bad_channel_is_400(client: FlaskClient, world: World, sandbox: SandboxHandle) -> None:
+    assert client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.olga.headers).status_code == 403
+    bad = client.post("/api/groups/sync", json={"channel": "wecom_robot"}, headers=world.ada.headers)
+    assert bad.status_code == 400 and bad.get_json()["details"][0]["field"] == "channel"
+
+
+def test_a_wecom_refusal_is_409_with_the_reason_in_chinese(
+    client: FlaskClient, world: World, sandbox: SandboxHandle
+) -> None:
+    sandbox.state.add_fault(endpoint="externalcontact/groupchat/list", errcode=60020)
+    answer = client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.ada.headers)
+    assert answer.status_code == 409
+    assert "60020" in answer.get_json()["reason"] and "可信 IP" in answer.get_json()["reason"]
+
+
+def test_a_customer_group_needs_its_owner(client: FlaskClient, world: World) -> None:
+    body = {"name": "客户群", "channel": "wecom_customer_group", "channelRef": "wrX"}
+    missing = client.post("/api/groups", json=body, headers=world.ada.headers)
+    assert missing.status_code == 400 and missing.get_json()["details"][0]["field"] == "ownerUserid"
+    assert client.post("/api/groups", json={**body, "ownerUserid": "lisi"}, headers=world.ada.headers).status_code == 201
