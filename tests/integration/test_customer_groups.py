@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from pushtask.runtime import Runtime
+from pushtask import cli
+from pushtask.config import load_settings
+from pushtask.db import unit_of_work
+from pushtask.migrations import upgrade
+from pushtask.infra import fieldcrypt
+from pushtask.runtime import Runtime, build_runtime
+from pushtask.services.bootstrap import ensure_initial_data
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.sandbox.directory import CUSTOMER_GROUPS
 
@@ -73,3 +81,28 @@ def test_a_customer_group_needs_its_owner(client: FlaskClient, world: World) -> 
     missing = client.post("/api/groups", json=body, headers=world.ada.headers)
     assert missing.status_code == 400 and missing.get_json()["details"][0]["field"] == "ownerUserid"
     assert client.post("/api/groups", json={**body, "ownerUserid": "lisi"}, headers=world.ada.headers).status_code == 201
+
+
+def test_cli_groups_sync_imports_from_a_running_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sandbox_server: SandboxHandle
+) -> None:
+    monkeypatch.setenv("PUSHTASK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PUSHTASK_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PUSHTASK_ENCRYPTION_KEYS", raising=False)
+    sandbox_server.state.reset()
+    test_ring = fieldcrypt.current()
+    try:
+        rt = build_runtime(load_settings())
+        assert rt.engine is not None
+        upgrade(rt.engine)
+        with unit_of_work(rt.sessions) as db:
+            ensure_initial_data(
+                db, rt.clock(), admin_password="p" * 12, demo_data=False, timezone="Asia/Shanghai", approval_required=True
+            )
+        rt.engine.dispose()
+        assert cli.main(["groups", "sync", "--sandbox-url", sandbox_server.url]) == 0
+        assert json.loads(capsys.readouterr().out) == {"imported": 3, "updated": 0, "removed": 0}
+        assert cli.main(["groups", "sync", "--sandbox-url", sandbox_server.url]) == 0
+        assert json.loads(capsys.readouterr().out) == {"imported": 0, "updated": 0, "removed": 0}
+    finally:
+        fieldcrypt.install(test_ring)
