@@ -116,7 +116,9 @@ def _start_sandbox(rt: Runtime, host: str) -> SandboxHandle:
     sandbox = start_in_thread(host, rt.settings.sandbox_port, SandboxState())
     with rt.sessions() as db:
         for group in db.scalars(select(Group).where(Group.deleted_at.is_(None))):
-            sandbox.state.register_group(group.channel, group.channel_ref, group.name, group.member_count)
+            sandbox.state.register_group(
+                group.channel, group.channel_ref, group.name, group.member_count, owner=group.owner_userid or ""
+            )
         # Reviewers must exist in the sandbox too, or previews to them are refused (81013 / 40003).
         users = [
             {"userid" if r.channel == "wecom" else "openid": r.channel_user_id, "name": r.name}

@@ -48,5 +48,5 @@ def build_channels(
             )
         )
     if bridge is not None:
-        channels.append(BotBridgeChannel(bridge, http, media, clock=clock))
+        channels.append(BotBridgeChannel(bridge, http, media, store=store, clock=clock))
     return ChannelRegistry(channels)
