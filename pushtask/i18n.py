@@ -125,6 +125,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "企业微信返回错误 {errcode}：{reason}；请检查应用是否在「客户联系 → 可调用应用」中、服务器 IP 是否在可信 IP 列表中",
         "WeCom answered errcode {errcode}: {reason}; check that the app is under 客户联系 → 可调用应用 and the server IP is trusted",
     ),
+    "bridge_name_taken": (
+        "已有名为“{name}”的个人微信群；wechatbot-webhook 按群名发送，无法区分同名的群，请改一个名字（并在微信里同步改名）",
+        "A personal-WeChat group named “{name}” exists; wechatbot-webhook addresses rooms by name and cannot tell "
+        "them apart, rename one (in WeChat too)",
+    ),
     "owner_required": (
         "企业微信客户群需要群主的企业微信 userid（或使用「从企业微信同步」导入）",
         "A WeCom customer group needs its owner's WeCom userid (or import it with “Sync from WeCom”)",

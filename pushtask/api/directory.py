@@ -110,7 +110,9 @@ def list_groups() -> Response:
     responses={201: CreatedId, 400: ErrorOut},
 )
 def create_group(body: GroupCreate) -> Response:
-    group = directory.create_group(session(), actor(), body, runtime().clock())
+    rt = runtime()
+    by_name = rt.settings.bridge_protocol == "wechatbot-webhook"
+    group = directory.create_group(session(), actor(), body, rt.clock(), unique_bridge_names=by_name)
     return json_response({"id": group.id, "message": "Group created"}, 201)
 
 
@@ -152,7 +154,9 @@ def sync_groups(body: GroupSyncIn) -> Response:
     responses={200: CreatedId, **WRITE},
 )
 def update_group(group_id: str, body: GroupUpdate) -> Response:
-    group = directory.update_group(session(), actor(), group_id, body, runtime().clock())
+    rt = runtime()
+    by_name = rt.settings.bridge_protocol == "wechatbot-webhook"
+    group = directory.update_group(session(), actor(), group_id, body, rt.clock(), unique_bridge_names=by_name)
     return json_response({"id": group.id, "message": "Group updated"})
 
 

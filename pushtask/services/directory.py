@@ -57,11 +57,26 @@ def _get(session: Session, model: type[Row], actor: Actor, row_id: str) -> Row:
     return row
 
 
-def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetime) -> Group:
+def _check_bridge_name(session: Session, org_id: str, name: str, group_id: str | None) -> None:
+    """A bridge that addresses rooms by name (wechatbot-webhook) cannot tell two same-named groups apart."""
+    query = select(Group.id).where(
+        Group.org_id == org_id, Group.channel == "bot_bridge", Group.name == name, Group.deleted_at.is_(None)
+    )
+    if group_id is not None:
+        query = query.where(Group.id != group_id)
+    if session.scalar(query.limit(1)) is not None:
+        raise InvalidInput([FieldProblem("name", "bridge_name_taken", {"name": name})])
+
+
+def create_group(
+    session: Session, actor: Actor, data: GroupCreate, now: datetime, *, unique_bridge_names: bool = False
+) -> Group:
     """Add a group to the caller's organisation."""
     owner = (data.ownerUserid or "").strip() or None
     if data.channel == "wecom_customer_group" and owner is None:
         raise InvalidInput([FieldProblem("ownerUserid", "owner_required")])
+    if unique_bridge_names and data.channel == "bot_bridge":
+        _check_bridge_name(session, actor.org_id, data.name.strip(), None)
     group = Group(
         id=new_id(),
         org_id=actor.org_id,
@@ -77,7 +92,15 @@ def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetim
     return group
 
 
-def update_group(session: Session, actor: Actor, group_id: str, data: GroupUpdate, now: datetime) -> Group:
+def update_group(
+    session: Session,
+    actor: Actor,
+    group_id: str,
+    data: GroupUpdate,
+    now: datetime,
+    *,
+    unique_bridge_names: bool = False,
+) -> Group:
     """Change a group's name, channel, reference or member count."""
     group = _get(session, Group, actor, group_id)
     if data.name is not None:
@@ -92,6 +115,8 @@ def update_group(session: Session, actor: Actor, group_id: str, data: GroupUpdat
         group.owner_userid = data.ownerUserid.strip() or None
     if group.channel == "wecom_customer_group" and not group.owner_userid:
         raise InvalidInput([FieldProblem("ownerUserid", "owner_required")])
+    if unique_bridge_names and group.channel == "bot_bridge":
+        _check_bridge_name(session, actor.org_id, group.name, group.id)
     group.updated_at = now
     return group
 

@@ -106,3 +106,15 @@ def test_cli_groups_sync_imports_from_a_running_sandbox(
         assert json.loads(capsys.readouterr().out) == {"imported": 0, "updated": 0, "removed": 0}
     finally:
         fieldcrypt.install(test_ring)
+
+
+def test_with_wechatbot_webhook_two_bridge_groups_cannot_share_a_name(
+    client: FlaskClient, world: World, runtime: Runtime
+) -> None:
+    runtime.settings = runtime.settings.with_overrides(bridge_protocol="wechatbot-webhook")
+    body = {"name": "周末读书会", "channel": "bot_bridge", "channelRef": "1@chatroom"}
+    assert client.post("/api/groups", json=body, headers=world.ada.headers).status_code == 201
+    twin = client.post("/api/groups", json={**body, "channelRef": "2@chatroom"}, headers=world.ada.headers)
+    assert twin.status_code == 400
+    [problem] = twin.get_json()["details"]
+    assert problem["field"] == "name" and "wechatbot-webhook" in problem["message"]
