@@ -130,6 +130,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A personal-WeChat group named “{name}” exists; wechatbot-webhook addresses rooms by name and cannot tell "
         "them apart, rename one (in WeChat too)",
     ),
+    "quota_exceeded": (
+        "客户群「{group}」{date} 的推送将是{period}第 {count} 次群发，超过企业微信的上限 {limit} 次，群主将无法发送；请减少推送次数或调整时间",
+        "Customer group “{group}”: the push on {date} would be mass send #{count} {period}, over WeCom's cap of "
+        "{limit}; the owner could not send it. Push less often or move it",
+    ),
     "owner_required": (
         "企业微信客户群需要群主的企业微信 userid（或使用「从企业微信同步」导入）",
         "A WeCom customer group needs its owner's WeCom userid (or import it with “Sync from WeCom”)",

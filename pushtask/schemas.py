@@ -239,6 +239,9 @@ class TaskListOut(Output):
 class TaskCreated(Output):
     taskId: Id
     message: str
+    quotaWarnings: list[QuotaWarningOut] = Field(
+        default_factory=list, description="Pushes WeCom customer groups could not receive (over their cap)."
+    )
 
 
 class MessageOut(Output):
@@ -722,6 +725,10 @@ class ValidateIn(Input):
     groups: list[Id] | None = Field(
         default=None, max_length=1000, description="Also apply these groups' channel limits."
     )
+    schedule: ScheduleIn | None = Field(
+        default=None, description="With groups: warn when a push would exceed a WeCom customer group's cap."
+    )
+    taskId: Id | None = Field(default=None, description="The task being edited (its own pushes are not counted twice).")
 
 
 class ValidationOut(Output):
@@ -729,8 +736,21 @@ class ValidationOut(Output):
     errors: list[FieldError]
 
 
+class QuotaWarningOut(Output):
+    """A planned push a WeCom customer group could not receive: over its mass-send cap."""
+
+    groupId: Id
+    groupName: str
+    date: str = Field(description="Local date (China time) of the first push over the cap.")
+    count: int = Field(ge=1, description="Which mass send of its period that push would be.")
+    limit: int = Field(ge=1)
+    cap: Literal["days_in_month", "7_per_week", "1_per_day"]
+    message: str
+
+
 class ValidationResult(Output):
     validation: ValidationOut
+    quotaWarnings: list[QuotaWarningOut] = Field(default_factory=list)
 
 
 class InvalidContentOut(Output):

@@ -29,7 +29,8 @@ from pushtask.schemas import (
     TaskUpdate,
 )
 from pushtask.services import tasks as task_service
-from pushtask.services.schedules import iso_utc
+from pushtask.api.quota_view import quota_warnings
+from pushtask.services.schedules import iso_utc, rule_of
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
@@ -136,7 +137,8 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
 )
 def create_task(body: TaskCreate) -> Response:
     task = task_service.create_task(session(), actor(), body, runtime().clock())
-    return json_response({"taskId": task.id, "message": "Task created"}, 201)
+    warnings = quota_warnings(body.groups, rule_of(task), exclude_task_id=task.id)
+    return json_response({"taskId": task.id, "message": "Task created", "quotaWarnings": warnings}, 201)
 
 
 @api_route(
@@ -293,7 +295,9 @@ def get_task(task_id: str) -> Response:
 )
 def update_task(task_id: str, body: TaskUpdate) -> Response:
     task = task_service.update_task(session(), actor(), task_id, body, runtime().clock())
-    return json_response({"taskId": task.id, "message": "Task updated"})
+    groups = task_service.group_ids_of(session(), [task.id]).get(task.id, [])
+    warnings = quota_warnings(groups, rule_of(task), exclude_task_id=task.id)
+    return json_response({"taskId": task.id, "message": "Task updated", "quotaWarnings": warnings})
 
 
 @api_route(

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import GroupTarget
 from pushtask.models import Group, Recipient, new_id
-from pushtask.wechat.customer_group import CustomerGroupClient, GroupChat
+from pushtask.wechat.customer_group import RESULT_SENT, TASK_SENT, CustomerGroupClient, GroupChat
 
 CHANNEL = "wecom_customer_group"
 
@@ -93,3 +93,23 @@ def apply_sync(session: Session, org_id: str, chats: Sequence[GroupChat], now: d
 def target(group: Group) -> GroupTarget:
     """The channel's view of a group (the customer group's owner included)."""
     return GroupTarget(group.id, group.name, group.channel, group.channel_ref, owner=group.owner_userid or "")
+
+
+async def reported_sends(
+    client: CustomerGroupClient, chat_ids: Sequence[str], start: datetime, end: datetime
+) -> dict[str, list[datetime]]:
+    """The customer-group mass sends WeCom delivered to these chats in [start, end] (≤ one month).
+
+    Includes sends made outside PushTask (the admin console, other tools), which count against the
+    same cap.
+    """
+    wanted = set(chat_ids)
+    out: dict[str, list[datetime]] = {c: [] for c in chat_ids}
+    for record in await client.group_msgs(int(start.timestamp()), int(end.timestamp())):
+        for task in await client.tasks(record.msgid):
+            if task.status != TASK_SENT:
+                continue
+            for result in await client.send_results(record.msgid, task.userid):
+                if result.chat_id in wanted and result.status == RESULT_SENT and result.send_time:
+                    out[result.chat_id].append(datetime.fromtimestamp(result.send_time, UTC))
+    return out

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask import cli
 from pushtask.config import load_settings
@@ -17,9 +19,11 @@ from pushtask.infra import fieldcrypt
 from pushtask.runtime import Runtime, build_runtime
 from pushtask.services.bootstrap import ensure_initial_data
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
-from pushtask.sandbox.directory import CUSTOMER_GROUPS
+from pushtask.models import Organization
+from pushtask.sandbox.customer_group_api import add_msg_template, owner_sends
+from pushtask.sandbox.directory import CUSTOMER_GROUPS, DEFAULT_AGENT_ID, DEFAULT_CORP_ID
 
-from .conftest import World
+from .conftest import World, task_body
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +122,75 @@ def test_with_wechatbot_webhook_two_bridge_groups_cannot_share_a_name(
     assert twin.status_code == 400
     [problem] = twin.get_json()["details"]
     assert problem["field"] == "name" and "wechatbot-webhook" in problem["message"]
+
+
+def _sync(client: FlaskClient, world: World) -> dict[str, str]:
+    assert client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.ada.headers).status_code == 200
+    return {str(name): str(g["groupId"]) for name, g in customer_groups(client, world).items()}
+
+
+def daily(start: str) -> dict[str, object]:
+    return {"type": "recurring", "time": start, "recurringInterval": "daily", "timezone": "Asia/Shanghai"}
+
+
+def test_quota_warning_names_the_group_and_the_date_over_the_monthly_cap(
+    client: FlaskClient, world: World, sandbox: SandboxHandle
+) -> None:
+    ids = _sync(client, world)
+    resident, parents = ids["阳光小区业主群"], ids["三年级1班家长群"]
+    # Another task already pushes to the residents' group every morning from 3 March.
+    other = task_body(world, groups=[resident], schedule=daily("2026-03-03T08:00:00+08:00"), previewRecipients=[])
+    first = client.post("/api/tasks", json=other, headers=world.olga.headers)
+    assert first.status_code == 201 and first.get_json()["quotaWarnings"] == []
+    # A second daily push from today: March has 31 days, so WeCom's cap is 31 mass sends a group.
+    body = {
+        "content": {"text": "晚间提醒"},
+        "groups": [parents, resident],
+        "schedule": daily("2026-03-02T18:00:00+08:00"),
+    }
+    answer = client.post("/api/preview/validate", json=body, headers=world.olga.headers)
+    assert answer.status_code == 200, answer.get_json()
+    [warning] = answer.get_json()["quotaWarnings"]
+    assert (warning["groupName"], warning["date"], warning["limit"]) == ("阳光小区业主群", "2026-03-18", 31)
+    assert "阳光小区业主群" in warning["message"] and "2026-03-18" in warning["message"]
+    created = client.post(
+        "/api/tasks", json=task_body(world, **body, previewRecipients=[]), headers=world.olga.headers
+    )
+    assert created.status_code == 201
+    assert [w["groupName"] for w in created.get_json()["quotaWarnings"]] == ["阳光小区业主群"]
+
+
+def test_quota_counts_what_wecom_reports_and_the_org_cap(
+    client: FlaskClient, world: World, sandbox: SandboxHandle, runtime: Runtime, sessions: sessionmaker[Session]
+) -> None:
+    ids = _sync(client, world)
+    with sessions() as db:
+        db.execute(update(Organization).where(Organization.id == world.ada.org_id).values(customer_group_cap="1_per_day"))
+        db.commit()
+    state = sandbox.state
+    original = state.clock
+    state.clock = lambda: runtime.clock().timestamp()  # the sandbox's WeCom lives at the same instant
+    try:
+        # Someone mass-sent to the residents' group from the WeCom console this morning.
+        with state.lock:
+            add_msg_template(
+                state,
+                state.tokens.wecom(f"{DEFAULT_CORP_ID}:{DEFAULT_AGENT_ID}", state.clock())[0],
+                {"chat_type": "group", "sender": "lisi", "chat_id_list": [CUSTOMER_GROUPS[2]], "text": {"content": "x"}},
+            )
+            owner_sends(state, "lisi")
+        body = {
+            "content": {"text": "今晚停水通知"},
+            "groups": [ids["三年级1班家长群"], ids["阳光小区业主群"]],
+            "schedule": {"type": "once", "time": "2026-03-02T20:00:00+08:00"},
+        }
+        answer = client.post("/api/preview/validate", json=body, headers=world.olga.headers).get_json()
+    finally:
+        state.clock = original
+    [warning] = answer["quotaWarnings"]
+    assert (warning["groupName"], warning["date"], warning["count"], warning["cap"]) == (
+        "阳光小区业主群",
+        "2026-03-02",
+        2,
+        "1_per_day",
+    )
