@@ -276,7 +276,7 @@ def cmd_groups_sync(args: argparse.Namespace) -> int:
 
     from pushtask.models import Organization
     from pushtask.services import customer_groups
-    from pushtask.wechat.customer_group import CustomerGroupClient
+    from pushtask.wechat.customer_group import CustomerGroupClient, GroupChat
     from pushtask.wechat.errors import WeChatError
     from pushtask.wechat.http import HttpConfig, HttpSeam
     from pushtask.wechat.kv import MemoryStore
@@ -289,7 +289,7 @@ def cmd_groups_sync(args: argparse.Namespace) -> int:
         print(translate("wecom_not_configured", "en"), file=sys.stderr)
         return 2
 
-    async def fetch() -> list[customer_groups.GroupChat]:
+    async def fetch() -> list[GroupChat]:
         http = HttpSeam(HttpConfig())
         try:
             return await customer_groups.fetch_chats(CustomerGroupClient(WeComClient(wecom, http, MemoryStore())))

@@ -19,4 +19,3 @@ class GroupSyncOut(Output):
     imported: int = Field(ge=0, description="Groups new to PushTask.")
     updated: int = Field(ge=0, description="Known groups whose name, owner or member count changed.")
     removed: int = Field(ge=0, description="Groups gone from WeCom: marked, never deleted.")
-

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pushtask.api.base import ApiError, actor, api_route, json_response, lang, runtime, session
+from pushtask.api.quota_view import quota_warnings
 from pushtask.domain.images import ImageRejected
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
@@ -35,7 +36,6 @@ from pushtask.schemas import (
     ValidateIn,
     ValidationResult,
 )
-from pushtask.api.quota_view import quota_warnings
 from pushtask.services import approval, media, previews, quota, templates
 from pushtask.services.previews import Decision, InvalidContent, PreviewPlan, SendOutcome
 from pushtask.services.schedules import iso_utc

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, lang, runtime, session
 from pushtask.api.presenters import task_detail_out, tasks_out
+from pushtask.api.quota_view import quota_warnings
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.i18n import translate
 from pushtask.models import PRIORITIES, STATUSES
@@ -29,7 +30,6 @@ from pushtask.schemas import (
     TaskUpdate,
 )
 from pushtask.services import tasks as task_service
-from pushtask.api.quota_view import quota_warnings
 from pushtask.services.schedules import iso_utc, rule_of
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")

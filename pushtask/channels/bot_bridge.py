@@ -98,10 +98,10 @@ class BotBridgeChannel:
             refusals = rules.check_image(blob, IMAGE_LIMIT)
         if refusals:
             return refused(NAME, refusals)
-        if self._adapter is not None and self._adapter.by_name and self._same_name is not None:
-            if self._same_name(target) > 1:
-                error = WeChatError(bp.SAME_NAME, f"rooms named {target.name!r}: more than one", Platform.BRIDGE)
-                return failed(NAME, error, parts_delivered=0, deduplicates=self.deduplicates)
+        by_name = self._adapter is not None and self._adapter.by_name
+        if by_name and self._same_name is not None and self._same_name(target) > 1:
+            error = WeChatError(bp.SAME_NAME, f"rooms named {target.name!r}: more than one", Platform.BRIDGE)
+            return failed(NAME, error, parts_delivered=0, deduplicates=self.deduplicates)
         if self._limiter is not None:
             wait = await self._limiter.acquire(self._config.url)
             if wait > 0:
@@ -110,15 +110,7 @@ class BotBridgeChannel:
                 )
                 return failed(NAME, error, parts_delivered=0, deduplicates=self.deduplicates)
         if self._adapter is not None:
-            delivered = 0
-            msgids: list[str] = []
-            try:
-                for part in bp.parts(message, blob):
-                    msgids.append(await self._adapter.send(target, part))
-                    delivered += 1
-            except WeChatError as exc:
-                return failed(NAME, exc, parts_delivered=delivered, deduplicates=self.deduplicates)
-            return sent(NAME, msgids)
+            return await self._send_parts(self._adapter, target, message, blob)
         bodies: list[dict[str, Any]] = []
         if message.text.strip():
             mentions = list(message.mentions) + (["notify@all"] if message.mention_all else [])
@@ -160,6 +152,20 @@ class BotBridgeChannel:
                     json_body={"roomId": target.ref, **body, "idempotencyKey": f"{batch}:{index}"},
                 )
                 msgids.append(str(answer.get("msgid", "")))
+                delivered += 1
+        except WeChatError as exc:
+            return failed(NAME, exc, parts_delivered=delivered, deduplicates=self.deduplicates)
+        return sent(NAME, msgids)
+
+    async def _send_parts(
+        self, adapter: bp.Adapter, target: GroupTarget, message: Message, blob: MediaBlob | None
+    ) -> SendResult:
+        """One request per part in the bridge's own protocol; a failure after a part may duplicate."""
+        delivered = 0
+        msgids: list[str] = []
+        try:
+            for part in bp.parts(message, blob):
+                msgids.append(await adapter.send(target, part))
                 delivered += 1
         except WeChatError as exc:
             return failed(NAME, exc, parts_delivered=delivered, deduplicates=self.deduplicates)

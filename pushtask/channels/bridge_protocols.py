@@ -80,7 +80,14 @@ class WcfHttp:
     def refusals(self, target: GroupTarget, message: Message) -> list[Refusal]:
         if message.image is None:
             return []
-        return [_cannot("wcfhttp", "image", "只能发送其所在电脑上的图片路径或网址，不能发送图片", "cannot send an uploaded image")]
+        return [
+            _cannot(
+                "wcfhttp",
+                "image",
+                "只能发送其所在电脑上的图片路径或网址，不能发送图片",
+                "cannot send an uploaded image",
+            )
+        ]
 
     async def send(self, target: GroupTarget, part: Part) -> str:
         if part.kind == "text":
@@ -177,6 +184,7 @@ class WechatyGateway:
 
     async def send(self, target: GroupTarget, part: Part) -> str:
         room = quote(target.ref, safe="@")
+        body: dict[str, Any]
         if part.kind == "text":
             path, body = "text", {"text": part.text, "mentional_ids": list(part.mentions)}
         else:
@@ -193,7 +201,11 @@ class WechatyGateway:
             }
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
         status, answer = await self._http.request(
-            "POST", f"{self._base}/conversations/{room}/{path}", platform=Platform.BRIDGE, json_body=body, headers=headers
+            "POST",
+            f"{self._base}/conversations/{room}/{path}",
+            platform=Platform.BRIDGE,
+            json_body=body,
+            headers=headers,
         )
         message = str((answer or {}).get("message", "")) if isinstance(answer, dict) else ""
         if status == 404:

@@ -11,8 +11,8 @@ from pushtask.channels.registry import ChannelRegistry
 from pushtask.channels.wecom_appchat import WeComAppChatChannel
 from pushtask.channels.wecom_customer_group import OwnerNames, WeComCustomerGroupChannel
 from pushtask.channels.wecom_robot import PER_MINUTE, WeComRobotChannel
-from pushtask.wechat.customer_group import CustomerGroupClient
 from pushtask.wechat.credentials import WECOM_BASE_URL, WeComCredentials
+from pushtask.wechat.customer_group import CustomerGroupClient
 from pushtask.wechat.http import HttpSeam
 from pushtask.wechat.kv import Clock, KeyValueStore
 from pushtask.wechat.robot import RobotClient

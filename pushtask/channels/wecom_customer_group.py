@@ -159,9 +159,8 @@ class WeComCustomerGroupChannel:
             for owner, indexes in by_owner.items():
                 for start in range(0, len(indexes), cg.MAX_CHATS_PER_CALL):
                     chunk = indexes[start : start + cg.MAX_CHATS_PER_CALL]
-                    for index, result in zip(
-                        chunk, await self._send_owner(owner, [targets[i] for i in chunk], message, attachments)
-                    ):
+                    answers = await self._send_owner(owner, [targets[i] for i in chunk], message, attachments)
+                    for index, result in zip(chunk, answers, strict=True):
                         results[index] = result
         return [r for r in results if r is not None]
 
@@ -227,7 +226,12 @@ class WeComCustomerGroupChannel:
             thumb = await self._thumbnail(card.thumb_url)
             refusals = rules.check_image(thumb)
             if refusals:
-                raise _Refused([Refusal("miniprogram", r.code, "小程序封面图：" + r.zh, "Card thumbnail: " + r.en) for r in refusals])
+                raise _Refused(
+                    [
+                        Refusal("miniprogram", r.code, "小程序封面图：" + r.zh, "Card thumbnail: " + r.en)
+                        for r in refusals
+                    ]
+                )
             out.append(
                 {
                     "msgtype": "miniprogram",
@@ -245,7 +249,16 @@ class WeComCustomerGroupChannel:
         if self._thumbs is not None:
             return await self._thumbs(url)
         if self._http is None:
-            raise _Refused([Refusal("miniprogram", "thumbnail_unavailable", "无法获取小程序封面图", "Cannot fetch the card thumbnail")])
+            raise _Refused(
+                [
+                    Refusal(
+                        "miniprogram",
+                        "thumbnail_unavailable",
+                        "无法获取小程序封面图",
+                        "Cannot fetch the card thumbnail",
+                    )
+                ]
+            )
         data, mime = await self._http.download(url, limit=rules.IMAGE_LIMIT_BYTES)
         return MediaBlob(data, url.rsplit("/", 1)[-1] or "thumb.jpg", mime)
 
@@ -253,9 +266,7 @@ class WeComCustomerGroupChannel:
         cached = await self._cache.get(blob.data)
         if cached:
             return cached
-        uploaded = await self._client.wecom.upload_media(
-            "image", blob.filename, blob.data, rules.sniff_mime(blob.data)
-        )
+        uploaded = await self._client.wecom.upload_media("image", blob.filename, blob.data, rules.sniff_mime(blob.data))
         await self._cache.put(blob.data, uploaded.media_id)
         return uploaded.media_id
 
@@ -283,9 +294,7 @@ class WeComCustomerGroupChannel:
         except WeChatError as exc:
             return exc
 
-    def _outcome(
-        self, item: Pending, answer: dict[str, cg.ChatResult] | WeChatError | None, now: float
-    ) -> Outcome:
+    def _outcome(self, item: Pending, answer: dict[str, cg.ChatResult] | WeChatError | None, now: float) -> Outcome:
         delay = check_delay(now - item.accepted_at)
         zh, en = _waiting(self._owner_name(item.target.owner))
         if item.reminders:

@@ -22,9 +22,7 @@ class Organization(Base):
     # "any": one named reviewer's confirmation suffices; "all": every reviewer of the preview must confirm.
     approval_quorum: Mapped[str] = mapped_column(String(8), default="any", server_default="any")
     # Mass sends a WeCom customer group may receive: "days_in_month" (WeCom's cap), "7_per_week", "1_per_day".
-    customer_group_cap: Mapped[str] = mapped_column(
-        String(16), default="days_in_month", server_default="days_in_month"
-    )
+    customer_group_cap: Mapped[str] = mapped_column(String(16), default="days_in_month", server_default="days_in_month")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

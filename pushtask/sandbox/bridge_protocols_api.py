@@ -126,7 +126,9 @@ async def webhook_v2(request: web.Request) -> web.Response:
             return 200, {"success": False, "message": "Invalid payload: empty content"}
         msgtype = "text" if data["type"] == "text" else "image"
         payload = {"to": name, "isRoom": True, "data": data}
-        state.record(room.ref, "bot_bridge", "bridge/wechatbot-webhook/msg/v2", msgtype, payload, protocol="wechatbot-webhook")
+        state.record(
+            room.ref, "bot_bridge", "bridge/wechatbot-webhook/msg/v2", msgtype, payload, protocol="wechatbot-webhook"
+        )
         return 200, {"success": True, "message": "Message sent successfully"}
 
     return await _answer(request, "bridge/wechatbot-webhook/webhook/msg/v2", [name], work)
@@ -159,7 +161,9 @@ async def webhook_v1_file(request: web.Request) -> web.Response:
             return 200, {"success": False, "message": "Invalid payload: no file in content"}
         payload = {"to": name, "isRoom": True, "file": {"filename": filename, "size": len(data), "mime": mime}}
         msgtype = "image" if mime else "file"
-        state.record(room.ref, "bot_bridge", "bridge/wechatbot-webhook/msg", msgtype, payload, protocol="wechatbot-webhook")
+        state.record(
+            room.ref, "bot_bridge", "bridge/wechatbot-webhook/msg", msgtype, payload, protocol="wechatbot-webhook"
+        )
         return 200, {"success": True, "message": "Message sent successfully"}
 
     return await _answer(request, "bridge/wechatbot-webhook/webhook/msg", [name], work)
@@ -190,7 +194,9 @@ def _wechaty_handler(kind: str) -> Callable[[web.Request], Any]:
                     return 400, {"code": 3, "message": "url_link needs title and url", "details": []}
                 msgtype = "link"
             msgid = secrets.token_hex(8)
-            state.record(room.ref, "bot_bridge", f"bridge/wechaty/{kind}", msgtype, body, protocol="wechaty", msgid=msgid)
+            state.record(
+                room.ref, "bot_bridge", f"bridge/wechaty/{kind}", msgtype, body, protocol="wechaty", msgid=msgid
+            )
             return 200, {"id": msgid}
 
         return await _answer(request, f"bridge/wechaty/{kind}", [conversation], work)
@@ -206,4 +212,3 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/bridge/wechatbot-webhook/webhook/msg", webhook_v1_file)
     for kind in ("text", "url-link"):
         r.add_post(f"/bridge/wechaty/conversations/{{conversation_id}}/{kind}", _wechaty_handler(kind))
-

@@ -221,7 +221,8 @@ def add_msg_template(state: SandboxState, token: str | None, body: dict[str, Any
         _check_attachment(state, app, attachment)
     # Without chat_id_list the send goes to every group the sender owns.
     wanted = [str(c) for c in chat_ids] if chat_ids else [g.ref for g in state.groups.values() if g.owner == sender]
-    valid, fail_list = [], []
+    valid: list[str] = []
+    fail_list: list[str] = []
     for chat_id in wanted:
         group = customer_group(state, chat_id)
         (valid if group is not None and group.owner == sender else fail_list).append(chat_id)
@@ -236,7 +237,7 @@ def add_msg_template(state: SandboxState, token: str | None, body: dict[str, Any
         {"content": str(content)} if str(content).strip() else None,
         [dict(a) for a in attachments],
         valid,
-        results={c: (RESULT_UNSENT, 0) for c in valid},
+        results=dict.fromkeys(valid, (RESULT_UNSENT, 0)),
     )
     return ok_body(fail_list=fail_list, msgid=msgid)
 
@@ -246,7 +247,7 @@ def add_msg_template(state: SandboxState, token: str | None, body: dict[str, Any
 
 def _groupmsg(state: SandboxState, body: dict[str, Any]) -> GroupMsg:
     msg = state.groupmsgs.get(str(body.get("msgid") or ""))
-    if msg is None:
+    if not isinstance(msg, GroupMsg):
         raise ApiError(40058, "invalid msgid")
     return msg
 

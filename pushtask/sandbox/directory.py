@@ -18,7 +18,11 @@ DEFAULT_MP_SECRET = "sandbox-mp-secret"
 DEFAULT_TEMPLATE_ID = "sandbox-preview-template"
 DEFAULT_BRIDGE_TOKEN = "sandbox-bridge-token"
 # Customer-group chat ids look like WeCom's (`wr` + base64-ish, 32 chars).
-CUSTOMER_GROUPS = ("wrSandboxCustGroup0000000000001", "wrSandboxCustGroup0000000000002", "wrSandboxCustGroup0000000000003")
+CUSTOMER_GROUPS = (
+    "wrSandboxCustGroup0000000000001",
+    "wrSandboxCustGroup0000000000002",
+    "wrSandboxCustGroup0000000000003",
+)
 
 
 class DirectoryError(ValueError):

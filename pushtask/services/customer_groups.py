@@ -39,7 +39,9 @@ async def fetch_chats(client: CustomerGroupClient) -> list[GroupChat]:
 def owner_names(session: Session, org_id: str) -> dict[str, str]:
     """WeCom userid -> name, from the organisation's WeCom recipients (the owners are colleagues)."""
     rows = session.scalars(
-        select(Recipient).where(Recipient.org_id == org_id, Recipient.channel == "wecom", Recipient.deleted_at.is_(None))
+        select(Recipient).where(
+            Recipient.org_id == org_id, Recipient.channel == "wecom", Recipient.deleted_at.is_(None)
+        )
     ).all()
     return {r.channel_user_id: r.name for r in rows if r.channel_user_id}
 

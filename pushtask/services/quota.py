@@ -165,4 +165,3 @@ def _others(session: Session, group: Group, now: datetime, exclude_task_id: str 
         except (recurrence.InvalidScheduleError, ValueError):
             continue
     return out
-

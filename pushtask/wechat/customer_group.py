@@ -125,7 +125,9 @@ class CustomerGroupClient:
                 body["cursor"] = cursor
             answer = await self._post("get_groupmsg_list_v2", body)
             for row in answer.get("group_msg_list") or []:
-                out.append(GroupMsgRecord(str(row["msgid"]), str(row.get("creator", "")), int(row.get("create_time", 0))))
+                out.append(
+                    GroupMsgRecord(str(row["msgid"]), str(row.get("creator", "")), int(row.get("create_time", 0)))
+                )
             cursor = str(answer.get("next_cursor") or "")
             if not cursor:
                 return out

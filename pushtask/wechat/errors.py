@@ -91,7 +91,13 @@ _ROWS: tuple[tuple[int, tuple[Platform, ...], ErrorKind, str, str], ...] = (
     (42001, _ALL, _T, "access_token 已过期", "access_token expired"),
     (41001, _ALL, _P, "缺少 access_token 参数（程序错误）", "access_token missing (a bug in the caller)"),
     (40002, _ALL, _P, "grant_type 不合法", "Invalid grant_type"),
-    (40003, (Platform.WECOM,), _P, "成员 userid 无效（群主不是企业成员？）", "Invalid member userid (is the owner a member?)"),
+    (
+        40003,
+        (Platform.WECOM,),
+        _P,
+        "成员 userid 无效（群主不是企业成员？）",
+        "Invalid member userid (is the owner a member?)",
+    ),
     (40003, _ALL, _P, "接收人 openid 无效", "Invalid recipient openid"),
     (
         40004,

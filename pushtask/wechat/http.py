@@ -109,7 +109,6 @@ class HttpSeam:
             raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, delivery_unknown=True) from exc
         return _parse(raw, status, url, platform, errcode_field)
 
-
     async def request(
         self,
         method: str,

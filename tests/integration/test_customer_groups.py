@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask import cli
 from pushtask.config import load_settings
 from pushtask.db import unit_of_work
-from pushtask.migrations import upgrade
 from pushtask.infra import fieldcrypt
-from pushtask.runtime import Runtime, build_runtime
-from pushtask.services.bootstrap import ensure_initial_data
-from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
+from pushtask.migrations import upgrade
 from pushtask.models import Organization
+from pushtask.runtime import Runtime, build_runtime
+from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.sandbox.customer_group_api import add_msg_template, owner_sends
 from pushtask.sandbox.directory import CUSTOMER_GROUPS, DEFAULT_AGENT_ID, DEFAULT_CORP_ID
+from pushtask.services.bootstrap import ensure_initial_data
 
 from .conftest import World, task_body
 
@@ -66,7 +66,12 @@ def test_admin_syncs_customer_groups_and_a_group_gone_from_wecom_is_marked(
 
 
 def test_only_admins_sync_and_bad_channel_is_400(client: FlaskClient, world: World, sandbox: SandboxHandle) -> None:
-    assert client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.olga.headers).status_code == 403
+    assert (
+        client.post(
+            "/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.olga.headers
+        ).status_code
+        == 403
+    )
     bad = client.post("/api/groups/sync", json={"channel": "wecom_robot"}, headers=world.ada.headers)
     assert bad.status_code == 400 and bad.get_json()["details"][0]["field"] == "channel"
 
@@ -84,7 +89,9 @@ def test_a_customer_group_needs_its_owner(client: FlaskClient, world: World) -> 
     body = {"name": "客户群", "channel": "wecom_customer_group", "channelRef": "wrX"}
     missing = client.post("/api/groups", json=body, headers=world.ada.headers)
     assert missing.status_code == 400 and missing.get_json()["details"][0]["field"] == "ownerUserid"
-    assert client.post("/api/groups", json={**body, "ownerUserid": "lisi"}, headers=world.ada.headers).status_code == 201
+    assert (
+        client.post("/api/groups", json={**body, "ownerUserid": "lisi"}, headers=world.ada.headers).status_code == 201
+    )
 
 
 def test_cli_groups_sync_imports_from_a_running_sandbox(
@@ -101,7 +108,12 @@ def test_cli_groups_sync_imports_from_a_running_sandbox(
         upgrade(rt.engine)
         with unit_of_work(rt.sessions) as db:
             ensure_initial_data(
-                db, rt.clock(), admin_password="p" * 12, demo_data=False, timezone="Asia/Shanghai", approval_required=True
+                db,
+                rt.clock(),
+                admin_password="p" * 12,
+                demo_data=False,
+                timezone="Asia/Shanghai",
+                approval_required=True,
             )
         rt.engine.dispose()
         assert cli.main(["groups", "sync", "--sandbox-url", sandbox_server.url]) == 0
@@ -125,7 +137,10 @@ def test_with_wechatbot_webhook_two_bridge_groups_cannot_share_a_name(
 
 
 def _sync(client: FlaskClient, world: World) -> dict[str, str]:
-    assert client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.ada.headers).status_code == 200
+    assert (
+        client.post("/api/groups/sync", json={"channel": "wecom_customer_group"}, headers=world.ada.headers).status_code
+        == 200
+    )
     return {str(name): str(g["groupId"]) for name, g in customer_groups(client, world).items()}
 
 
@@ -153,9 +168,7 @@ def test_quota_warning_names_the_group_and_the_date_over_the_monthly_cap(
     [warning] = answer.get_json()["quotaWarnings"]
     assert (warning["groupName"], warning["date"], warning["limit"]) == ("阳光小区业主群", "2026-03-18", 31)
     assert "阳光小区业主群" in warning["message"] and "2026-03-18" in warning["message"]
-    created = client.post(
-        "/api/tasks", json=task_body(world, **body, previewRecipients=[]), headers=world.olga.headers
-    )
+    created = client.post("/api/tasks", json=task_body(world, **body, previewRecipients=[]), headers=world.olga.headers)
     assert created.status_code == 201
     assert [w["groupName"] for w in created.get_json()["quotaWarnings"]] == ["阳光小区业主群"]
 
@@ -165,7 +178,9 @@ def test_quota_counts_what_wecom_reports_and_the_org_cap(
 ) -> None:
     ids = _sync(client, world)
     with sessions() as db:
-        db.execute(update(Organization).where(Organization.id == world.ada.org_id).values(customer_group_cap="1_per_day"))
+        db.execute(
+            update(Organization).where(Organization.id == world.ada.org_id).values(customer_group_cap="1_per_day")
+        )
         db.commit()
     state = sandbox.state
     original = state.clock
@@ -176,7 +191,12 @@ def test_quota_counts_what_wecom_reports_and_the_org_cap(
             add_msg_template(
                 state,
                 state.tokens.wecom(f"{DEFAULT_CORP_ID}:{DEFAULT_AGENT_ID}", state.clock())[0],
-                {"chat_type": "group", "sender": "lisi", "chat_id_list": [CUSTOMER_GROUPS[2]], "text": {"content": "x"}},
+                {
+                    "chat_type": "group",
+                    "sender": "lisi",
+                    "chat_id_list": [CUSTOMER_GROUPS[2]],
+                    "text": {"content": "x"},
+                },
             )
             owner_sends(state, "lisi")
         body = {

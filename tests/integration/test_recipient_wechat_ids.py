@@ -65,7 +65,12 @@ def test_a_wechat_id_two_recipients_share_is_400_naming_both(
     assert problem["field"] == "previewRecipients"
     assert "张老师" in problem["message"] and "张老师（分校）" in problem["message"] and twin_id in problem["message"]
     # Our own id still picks exactly one.
-    assert client.post("/api/tasks", json=task_body(world, previewRecipients=[twin_id]), headers=world.olga.headers).status_code == 201
+    assert (
+        client.post(
+            "/api/tasks", json=task_body(world, previewRecipients=[twin_id]), headers=world.olga.headers
+        ).status_code
+        == 201
+    )
 
 
 def test_preview_accepts_wechat_ids(client: FlaskClient, world: World, sandbox: SandboxHandle) -> None:  # noqa: F811

@@ -25,9 +25,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("removed_at", pushtask.models.base.UTCDateTime(), nullable=True))
     with op.batch_alter_table("t_orgs", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "customer_group_cap", sa.String(length=16), nullable=False, server_default="days_in_month"
-            )
+            sa.Column("customer_group_cap", sa.String(length=16), nullable=False, server_default="days_in_month")
         )
 
 

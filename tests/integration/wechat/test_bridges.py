@@ -57,7 +57,9 @@ def test_text_and_link_reach_the_room(protocol: str, sandbox: SandboxHandle, clo
     assert result.sent, result
     received = sandbox.state.messages(ROOM)
     assert [r["protocol"] for r in received] == [protocol, protocol]
-    assert "本周六读《活着》📖" in str(received[0]["payload"]) and "https://example.com/join" in str(received[1]["payload"])
+    assert "本周六读《活着》📖" in str(received[0]["payload"]) and "https://example.com/join" in str(
+        received[1]["payload"]
+    )
     if protocol == "wechaty":
         assert received[1]["payload"]["url_link"]["title"] == "报名"
 
@@ -116,7 +118,9 @@ def test_wrong_token_is_permanent(sandbox: SandboxHandle, clock: FakeClock) -> N
 def test_a_pause_between_sends_through_one_account(sandbox: SandboxHandle, clock: FakeClock) -> None:
     async def scenario() -> list[SendResult]:
         async with clients(sandbox, clock) as c:
-            config = BotBridgeConfig(f"{sandbox.url}/bridge/wcfhttp", DEFAULT_BRIDGE_TOKEN, protocol="wcfhttp", pause_s=2)
+            config = BotBridgeConfig(
+                f"{sandbox.url}/bridge/wcfhttp", DEFAULT_BRIDGE_TOKEN, protocol="wcfhttp", pause_s=2
+            )
             channel = BotBridgeChannel(config, c.http, media, store=c.store, clock=clock)
             target = GroupTarget(1, ROOM_NAME, "bot_bridge", ROOM)
             first = await channel.send(target, Message(text="一"))
@@ -135,5 +139,7 @@ def test_a_pause_between_sends_through_one_account(sandbox: SandboxHandle, clock
 def test_serve_points_the_configured_protocol_at_the_sandbox(protocol: str) -> None:
     bridge = endpoints(Settings(bridge_protocol=protocol), "http://127.0.0.1:8001").bridge
     assert bridge is not None and bridge.protocol == protocol
-    expected = "http://127.0.0.1:8001/bridge/send" if protocol == "pushtask" else f"http://127.0.0.1:8001/bridge/{protocol}"
+    expected = (
+        "http://127.0.0.1:8001/bridge/send" if protocol == "pushtask" else f"http://127.0.0.1:8001/bridge/{protocol}"
+    )
     assert bridge.url == expected

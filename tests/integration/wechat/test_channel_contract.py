@@ -44,7 +44,12 @@ ENDPOINT = {
     CUSTOMER: "externalcontact/add_msg_template",
 }
 # A customer group WeCom does not know comes back in add_msg_template's fail_list.
-UNKNOWN_GROUP_CODE = {"wecom_appchat": 86003, "wecom_robot": 93000, "bot_bridge": 1001, CUSTOMER: errors.CONTENT_REFUSED}
+UNKNOWN_GROUP_CODE = {
+    "wecom_appchat": 86003,
+    "wecom_robot": 93000,
+    "bot_bridge": 1001,
+    CUSTOMER: errors.CONTENT_REFUSED,
+}
 RETRYABLE = {
     "wecom_appchat": [-1, 45009, 45033, 6000],
     "wecom_robot": [-1, 45009, 45033, 6000],

@@ -51,7 +51,7 @@ async def channel(sandbox: SandboxHandle, clock: FakeClock) -> AsyncIterator[WeC
 
 
 def control(sandbox: SandboxHandle, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 — the local sandbox
         f"{sandbox.url}/_sandbox/{path}",
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
@@ -73,9 +73,7 @@ def test_lifecycle_awaiting_sent_reminded_refused_cancelled(sandbox: SandboxHand
         async with channel(sandbox, clock) as ch:
             assert is_two_phase(ch)
             results = await ch.send_batch(targets(), message)
-            pending = [
-                Pending(t, r.external_ref, clock()) for t, r in zip(targets(), results, strict=True)
-            ]
+            pending = [Pending(t, r.external_ref, clock()) for t, r in zip(targets(), results, strict=True)]
             before = await ch.check(pending)
             control(sandbox, "groupmsg/send", {"userid": "zhangsan"})
             clock.advance(120)
@@ -187,7 +185,12 @@ def test_more_than_2000_chat_ids_is_refused_by_wecom(sandbox: SandboxHandle, clo
                 await c.wecom.call(
                     "POST",
                     "externalcontact/add_msg_template",
-                    json_body={"chat_type": "group", "sender": "lisi", "chat_id_list": [G3] * 2001, "text": {"content": "x"}},
+                    json_body={
+                        "chat_type": "group",
+                        "sender": "lisi",
+                        "chat_id_list": [G3] * 2001,
+                        "text": {"content": "x"},
+                    },
                 )
             return info.value
 
@@ -246,11 +249,14 @@ def test_wechatpy_calls_the_sandbox_unchanged(sandbox: SandboxHandle, clock: Fak
     assert chat["owner"] == "lisi" and chat["name"] == "阳光小区业主群"
     task = client.post("externalcontact/get_groupmsg_task", data={"msgid": created["msgid"]})
     assert task["task_list"][0]["userid"] == "zhangsan" and task["task_list"][0]["status"] == 2
-    sent = client.post("externalcontact/get_groupmsg_send_result", data={"msgid": created["msgid"], "userid": "zhangsan"})
+    sent = client.post(
+        "externalcontact/get_groupmsg_send_result", data={"msgid": created["msgid"], "userid": "zhangsan"}
+    )
     assert {r["status"] for r in sent["send_list"]} == {1}
     start = int(clock()) - 60
     listed_msgs = client.post(
-        "externalcontact/get_groupmsg_list_v2", data={"chat_type": "group", "start_time": start, "end_time": start + 3600}
+        "externalcontact/get_groupmsg_list_v2",
+        data={"chat_type": "group", "start_time": start, "end_time": start + 3600},
     )
     assert [m["msgid"] for m in listed_msgs["group_msg_list"]] == [created["msgid"]]
     assert client.post("externalcontact/remind_groupmsg_send", data={"msgid": created["msgid"]})["errcode"] == 0
