@@ -76,8 +76,11 @@ def test_unknown_room_fails_at_once_with_the_reason(protocol: str, sandbox: Sand
 def test_a_timeout_is_retried_and_marked_possible_duplicate(
     protocol: str, sandbox: SandboxHandle, clock: FakeClock
 ) -> None:
+    # A room of its own: the sandbox answers the late request after this test, when it no longer exists.
+    sandbox.state.register_group("bot_bridge", "30000000001@chatroom", "超时测试群")
+    target = GroupTarget(2, "超时测试群", "bot_bridge", "30000000001@chatroom")
     sandbox.state.add_fault(endpoint=ENDPOINT[protocol], latency_ms=1200, times=1)
-    result = send(protocol, sandbox, clock, Message(text="hi"), timeout_s=0.3)
+    result = send(protocol, sandbox, clock, Message(text="hi"), target=target, timeout_s=0.3)
     assert not result.sent and not result.permanent and result.may_duplicate
     assert result.errcode == errors.TIMEOUT
 
