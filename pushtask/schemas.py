@@ -239,8 +239,8 @@ class TaskListOut(Output):
 class TaskCreated(Output):
     taskId: Id
     message: str
-    quotaWarnings: list[QuotaWarningOut] = Field(
-        default_factory=list, description="Pushes WeCom customer groups could not receive (over their cap)."
+    quotaWarnings: list[QuotaWarningOut] | None = Field(
+        default=None, description="Present when a push would exceed a WeCom customer group's mass-send cap."
     )
 
 
@@ -750,7 +750,9 @@ class QuotaWarningOut(Output):
 
 class ValidationResult(Output):
     validation: ValidationOut
-    quotaWarnings: list[QuotaWarningOut] = Field(default_factory=list)
+    quotaWarnings: list[QuotaWarningOut] | None = Field(
+        default=None, description="Present when a push would exceed a WeCom customer group's mass-send cap."
+    )
 
 
 class InvalidContentOut(Output):

@@ -85,7 +85,10 @@ def validate(body: ValidateIn) -> Response:
     )
     rule = quota.rule_from(body.schedule, _org_zone()) if body.schedule is not None else None
     warnings = quota_warnings(body.groups or [], rule, exclude_task_id=body.taskId)
-    return json_response({"validation": _validation(problems), "quotaWarnings": warnings})
+    out: dict[str, Any] = {"validation": _validation(problems)}
+    if warnings:
+        out["quotaWarnings"] = warnings
+    return json_response(out)
 
 
 def _org_zone() -> str:

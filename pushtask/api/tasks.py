@@ -138,7 +138,10 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
 def create_task(body: TaskCreate) -> Response:
     task = task_service.create_task(session(), actor(), body, runtime().clock())
     warnings = quota_warnings(body.groups, rule_of(task), exclude_task_id=task.id)
-    return json_response({"taskId": task.id, "message": "Task created", "quotaWarnings": warnings}, 201)
+    out: dict[str, Any] = {"taskId": task.id, "message": "Task created"}
+    if warnings:
+        out["quotaWarnings"] = warnings
+    return json_response(out, 201)
 
 
 @api_route(
@@ -297,7 +300,10 @@ def update_task(task_id: str, body: TaskUpdate) -> Response:
     task = task_service.update_task(session(), actor(), task_id, body, runtime().clock())
     groups = task_service.group_ids_of(session(), [task.id]).get(task.id, [])
     warnings = quota_warnings(groups, rule_of(task), exclude_task_id=task.id)
-    return json_response({"taskId": task.id, "message": "Task updated", "quotaWarnings": warnings})
+    out: dict[str, Any] = {"taskId": task.id, "message": "Task updated"}
+    if warnings:
+        out["quotaWarnings"] = warnings
+    return json_response(out)
 
 
 @api_route(

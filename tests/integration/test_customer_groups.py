@@ -156,7 +156,7 @@ def test_quota_warning_names_the_group_and_the_date_over_the_monthly_cap(
     # Another task already pushes to the residents' group every morning from 3 March.
     other = task_body(world, groups=[resident], schedule=daily("2026-03-03T08:00:00+08:00"), previewRecipients=[])
     first = client.post("/api/tasks", json=other, headers=world.olga.headers)
-    assert first.status_code == 201 and first.get_json()["quotaWarnings"] == []
+    assert first.status_code == 201 and "quotaWarnings" not in first.get_json()
     # A second daily push from today: March has 31 days, so WeCom's cap is 31 mass sends a group.
     body = {
         "content": {"text": "晚间提醒"},
