@@ -132,7 +132,10 @@ def groupchat_get(state: SandboxState, token: str | None, body: dict[str, Any]) 
         raise ApiError(40050, "chatid not found")
     need_name = body.get("need_name") in (1, "1", True)
     members = []
-    for member in group.members:
+    # The directory lists a few members by name; the rest of `memberCount` are external contacts.
+    listed = list(group.members)
+    listed += [f"wmSandbox{group.ref[-4:]}{i:05d}" for i in range(len(listed), group.member_count)]
+    for member in listed:
         external = not (member in state.people and state.people[member].kind == "userid")
         row: dict[str, Any] = {
             "userid": member,
@@ -156,7 +159,7 @@ def groupchat_get(state: SandboxState, token: str | None, body: dict[str, Any]) 
             "notice": "",
             "member_list": members,
             "admin_list": [],
-            "member_version": f"{len(group.members):032d}",
+            "member_version": f"{len(listed):032d}",
         }
     )
 

@@ -54,7 +54,7 @@ def test_admin_syncs_customer_groups_and_a_group_gone_from_wecom_is_marked(
     assert first.status_code == 200, first.get_json()
     assert first.get_json() == {"imported": 3, "updated": 0, "removed": 0}
     groups = customer_groups(client, world)
-    assert groups["阳光小区业主群"]["ownerUserid"] == "lisi" and groups["阳光小区业主群"]["memberCount"] == 2
+    assert groups["阳光小区业主群"]["ownerUserid"] == "lisi" and groups["阳光小区业主群"]["memberCount"] == 230
     with sandbox.state.lock:
         del sandbox.state.groups[CUSTOMER_GROUPS[0]]
         sandbox.state.groups[CUSTOMER_GROUPS[2]].name = "阳光小区业主群（新）"
