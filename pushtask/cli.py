@@ -199,7 +199,9 @@ def _register_directory(rt: Runtime, state: SandboxState) -> None:
 
     with rt.sessions() as db:
         for group in db.scalars(select(Group).where(Group.deleted_at.is_(None))):
-            state.register_group(group.channel, group.channel_ref, group.name, group.member_count)
+            state.register_group(
+                group.channel, group.channel_ref, group.name, group.member_count, owner=group.owner_userid or ""
+            )
         # Reviewers must exist in the sandbox too, or previews to them are refused (81013 / 40003).
         users = [
             {"userid" if r.channel == "wecom" else "openid": r.channel_user_id, "name": r.name}
@@ -360,6 +362,53 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_groups_sync(args: argparse.Namespace) -> int:
+    """Import WeCom customer groups into an organisation (as POST /api/groups/sync does)."""
+    import asyncio
+    import json
+
+    from sqlalchemy import select
+
+    from pushtask.models import Organization
+    from pushtask.services import customer_groups
+    from pushtask.wechat.customer_group import CustomerGroupClient, GroupChat
+    from pushtask.wechat.errors import WeChatError
+    from pushtask.wechat.http import HttpConfig, HttpSeam
+    from pushtask.wechat.kv import MemoryStore
+    from pushtask.wechat.wecom import WeComClient
+    from pushtask.wiring import endpoints
+
+    rt = _runtime(args)
+    wecom = endpoints(rt.settings, args.sandbox_url).wecom
+    if wecom is None:
+        print(translate("wecom_not_configured", "en"), file=sys.stderr)
+        return 2
+
+    async def fetch() -> list[GroupChat]:
+        http = HttpSeam(HttpConfig())
+        try:
+            return await customer_groups.fetch_chats(CustomerGroupClient(WeComClient(wecom, http, MemoryStore())))
+        finally:
+            await http.close()
+
+    try:
+        chats = asyncio.run(fetch())
+    except WeChatError as exc:
+        print(translate("wecom_sync_failed", "en", errcode=exc.code, reason=exc.info.en), file=sys.stderr)
+        return 1
+    with unit_of_work(rt.sessions) as db:
+        query = select(Organization).order_by(Organization.created_at)
+        if args.org:
+            query = query.where((Organization.id == args.org) | (Organization.name == args.org))
+        org = db.scalars(query).first()
+        if org is None:
+            print("No such organisation; start `pushtask serve` once or give --org.", file=sys.stderr)
+            return 2
+        result = customer_groups.apply_sync(db, org.id, chats, rt.clock())
+    print(json.dumps(result.to_json()))
+    return 0
+
+
 def cmd_keys_generate(args: argparse.Namespace) -> int:
     """Print a new key-ring entry to append to PUSHTASK_ENCRYPTION_KEYS (newest last)."""
     from pushtask.infra.fieldcrypt import KeyRing
@@ -502,6 +551,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--org", default=None, help="organisation id or name (default: the first)")
     create.add_argument("--data-dir", default=None)
     create.set_defaults(func=cmd_user_create)
+
+    groups = sub.add_parser("groups", help="group directory maintenance")
+    groups_sub = groups.add_subparsers(dest="groups_command", required=True)
+    sync = groups_sub.add_parser("sync", help="import WeCom customer groups (客户群); gone groups are marked")
+    sync.add_argument("--channel", choices=["wecom_customer_group"], default="wecom_customer_group")
+    sync.add_argument("--org", default=None, help="organisation id or name (default: the first)")
+    sync.add_argument("--sandbox-url", default=None, help="read from a running WeChat sandbox instead of WeCom")
+    sync.add_argument("--data-dir", default=None)
+    sync.set_defaults(func=cmd_groups_sync)
 
     person = sub.add_parser("person", help="one person's data on request (PIPL)")
     person_sub = person.add_subparsers(dest="person_command", required=True)

@@ -56,6 +56,8 @@ class Settings:
     mp_preview_template_id: str | None = None
     bridge_url: str | None = None
     bridge_token: str | None = None
+    bridge_protocol: str = "pushtask"
+    bridge_pause_ms: int = 2000
     # Notifications, feedback and operations (issue 8).
     retention_days: int = 30
     alert_robot_key: str | None = None
@@ -162,6 +164,12 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
     ("PUSHTASK_MP_PREVIEW_TEMPLATE_ID", "(none)", "Subscribe-message template id used for previews."),
     ("PUSHTASK_BRIDGE_URL", "(none)", "Bot bridge endpoint for personal-WeChat groups (see docs/wechat.md)."),
     ("PUSHTASK_BRIDGE_TOKEN", "(none)", "Bearer token the bridge expects. Also _FILE."),
+    (
+        "PUSHTASK_BRIDGE_PROTOCOL",
+        "pushtask",
+        "What the bridge speaks: pushtask (our contract), wcfhttp, wechatbot-webhook or wechaty (docs/wechat.md).",
+    ),
+    ("PUSHTASK_BRIDGE_PAUSE_MS", "2000", "Pause between two messages through the same bridge account (0: none)."),
     ("PUSHTASK_RETENTION_DAYS", "30", "Task logs, notifications, inbox and feedback older than this are purged daily."),
     (
         "PUSHTASK_ALERT_ROBOT_KEY",
@@ -330,6 +338,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         mp_preview_template_id=(env.get("PUSHTASK_MP_PREVIEW_TEMPLATE_ID") or "").strip() or None,
         bridge_url=_url(env, "PUSHTASK_BRIDGE_URL"),
         bridge_token=_secret(env, "PUSHTASK_BRIDGE_TOKEN"),
+        bridge_protocol=_choice(
+            env,
+            "PUSHTASK_BRIDGE_PROTOCOL",
+            "pushtask",
+            {p: p for p in ("pushtask", "wcfhttp", "wechatbot-webhook", "wechaty")},
+        ),
+        bridge_pause_ms=_int(env, "PUSHTASK_BRIDGE_PAUSE_MS", 2000, 0, 60_000),
         retention_days=_int(env, "PUSHTASK_RETENTION_DAYS", 30, 1, 3650),
         alert_robot_key=_secret(env, "PUSHTASK_ALERT_ROBOT_KEY"),
         alert_window_seconds=_int(env, "PUSHTASK_ALERT_WINDOW_SECONDS", 600, 10, 86400),

@@ -196,6 +196,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "渠道暂未回应，结果稍后会自动更新；请稍后再试",
         "The channel did not answer in time; results update on their own, try again shortly",
     ),
+    # WeCom customer groups and bridges (issue 21).
+    "wecom_not_configured": (
+        "未配置企业微信应用，无法同步客户群；请设置 PUSHTASK_WECOM_CORP_ID / PUSHTASK_WECOM_CORP_SECRET，"
+        "并在企业微信后台把该应用加入「客户联系 → 可调用应用」",
+        "No WeCom app is configured; set PUSHTASK_WECOM_CORP_ID / PUSHTASK_WECOM_CORP_SECRET "
+        "and add the app to 客户联系 → 可调用应用",
+    ),
+    "wecom_sync_failed": (
+        "企业微信返回错误 {errcode}：{reason}；请检查应用是否在「客户联系 → 可调用应用」中、"
+        "服务器 IP 是否在可信 IP 列表中",
+        "WeCom answered errcode {errcode}: {reason}; check that the app is under 客户联系 → 可调用应用 "
+        "and the server IP is trusted",
+    ),
+    "bridge_name_taken": (
+        "已有名为“{name}”的个人微信群；wechatbot-webhook 按群名发送，无法区分同名的群，"
+        "请改一个名字（并在微信里同步改名）",
+        "A personal-WeChat group named “{name}” exists; wechatbot-webhook addresses rooms by name and cannot tell "
+        "them apart, rename one (in WeChat too)",
+    ),
+    "quota_exceeded": (
+        "客户群「{group}」{date} 的推送将是{period}第 {count} 次群发，超过企业微信的上限 {limit} 次，"
+        "群主将无法发送；请减少推送次数或调整时间",
+        "Customer group “{group}”: the push on {date} would be mass send #{count} {period}, over WeCom's cap of "
+        "{limit}; the owner could not send it. Push less often or move it",
+    ),
+    "owner_required": (
+        "企业微信客户群需要群主的企业微信 userid（或使用「从企业微信同步」导入）",
+        "A WeCom customer group needs its owner's WeCom userid (or import it with “Sync from WeCom”)",
+    ),
+    "recipient_ambiguous": (
+        "“{value}” 同时匹配多个接收人：{names}；请改用接收人 ID",
+        "“{value}” matches several recipients: {names}; use the recipient id instead",
+    ),
     "delete_self": ("不能删除自己的账号", "You cannot delete your own account"),
     "last_admin": ("组织至少需要一名管理员", "The organisation needs at least one admin"),
     # Notifications and feedback (issue 8).

@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 Priority = Literal["high", "medium", "low"]
 Status = Literal["draft", "scheduled", "running", "completed", "failed", "paused"]
 Frequency = Literal["daily", "weekly", "monthly"]
-GroupChannel = Literal["wecom_appchat", "wecom_robot", "bot_bridge"]
+GroupChannel = Literal["wecom_appchat", "wecom_robot", "bot_bridge", "wecom_customer_group"]
 RecipientChannel = Literal["wecom", "miniprogram"]
 Role = Literal["admin", "operator", "viewer"]
 PreviewState = Literal["none", "pending", "confirmed", "modify_requested", "stale"]
@@ -367,6 +367,9 @@ class TaskCreated(Output):
     taskId: Id
     message: str
     warnings: list[str] = Field(default_factory=list, description="E.g. 2028 年节假日安排尚未公布.")
+    quotaWarnings: list[QuotaWarningOut] | None = Field(
+        default=None, description="Present when a push would exceed a WeCom customer group's mass-send cap."
+    )
 
 
 class MessageOut(Output):
@@ -516,6 +519,9 @@ class GroupOut(Output):
     name: str
     channel: GroupChannel
     memberCount: int
+    ownerUserid: str | None = Field(default=None, description="WeCom customer group: the owner's userid.")
+    ownerName: str | None = Field(default=None, description="WeCom customer group: the owner's name.")
+    removedFromWecom: bool | None = Field(default=None, description="True when a sync no longer found it in WeCom.")
 
 
 class GroupListOut(Output):
@@ -530,6 +536,9 @@ class GroupCreate(Input):
         min_length=1, max_length=512, pattern=NO_CONTROL, description="chatid, robot key or room id; write-only."
     )
     memberCount: StrictInt = Field(default=0, ge=0, le=100000)
+    ownerUserid: str | None = Field(
+        default=None, min_length=1, max_length=64, description="wecom_customer_group: the owner's WeCom userid."
+    )
 
 
 class GroupUpdate(Input):
@@ -537,6 +546,7 @@ class GroupUpdate(Input):
     channel: GroupChannel | None = None
     channelRef: str | None = Field(default=None, min_length=1, max_length=512, pattern=NO_CONTROL)
     memberCount: StrictInt | None = Field(default=None, ge=0, le=100000)
+    ownerUserid: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class RecipientOut(Output):
@@ -887,6 +897,10 @@ class ValidateIn(Input):
     groups: list[Id] | None = Field(
         default=None, max_length=1000, description="Also apply these groups' channel limits."
     )
+    schedule: ScheduleIn | None = Field(
+        default=None, description="With groups: warn when a push would exceed a WeCom customer group's cap."
+    )
+    taskId: Id | None = Field(default=None, description="The task being edited (its own pushes are not counted twice).")
 
 
 class ValidationOut(Output):
@@ -894,8 +908,23 @@ class ValidationOut(Output):
     errors: list[FieldError]
 
 
+class QuotaWarningOut(Output):
+    """A planned push a WeCom customer group could not receive: over its mass-send cap."""
+
+    groupId: Id
+    groupName: str
+    date: str = Field(description="Local date (China time) of the first push over the cap.")
+    count: int = Field(ge=1, description="Which mass send of its period that push would be.")
+    limit: int = Field(ge=1)
+    cap: Literal["days_in_month", "7_per_week", "1_per_day"]
+    message: str
+
+
 class ValidationResult(Output):
     validation: ValidationOut
+    quotaWarnings: list[QuotaWarningOut] | None = Field(
+        default=None, description="Present when a push would exceed a WeCom customer group's mass-send cap."
+    )
 
 
 class InvalidContentOut(Output):

@@ -52,7 +52,8 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
             wecom=sandbox_credentials.wecom(sandbox_url),
             miniprogram=sandbox_credentials.miniprogram(sandbox_url),
             robot_base_url=sandbox_url,
-            bridge=sandbox_credentials.bridge(sandbox_url),
+            # The sandbox's bridge is no phone account to protect: no pause between sends.
+            bridge=sandbox_credentials.bridge(sandbox_url, settings.bridge_protocol),
         )
     base = settings.wechat_base_url
     wecom = None
@@ -74,7 +75,16 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
             encoding_aes_key=settings.mp_aes_key or "",
             base_url=base or WECHAT_BASE_URL,
         )
-    bridge = BotBridgeConfig(settings.bridge_url, settings.bridge_token or "") if settings.bridge_url else None
+    bridge = (
+        BotBridgeConfig(
+            settings.bridge_url,
+            settings.bridge_token or "",
+            protocol=settings.bridge_protocol,
+            pause_s=settings.bridge_pause_ms / 1000,
+        )
+        if settings.bridge_url
+        else None
+    )
     return Endpoints(wecom=wecom, miniprogram=miniprogram, robot_base_url=base or WECOM_BASE_URL, bridge=bridge)
 
 

@@ -424,6 +424,19 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
     assert.ok(login.js[1] < 200 * 1024, 'the first screen stays under 200 kB of gzipped JS')
   })
 
+  it('syncs WeCom customer groups from the groups page and shows their owners', async () => {
+    await page.goto(`${BASE_URL}/groups`)
+    await page.locator('[data-test="groups-table"]').waitFor()
+    await page.click('[data-test="groups-sync"]')
+    await page.locator('.el-message--success', { hasText: '同步完成' }).waitFor()
+    await input(page, 'groups-search').fill('阳光小区业主群')
+    await input(page, 'groups-search').press('Enter')
+    const row = page.locator('[data-test="groups-table"] .el-table__row', { hasText: '阳光小区业主群' })
+    await row.first().waitFor()
+    assert.match(await row.first().innerText(), /李四/)
+    await shot(page, '20-groups-customer-sync')
+  })
+
   it('raised no uncaught page errors', () => {
     assert.deepEqual(consoleErrors, [])
   })

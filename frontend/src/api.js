@@ -196,6 +196,7 @@ export const api = {
   createGroup: (body) => post('/groups', body),
   updateGroup: (id, body) => put(`/groups/${enc(id)}`, body),
   deleteGroup: (id) => del(`/groups/${enc(id)}`),
+  syncGroups: (body) => post('/groups/sync', body),
 
   listRecipients: (query) => get('/recipients', query),
   createRecipient: (body) => post('/recipients', body),

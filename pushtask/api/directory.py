@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, runtime, session
-from pushtask.errors import FieldProblem, InvalidInput
+from pushtask.errors import Conflict, FieldProblem, InvalidInput
 from pushtask.models import Group, Recipient
 from pushtask.schemas import (
     CreatedId,
@@ -21,7 +21,8 @@ from pushtask.schemas import (
     RecipientListOut,
     RecipientUpdate,
 )
-from pushtask.services import directory
+from pushtask.schemas_reach import GroupSyncIn, GroupSyncOut
+from pushtask.services import customer_groups, directory
 
 groups_bp = Blueprint("groups", __name__, url_prefix="/api/groups")
 recipients_bp = Blueprint("recipients", __name__, url_prefix="/api/recipients")
@@ -61,7 +62,18 @@ def paging(
 
 
 def group_out(group: Group) -> dict[str, object]:
-    return {"groupId": group.id, "name": group.name, "channel": group.channel, "memberCount": group.member_count}
+    out: dict[str, object] = {
+        "groupId": group.id,
+        "name": group.name,
+        "channel": group.channel,
+        "memberCount": group.member_count,
+    }
+    if group.owner_userid:
+        out["ownerUserid"] = group.owner_userid
+        out["ownerName"] = group.owner_name or group.owner_userid
+    if group.removed_at is not None:
+        out["removedFromWecom"] = True
+    return out
 
 
 def recipient_out(recipient: Recipient) -> dict[str, object]:
@@ -98,8 +110,38 @@ def list_groups() -> Response:
     responses={201: CreatedId, 400: ErrorOut, 409: ErrorOut},
 )
 def create_group(body: GroupCreate) -> Response:
-    group = directory.create_group(session(), actor(), body, runtime().clock())
+    rt = runtime()
+    by_name = rt.settings.bridge_protocol == "wechatbot-webhook"
+    group = directory.create_group(session(), actor(), body, rt.clock(), unique_bridge_names=by_name)
     return json_response({"id": group.id, "message": "Group created"}, 201)
+
+
+@api_route(
+    groups_bp,
+    "/sync",
+    "POST",
+    summary="Import WeCom customer groups (name, owner, member count); groups gone from WeCom are marked (admin).",
+    role="admin",
+    body=GroupSyncIn,
+    responses={200: GroupSyncOut, 400: ErrorOut, 409: ErrorOut},
+)
+def sync_groups(body: GroupSyncIn) -> Response:
+    from pushtask.infra.wechatlink import wechat_link
+    from pushtask.wechat.customer_group import CustomerGroupClient
+    from pushtask.wechat.errors import WeChatError
+
+    rt = runtime()
+    link = wechat_link(rt)
+    wecom = link.messenger.wecom
+    if wecom is None:
+        raise Conflict("wecom_not_configured")
+    try:
+        # No transaction is open across the WeCom calls: the directory is read first, written after.
+        chats = link.bridge.run(customer_groups.fetch_chats(CustomerGroupClient(wecom)), timeout=60)
+    except WeChatError as exc:
+        raise Conflict("wecom_sync_failed", errcode=exc.code, reason=exc.info.zh) from exc
+    result = customer_groups.apply_sync(session(), actor().org_id, chats, rt.clock())
+    return json_response(result.to_json())
 
 
 @api_route(
@@ -112,7 +154,9 @@ def create_group(body: GroupCreate) -> Response:
     responses={200: CreatedId, **WRITE},
 )
 def update_group(group_id: str, body: GroupUpdate) -> Response:
-    group = directory.update_group(session(), actor(), group_id, body, runtime().clock())
+    rt = runtime()
+    by_name = rt.settings.bridge_protocol == "wechatbot-webhook"
+    group = directory.update_group(session(), actor(), group_id, body, rt.clock(), unique_bridge_names=by_name)
     return json_response({"id": group.id, "message": "Group updated"})
 
 

@@ -7,15 +7,17 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, request
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pushtask.api.base import ApiError, actor, api_route, json_response, lang, runtime, session
 from pushtask.api.media import image_fields, media_bp, upload_fields, with_image
+from pushtask.api.quota_view import quota_warnings
 from pushtask.domain.images import ImageRejected
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
 from pushtask.infra.wechatlink import WeChatLink, wechat_link
-from pushtask.models import Preview, PreviewRecipient, Task
+from pushtask.models import Organization, Preview, PreviewRecipient, Task
 from pushtask.schemas import (
     ConfirmIn,
     ErrorOut,
@@ -35,7 +37,7 @@ from pushtask.schemas import (
     ValidateIn,
     ValidationResult,
 )
-from pushtask.services import approval, media, media_links, previews, templates
+from pushtask.services import approval, media, media_links, previews, quota, templates
 from pushtask.services.previews import Decision, InvalidContent
 from pushtask.services.schedules import iso_utc
 from pushtask.services.tasks import _content_dict, get_task
@@ -84,7 +86,17 @@ def validate(body: ValidateIn) -> Response:
         scheduled=bool(body.groups),
         image_exists=_image_exists,
     )
-    return json_response({"validation": _validation(problems)})
+    rule = quota.rule_from(body.schedule, _org_zone()) if body.schedule is not None else None
+    warnings = quota_warnings(body.groups or [], rule, exclude_task_id=body.taskId)
+    out: dict[str, Any] = {"validation": _validation(problems)}
+    if warnings:
+        out["quotaWarnings"] = warnings
+    return json_response(out)
+
+
+def _org_zone() -> str:
+    zone = session().scalar(select(Organization.timezone).where(Organization.id == actor().org_id))
+    return zone or "Asia/Shanghai"
 
 
 def _limit(link: WeChatLink, task_id: str) -> None:

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from pushtask.api.base import QueryParam, actor, api_route, json_response, lang, runtime, session
 from pushtask.api.media import image_names, named_images
 from pushtask.api.presenters import task_detail_out, task_page_out, tasks_out
+from pushtask.api.quota_view import quota_warnings
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.i18n import translate
 from pushtask.models import PRIORITIES, STATUSES
@@ -34,7 +35,7 @@ from pushtask.schemas import (
 from pushtask.services import task_list
 from pushtask.services import tasks as task_service
 from pushtask.services.calendar import warnings_for
-from pushtask.services.schedules import iso_utc
+from pushtask.services.schedules import iso_utc, rule_of
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
@@ -152,9 +153,13 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
 def create_task(body: TaskCreate) -> Response:
     now = runtime().clock()
     task = task_service.create_task(session(), actor(), body, now)
+    out: dict[str, Any] = {"taskId": task.id, "message": "Task created"}
     # `warnings` only when there are some (a year whose China holidays are not published yet).
-    warnings = {"warnings": w} if (w := warnings_for(task, now, lang())) else {}
-    return json_response({"taskId": task.id, "message": "Task created", **warnings}, 201)
+    if w := warnings_for(task, now, lang()):
+        out["warnings"] = w
+    if q := quota_warnings(body.groups, rule_of(task), exclude_task_id=task.id):
+        out["quotaWarnings"] = q
+    return json_response(out, 201)
 
 
 @api_route(
@@ -369,8 +374,13 @@ def get_task(task_id: str) -> Response:
 def update_task(task_id: str, body: TaskUpdate) -> Response:
     now = runtime().clock()
     task = task_service.update_task(session(), actor(), task_id, body, now)
-    warnings = {"warnings": w} if (w := warnings_for(task, now, lang())) else {}
-    return json_response({"taskId": task.id, "message": "Task updated", **warnings})
+    groups = task_service.group_ids_of(session(), [task.id]).get(task.id, [])
+    out: dict[str, Any] = {"taskId": task.id, "message": "Task updated"}
+    if w := warnings_for(task, now, lang()):
+        out["warnings"] = w
+    if q := quota_warnings(groups, rule_of(task), exclude_task_id=task.id):
+        out["quotaWarnings"] = q
+    return json_response(out)
 
 
 @api_route(

@@ -15,6 +15,7 @@ from pushtask.channels.base import (
 from pushtask.channels.bot_bridge import BotBridgeChannel, BotBridgeConfig
 from pushtask.channels.registry import ChannelRegistry
 from pushtask.channels.wecom_appchat import WeComAppChatChannel
+from pushtask.channels.wecom_customer_group import WeComCustomerGroupChannel
 from pushtask.channels.wecom_robot import WeComRobotChannel
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "Refusal",
     "SendResult",
     "WeComAppChatChannel",
+    "WeComCustomerGroupChannel",
     "WeComRobotChannel",
 ]

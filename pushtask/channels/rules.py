@@ -100,6 +100,7 @@ _LABELS = {
     "wecom_appchat": ("企业微信应用群聊", "A WeCom app group chat"),
     "wecom_robot": ("企业微信群机器人", "A WeCom group robot"),
     "bot_bridge": ("个人微信群桥接", "The personal-WeChat bridge"),
+    "wecom_customer_group": ("企业微信客户群群发", "A WeCom customer-group mass send"),
 }
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from pushtask.channels import bot_bridge, rules, wecom_appchat, wecom_robot
+from pushtask.channels import bot_bridge, rules, wecom_appchat, wecom_customer_group, wecom_robot
 from pushtask.channels.base import GroupTarget
 from pushtask.domain.rendering import message_from_content
 from pushtask.domain.text import count_chars
@@ -31,6 +31,7 @@ CHANNEL_CAPS: dict[str, rules.Capabilities] = {
     wecom_appchat.NAME: wecom_appchat.CAPS,
     wecom_robot.NAME: wecom_robot.CAPS,
     bot_bridge.NAME: bot_bridge.CAPS,
+    wecom_customer_group.NAME: wecom_customer_group.CAPS,
 }
 
 # WeChat's bracket codes (a subset of the panel everyone uses): a reader sees one emoji each.

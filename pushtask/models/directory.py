@@ -11,7 +11,7 @@ from pushtask.infra import fieldcrypt
 from pushtask.infra.fieldcrypt import HASH_LENGTH, EncryptedText
 from pushtask.models.base import Base, UTCDateTime, new_id
 
-GROUP_CHANNELS = ("wecom_appchat", "wecom_robot", "bot_bridge")
+GROUP_CHANNELS = ("wecom_appchat", "wecom_robot", "bot_bridge", "wecom_customer_group")
 RECIPIENT_CHANNELS = ("wecom", "miniprogram")
 
 
@@ -43,6 +43,11 @@ class Group(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # WeCom customer groups: the owner (WeCom userid, display name) who confirms each mass send.
+    owner_userid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    owner_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    # Set by a directory sync when the group is gone from WeCom; the group stays for history.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     live: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=True)
 
     @validates("channel_ref")

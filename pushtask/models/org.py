@@ -25,6 +25,8 @@ class Organization(Base):
     # becomes "unconfirmed", and after how long it reminds the owner.
     confirm_deadline_s: Mapped[int] = mapped_column(Integer, default=86400, server_default="86400")
     confirm_remind_s: Mapped[int] = mapped_column(Integer, default=1800, server_default="1800")
+    # Mass sends a WeCom customer group may receive: "days_in_month" (WeCom's cap), "7_per_week", "1_per_day".
+    customer_group_cap: Mapped[str] = mapped_column(String(16), default="days_in_month", server_default="days_in_month")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

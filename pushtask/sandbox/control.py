@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pushtask.sandbox import callbacks
+from pushtask.sandbox import callbacks, customer_group_api
 from pushtask.sandbox.directory import DirectoryError
 from pushtask.sandbox.faults import FaultRule
 from pushtask.sandbox.routes import STATE
@@ -173,6 +173,29 @@ async def reset(request: web.Request) -> web.Response:
     return _json({"ok": True})
 
 
+async def groupmsg_send(request: web.Request) -> web.Response:
+    """Do what a customer-group owner's tap on 发送 does (body {"userid", "msgid"?})."""
+    state = request.app[STATE]
+    body = await _body(request)
+    userid = body.get("userid")
+    if not isinstance(userid, str) or not userid:
+        return _bad('need {"userid": "<owner>", "msgid": "<optional>"}')
+    msgid = body.get("msgid")
+    try:
+        with state.lock:
+            done = customer_group_api.owner_sends(state, userid, str(msgid) if msgid else None)
+    except ApiError as exc:
+        return _bad(exc.text)
+    return _json({"userid": userid, "sent": done})
+
+
+async def groupmsg_assistant(request: web.Request) -> web.Response:
+    """Each owner's 群发助手: the customer-group mass sends waiting for their tap."""
+    state = request.app[STATE]
+    with state.lock:
+        return _json({"owners": customer_group_api.assistant(state)})
+
+
 async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_DIR / "index.html")
 
@@ -196,4 +219,6 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/_sandbox/callbacks", callbacks_log)
     r.add_get("/_sandbox/media/{media_id}", media)
     r.add_post("/_sandbox/reset", reset)
+    r.add_post("/_sandbox/groupmsg/send", groupmsg_send)
+    r.add_get("/_sandbox/groupmsg", groupmsg_assistant)
     r.add_static("/_sandbox/static/", WEB_DIR)

@@ -28,5 +28,8 @@ def miniprogram(base_url: str) -> MiniProgramCredentials:
     )
 
 
-def bridge(base_url: str) -> BotBridgeConfig:
-    return BotBridgeConfig(f"{base_url.rstrip('/')}/bridge/send", d.DEFAULT_BRIDGE_TOKEN)
+def bridge(base_url: str, protocol: str = "pushtask", pause_s: float = 0.0) -> BotBridgeConfig:
+    """The sandbox's endpoint for the configured bridge protocol (B/bridge/send, B/bridge/<protocol>)."""
+    root = base_url.rstrip("/")
+    url = f"{root}/bridge/send" if protocol == "pushtask" else f"{root}/bridge/{protocol}"
+    return BotBridgeConfig(url, d.DEFAULT_BRIDGE_TOKEN, protocol=protocol, pause_s=pause_s)

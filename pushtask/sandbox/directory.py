@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-CHANNELS = ("wecom_appchat", "wecom_robot", "bot_bridge")
+CHANNELS = ("wecom_appchat", "wecom_robot", "bot_bridge", "wecom_customer_group")
 
 DEFAULT_CORP_ID = "wwsandbox0000corp"
 DEFAULT_CORP_SECRET = "sandbox-corp-secret"
@@ -17,6 +17,12 @@ DEFAULT_MP_APPID = "wxsandbox00000mp"
 DEFAULT_MP_SECRET = "sandbox-mp-secret"
 DEFAULT_TEMPLATE_ID = "sandbox-preview-template"
 DEFAULT_BRIDGE_TOKEN = "sandbox-bridge-token"
+# Customer-group chat ids look like WeCom's (`wr` + base64-ish, 32 chars).
+CUSTOMER_GROUPS = (
+    "wrSandboxCustGroup0000000000001",
+    "wrSandboxCustGroup0000000000002",
+    "wrSandboxCustGroup0000000000003",
+)
 
 
 class DirectoryError(ValueError):
@@ -85,15 +91,20 @@ class Group:
     member_count: int
     members: list[str] = field(default_factory=list)
     owner_app: str = ""  # WeCom app key that "created" an app chat
+    owner: str = ""  # customer group: the owner's WeCom userid (群主)
+    created_at: int = 0  # customer group: create_time (epoch seconds)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "channel": self.channel,
             "ref": self.ref,
             "name": self.name,
             "memberCount": self.member_count,
             "members": list(self.members),
         }
+        if self.owner:
+            out["owner"] = self.owner
+        return out
 
 
 @dataclass
@@ -167,6 +178,8 @@ def parse_group(entry: Mapping[str, Any]) -> Group:
     if channel not in CHANNELS:
         raise DirectoryError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
     count = int(entry.get("memberCount", len(entry.get("members", [])) or 3))
+    if channel == "wecom_customer_group" and not entry.get("owner"):
+        raise DirectoryError("a wecom_customer_group needs 'owner' (the owner's WeCom userid)")
     return Group(
         channel=channel,
         ref=str(_req(entry, "ref")),
@@ -174,6 +187,8 @@ def parse_group(entry: Mapping[str, Any]) -> Group:
         member_count=count,
         members=[str(m) for m in entry.get("members", [])],
         owner_app=str(entry.get("ownerApp", "")),
+        owner=str(entry.get("owner", "")),
+        created_at=int(entry.get("createTime", 1_700_000_000)),
     )
 
 
@@ -233,6 +248,31 @@ def default_entries() -> dict[str, list[dict[str, Any]]]:
             },
             {"channel": "wecom_robot", "ref": "sandbox-robot-key-0001", "name": "门店运营群", "memberCount": 48},
             {"channel": "bot_bridge", "ref": "20000000001@chatroom", "name": "周末读书会", "memberCount": 120},
+            # WeCom customer groups (客户群, with external WeChat users): the owner confirms each mass send.
+            {
+                "channel": "wecom_customer_group",
+                "ref": CUSTOMER_GROUPS[0],
+                "name": "三年级1班家长群",
+                "memberCount": 45,
+                "owner": "zhangsan",
+                "members": ["zhangsan", "wmParentA0001", "wmParentA0002"],
+            },
+            {
+                "channel": "wecom_customer_group",
+                "ref": CUSTOMER_GROUPS[1],
+                "name": "三年级1班兴趣班",
+                "memberCount": 18,
+                "owner": "zhangsan",
+                "members": ["zhangsan", "wmParentA0003"],
+            },
+            {
+                "channel": "wecom_customer_group",
+                "ref": CUSTOMER_GROUPS[2],
+                "name": "阳光小区业主群",
+                "memberCount": 230,
+                "owner": "lisi",
+                "members": ["lisi", "wmResident0001"],
+            },
         ],
         "users": [
             {"userid": "zhangsan", "name": "张三"},

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
-from pushtask.sandbox import bridge_api, robot_api, wechat_api, wecom_api
+from pushtask.sandbox import bridge_api, customer_group_api, robot_api, wechat_api, wecom_api
 from pushtask.sandbox.state import SandboxState
 from pushtask.sandbox.wire import WECHAT, WECOM, ApiError, error_body
 
@@ -238,8 +238,39 @@ async def bridge_send(request: web.Request) -> web.Response:
     )
 
 
+_EXTERNALCONTACT = {
+    "groupchat/list": customer_group_api.groupchat_list,
+    "groupchat/get": customer_group_api.groupchat_get,
+    "add_msg_template": customer_group_api.add_msg_template,
+    "get_groupmsg_list_v2": customer_group_api.get_groupmsg_list_v2,
+    "get_groupmsg_task": customer_group_api.get_groupmsg_task,
+    "get_groupmsg_send_result": customer_group_api.get_groupmsg_send_result,
+    "get_group_msg_result": customer_group_api.get_group_msg_result,
+    "remind_groupmsg_send": customer_group_api.remind_groupmsg_send,
+    "cancel_groupmsg_send": customer_group_api.cancel_groupmsg_send,
+}
+
+
+def _externalcontact(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    work = _EXTERNALCONTACT[name]
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await _json_or_error(request, WECOM)
+        if isinstance(body, web.Response):
+            return body
+        token = request.query.get("access_token")
+        targets = [str(c) for c in body.get("chat_id_list") or [body.get("chat_id") or body.get("msgid") or ""]]
+        return await run(
+            request, WECOM, f"externalcontact/{name}", targets, lambda: work(request.app[STATE], token, body)
+        )
+
+    return handler
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
+    for name in _EXTERNALCONTACT:
+        r.add_post(f"/cgi-bin/externalcontact/{name}", _externalcontact(name))
     r.add_get("/cgi-bin/gettoken", gettoken)
     r.add_post("/cgi-bin/message/send", message_send)
     r.add_post("/cgi-bin/message/update_template_card", update_template_card)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from pushtask.sandbox import callbacks, control, login_api, routes
+from pushtask.sandbox import bridge_protocols_api, callbacks, control, login_api, routes
 from pushtask.sandbox.state import SandboxState
 
 T = TypeVar("T")
@@ -36,6 +36,7 @@ def create_sandbox_app(state: SandboxState | None = None) -> web.Application:
     app = web.Application(middlewares=[_bad_json], client_max_size=32 * 1024 * 1024)
     app[routes.STATE] = state or SandboxState()
     routes.add_routes(app)
+    bridge_protocols_api.add_routes(app)
     control.add_routes(app)
     login_api.add_routes(app)
     app.router.add_get("/", _to_view)

@@ -89,6 +89,8 @@ class SandboxState:
             self.callbacks: list[dict[str, Any]] = []
             # Mini-program login codes (pushtask.sandbox.login_api), made on first use.
             self.logins: Any = None
+            self.groupmsgs: dict[str, Any] = {}  # msgid -> customer_group_api.GroupMsg
+            self.group_sends: dict[str, list[float]] = {}  # customer chat_id -> mass sends received
             self.apply_directory(d.default_entries())
 
     # -- directory ---------------------------------------------------------------------------
@@ -124,22 +126,30 @@ class SandboxState:
         }
 
     def register_group(
-        self, channel: str, ref: str, name: str, member_count: int = 3, members: Iterable[str] = ()
+        self,
+        channel: str,
+        ref: str,
+        name: str,
+        member_count: int = 3,
+        members: Iterable[str] = (),
+        owner: str = "",
     ) -> None:
         """Add one group (how `pushtask serve` registers its seeded demo groups)."""
-        self.apply_directory(
-            {
-                "groups": [
-                    {
-                        "channel": channel,
-                        "ref": ref,
-                        "name": name,
-                        "memberCount": member_count,
-                        "members": list(members),
-                    }
-                ]
-            }
-        )
+        entry: dict[str, Any] = {
+            "channel": channel,
+            "ref": ref,
+            "name": name,
+            "memberCount": member_count,
+            "members": list(members),
+        }
+        if owner:
+            entry["owner"] = owner
+            entry["members"] = [owner, *entry["members"]]
+        if channel == "wecom_customer_group" and not owner:
+            return  # a customer group without its owner cannot be emulated (nobody could confirm)
+        self.apply_directory({"groups": [entry]})
+        if owner and owner not in self.people:
+            self.apply_directory({"users": [{"userid": owner, "name": owner}]})
 
     def directory_json(self) -> dict[str, Any]:
         with self.lock:

@@ -25,7 +25,11 @@ def group_targets(session: Session, org_id: str, group_ids: Iterable[str]) -> li
             select(Group).where(Group.id.in_(ids), Group.org_id == org_id, Group.deleted_at.is_(None))
         )
     }
-    return [GroupTarget(g.id, g.name, g.channel, g.channel_ref) for i in ids if (g := rows.get(i)) is not None]
+    return [
+        GroupTarget(g.id, g.name, g.channel, g.channel_ref, owner=g.owner_userid or "")
+        for i in ids
+        if (g := rows.get(i)) is not None
+    ]
 
 
 def content_problems(

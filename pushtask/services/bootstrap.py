@@ -46,6 +46,15 @@ DEMO_GROUPS: list[tuple[str, str, int]] = [
     ("企业微信客户群B", "wecom_appchat", 132),
 ]
 
+# WeCom customer groups (客户群) with their owners, who confirm each mass send. The chat ids are the
+# sandbox's default customer groups, so `pushtask serve` can push to them out of the box.
+DEMO_CUSTOMER_GROUPS: list[tuple[str, str, str, str, int]] = [
+    # (name, chat id, owner userid, owner name, members)
+    ("三年级1班家长群", "wrSandboxCustGroup0000000000001", "zhangsan", "张三", 45),
+    ("三年级1班兴趣班", "wrSandboxCustGroup0000000000002", "zhangsan", "张三", 18),
+    ("阳光小区业主群", "wrSandboxCustGroup0000000000003", "lisi", "李四", 230),
+]
+
 DEMO_RECIPIENTS: list[tuple[str, str, str]] = [
     # (name, WeChat ID, channel)
     ("张老师", "zhang_laoshi", "wecom"),
@@ -83,6 +92,21 @@ def seed_demo_directory(session: Session, org_id: str, now: datetime) -> None:
                 channel=channel,
                 channel_ref=_demo_ref(channel, index),
                 member_count=members,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    for name, chat_id, owner, owner_name, members in DEMO_CUSTOMER_GROUPS:
+        session.add(
+            Group(
+                id=new_id(),
+                org_id=org_id,
+                name=name,
+                channel="wecom_customer_group",
+                channel_ref=chat_id,
+                member_count=members,
+                owner_userid=owner,
+                owner_name=owner_name,
                 created_at=now,
                 updated_at=now,
             )

@@ -8,7 +8,7 @@ from typing import TypeVar
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from pushtask.errors import Conflict, NotFound
+from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import Group, Recipient, Task, TaskGroup, TaskRecipient, User, new_id
 from pushtask.schemas import GroupCreate, GroupUpdate, RecipientCreate, RecipientUpdate
 from pushtask.services.context import Actor
@@ -89,9 +89,27 @@ def _same_recipient(
         raise Conflict("recipient_duplicate", name=existing)
 
 
-def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetime) -> Group:
+def _check_bridge_name(session: Session, org_id: str, name: str, group_id: str | None) -> None:
+    """A bridge that addresses rooms by name (wechatbot-webhook) cannot tell two same-named groups apart."""
+    query = select(Group.id).where(
+        Group.org_id == org_id, Group.channel == "bot_bridge", Group.name == name, Group.deleted_at.is_(None)
+    )
+    if group_id is not None:
+        query = query.where(Group.id != group_id)
+    if session.scalar(query.limit(1)) is not None:
+        raise InvalidInput([FieldProblem("name", "bridge_name_taken", {"name": name})])
+
+
+def create_group(
+    session: Session, actor: Actor, data: GroupCreate, now: datetime, *, unique_bridge_names: bool = False
+) -> Group:
     """Add a group to the caller's organisation (409 if it has one with this channel and reference)."""
     _same_group(session, actor, data.channel, data.channelRef.strip())
+    owner = (data.ownerUserid or "").strip() or None
+    if data.channel == "wecom_customer_group" and owner is None:
+        raise InvalidInput([FieldProblem("ownerUserid", "owner_required")])
+    if unique_bridge_names and data.channel == "bot_bridge":
+        _check_bridge_name(session, actor.org_id, data.name.strip(), None)
     group = Group(
         id=new_id(),
         org_id=actor.org_id,
@@ -99,6 +117,7 @@ def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetim
         channel=data.channel,
         channel_ref=data.channelRef.strip(),
         member_count=data.memberCount,
+        owner_userid=owner,
         created_at=now,
         updated_at=now,
     )
@@ -106,7 +125,15 @@ def create_group(session: Session, actor: Actor, data: GroupCreate, now: datetim
     return group
 
 
-def update_group(session: Session, actor: Actor, group_id: str, data: GroupUpdate, now: datetime) -> Group:
+def update_group(
+    session: Session,
+    actor: Actor,
+    group_id: str,
+    data: GroupUpdate,
+    now: datetime,
+    *,
+    unique_bridge_names: bool = False,
+) -> Group:
     """Change a group's name, channel, reference or member count."""
     group = _get(session, Group, actor, group_id)
     if data.name is not None:
@@ -118,6 +145,12 @@ def update_group(session: Session, actor: Actor, group_id: str, data: GroupUpdat
     if data.memberCount is not None:
         group.member_count = data.memberCount
     _same_group(session, actor, group.channel, group.channel_ref, except_id=group.id)
+    if data.ownerUserid is not None:
+        group.owner_userid = data.ownerUserid.strip() or None
+    if group.channel == "wecom_customer_group" and not group.owner_userid:
+        raise InvalidInput([FieldProblem("ownerUserid", "owner_required")])
+    if unique_bridge_names and group.channel == "bot_bridge":
+        _check_bridge_name(session, actor.org_id, group.name, group.id)
     group.updated_at = now
     return group
 

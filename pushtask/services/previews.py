@@ -35,6 +35,7 @@ from pushtask.models import (
 )
 from pushtask.notify import pages
 from pushtask.schemas import ContentIn, TaskUpdate
+from pushtask.services import recipient_refs
 from pushtask.services import tasks as task_service
 from pushtask.services.approval import group_targets
 from pushtask.services.context import Actor
@@ -109,6 +110,9 @@ def _when_text(task: Task, now: datetime) -> str:
 
 
 def _reviewers(session: Session, actor: Actor, task: Task, ids: list[str] | None) -> list[Recipient]:
+    if ids is not None:
+        # Reviewers may be named by WeChat ID too (exact match on its lookup hash).
+        ids = recipient_refs.resolve(session, actor.org_id, ids, "recipients")
     chosen = ids if ids is not None else task_service.recipient_ids_of(session, [task.id]).get(task.id, [])
     chosen = list(dict.fromkeys(chosen))
     if not chosen:

@@ -33,7 +33,7 @@ from pushtask.models import (
     new_id,
 )
 from pushtask.schemas import BatchUpdates, ContentIn, ScheduleIn, SchedulePatch, TaskCreate, TaskUpdate
-from pushtask.services import approval, media_links
+from pushtask.services import approval, media_links, recipient_refs
 from pushtask.services.context import Actor
 from pushtask.services.schedules import localize, problems_of, rule_of, schedule_out
 
@@ -445,7 +445,7 @@ def create_task(session: Session, actor: Actor, data: TaskCreate, now: datetime)
         groups=list(data.groups),
         priority=data.priority,
         status=data.status,
-        recipients=list(data.previewRecipients),
+        recipients=recipient_refs.resolve(session, actor.org_id, data.previewRecipients, "previewRecipients"),
     )
     rule, next_fire = _check(session, actor, draft, now)
     approval.check_gate(session, actor.org_id, None, was="draft", becomes=draft.status, content_changed=True)
@@ -548,7 +548,11 @@ def update_task(session: Session, actor: Actor, task_id: str, data: TaskUpdate |
         groups=list(data.groups) if data.groups is not None else current.groups,
         priority=current.priority,
         status=current.status,
-        recipients=list(data.previewRecipients) if data.previewRecipients is not None else current.recipients,
+        recipients=(
+            recipient_refs.resolve(session, actor.org_id, data.previewRecipients, "previewRecipients")
+            if data.previewRecipients is not None
+            else current.recipients
+        ),
     )
     if isinstance(data, TaskUpdate):
         if data.content is not None:

@@ -91,6 +91,13 @@ _ROWS: tuple[tuple[int, tuple[Platform, ...], ErrorKind, str, str], ...] = (
     (42001, _ALL, _T, "access_token 已过期", "access_token expired"),
     (41001, _ALL, _P, "缺少 access_token 参数（程序错误）", "access_token missing (a bug in the caller)"),
     (40002, _ALL, _P, "grant_type 不合法", "Invalid grant_type"),
+    (
+        40003,
+        (Platform.WECOM,),
+        _P,
+        "成员 userid 无效（群主不是企业成员？）",
+        "Invalid member userid (is the owner a member?)",
+    ),
     (40003, _ALL, _P, "接收人 openid 无效", "Invalid recipient openid"),
     (
         40004,
@@ -116,6 +123,14 @@ _ROWS: tuple[tuple[int, tuple[Platform, ...], ErrorKind, str, str], ...] = (
     (41002, _ALL, _P, "缺少 corpid/appid 参数", "corpid/appid missing"),
     (41004, _ALL, _P, "缺少 secret 参数", "secret missing"),
     (41030, _ALL, _P, "小程序页面路径不存在", "The mini-program page path does not exist"),
+    (
+        41063,
+        _ALL,
+        _R,
+        "群发消息正在被派发中，请稍后再试",
+        "The mass send is still being dispatched; try again later",
+    ),
+    (41065, _ALL, _P, "群发附件类型不合法", "Invalid mass-send attachment type"),
     (43004, _ALL, _P, "接收人未关注或未绑定", "The recipient does not follow or is not bound"),
     (
         43101,
@@ -171,6 +186,13 @@ _ROWS: tuple[tuple[int, tuple[Platform, ...], ErrorKind, str, str], ...] = (
     (1003, (Platform.BRIDGE,), _R, "桥接服务发送过于频繁，稍后重试", "The bridge is rate limited; try again later"),
     (1004, (Platform.BRIDGE,), _P, "桥接服务拒绝了请求内容", "The bridge refused the request"),
     (1005, (Platform.BRIDGE,), _P, "桥接服务令牌无效", "Invalid bridge token"),
+    (
+        1006,
+        (Platform.BRIDGE,),
+        _P,
+        "有多个同名的群，按群名发送的桥接服务无法区分，请先改名",
+        "Several rooms share this name; a bridge that addresses rooms by name cannot tell them apart, rename one",
+    ),
 )
 
 _TABLE: dict[tuple[int, Platform], ErrcodeInfo] = {}

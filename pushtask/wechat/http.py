@@ -109,6 +109,68 @@ class HttpSeam:
             raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, delivery_unknown=True) from exc
         return _parse(raw, status, url, platform, errcode_field)
 
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        platform: Platform,
+        params: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        upload: Upload | None = None,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """One request whose answer the caller interprets (bridges with their own status shapes).
+
+        Raises WeChatError only for transport failures (timeout, connection, HTTP 5xx); returns the
+        HTTP status and the parsed JSON body (None when it is not JSON).
+        """
+        data: Any = None
+        all_headers = dict(headers or {})
+        if json_body is not None:
+            data = encode_json(json_body)
+            all_headers["Content-Type"] = "application/json; charset=utf-8"
+        elif upload is not None or fields:
+            form = aiohttp.FormData()
+            for name, value in (fields or {}).items():
+                form.add_field(name, value)
+            if upload is not None:
+                form.add_field(
+                    upload.field, io.BytesIO(upload.data), filename=upload.filename, content_type=upload.content_type
+                )
+            data = form
+        try:
+            async with self._client().request(method, url, params=params, data=data, headers=all_headers) as response:
+                raw = await response.read()
+                status = response.status
+        except TimeoutError as exc:
+            raise WeChatError(TIMEOUT, f"timeout calling {_path(url)}", platform, delivery_unknown=True) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform) from exc
+        except aiohttp.ClientError as exc:
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, delivery_unknown=True) from exc
+        if status >= 500:
+            raise WeChatError(HTTP_SERVER_ERROR, f"HTTP {status} from {_path(url)}", platform, delivery_unknown=True)
+        try:
+            return status, json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return status, None
+
+    async def download(self, url: str, *, limit: int, platform: Platform = Platform.WECOM) -> tuple[bytes, str]:
+        """GET a file (a card's thumbnail) of at most `limit` bytes; return its bytes and content type."""
+        try:
+            async with self._client().get(url) as response:
+                if response.status != 200:
+                    raise WeChatError(HTTP_UNEXPECTED_STATUS, f"HTTP {response.status} from {_path(url)}", platform)
+                raw = await response.content.read(limit + 1)
+                kind = response.headers.get("Content-Type", "application/octet-stream")
+        except TimeoutError as exc:
+            raise WeChatError(TIMEOUT, f"timeout fetching {_path(url)}", platform) from exc
+        except aiohttp.ClientError as exc:
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform) from exc
+        return raw, kind
+
 
 def _path(url: str) -> str:
     # Keep query strings (access_token, robot keys) out of error messages and logs.

@@ -20,7 +20,7 @@ export default {
   status: { draft: 'Draft', scheduled: 'Scheduled', running: 'Running', completed: 'Completed', failed: 'Failed', paused: 'Paused' },
   priority: { high: 'High', medium: 'Medium', low: 'Low' },
   preview: { none: 'None', pending: 'Pending', confirmed: 'Approved', modify_requested: 'Changes asked', stale: 'Outdated' },
-  channel: { wecom_appchat: 'WeCom group chat', wecom_robot: 'WeCom group robot', bot_bridge: 'WeChat group (bot)', wecom: 'WeCom', miniprogram: 'Mini program' },
+  channel: { wecom_appchat: 'WeCom group chat', wecom_robot: 'WeCom group robot', bot_bridge: 'WeChat group (bot)', wecom_customer_group: 'WeCom customer group', wecom: 'WeCom', miniprogram: 'Mini program' },
   role: { admin: 'Admin', operator: 'Operator', viewer: 'Viewer' },
   rule: {
     unset: 'No time set', once: 'Once at {at}', daily: 'Every day at {time}', dailyN: 'Every {n} days at {time}',
@@ -95,6 +95,8 @@ export default {
     title: 'Groups', name: 'Group name', channel: 'Channel', channelRef: 'Channel reference (secret)', memberCount: 'Members', id: 'Group ID',
     search: 'Search groups', new: 'Add group', edit: 'Edit group', empty: 'No groups yet', deleteConfirm: 'Delete group "{name}"?',
     channelRefHint: 'Chat id, robot key or room id. Never shown again after saving; leave empty to keep it.', channelRefRequired: 'Enter the channel reference',
+    sync: 'Sync customer groups from WeCom', syncing: 'Syncing…', synced: 'Synced: {imported} new, {updated} updated, {removed} gone from WeCom',
+    owner: 'Owner', ownerUserid: 'Owner userid', ownerHint: 'The owner confirms each mass send to a WeCom customer group; enter their WeCom userid.', removed: 'Gone from WeCom',
   },
   recipients: {
     title: 'Reviewers', name: 'Name', wechatId: 'WeChat ID', channel: 'Channel', channelUserId: 'Channel user id (secret)', id: 'ID',

@@ -20,7 +20,7 @@ export default {
   status: { draft: '草稿', scheduled: '待执行', running: '进行中', completed: '已完成', failed: '失败', paused: '暂停' },
   priority: { high: '高', medium: '中', low: '低' },
   preview: { none: '未预览', pending: '待确认', confirmed: '预览通过', modify_requested: '要求修改', stale: '内容已改，需重新预览' },
-  channel: { wecom_appchat: '企业微信群聊', wecom_robot: '企微群机器人', bot_bridge: '微信群（机器人）', wecom: '企业微信', miniprogram: '小程序' },
+  channel: { wecom_appchat: '企业微信群聊', wecom_robot: '企微群机器人', bot_bridge: '微信群（机器人）', wecom_customer_group: '企业微信客户群', wecom: '企业微信', miniprogram: '小程序' },
   role: { admin: '管理员', operator: '运营', viewer: '只读' },
   rule: {
     unset: '未设置时间', once: '单次 {at}', daily: '每天 {time}', dailyN: '每 {n} 天 {time}',
@@ -95,6 +95,8 @@ export default {
     title: '群管理', name: '群名称', channel: '通道', channelRef: '通道标识（密钥）', memberCount: '成员数', id: '群ID',
     search: '搜索群名称', new: '添加群', edit: '编辑群', empty: '还没有群', deleteConfirm: '确定删除群「{name}」？',
     channelRefHint: '如群聊 chatid、机器人 key 或 room id。保存后不再显示，留空表示不修改。', channelRefRequired: '请填写通道标识',
+    sync: '从企业微信同步客户群', syncing: '同步中…', synced: '同步完成：新增 {imported} 个，更新 {updated} 个，已从企业微信移除 {removed} 个',
+    owner: '群主', ownerUserid: '群主 userid', ownerHint: '企业微信客户群由群主确认群发；填写群主的企业微信 userid。', removed: '已不在企业微信',
   },
   recipients: {
     title: '预览接收人', name: '姓名', wechatId: '微信号', channel: '通道', channelUserId: '通道用户标识（密钥）', id: 'ID',

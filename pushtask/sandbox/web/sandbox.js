@@ -1,7 +1,7 @@
 // The sandbox web view: polls the control API and draws groups and phones. No build step.
 "use strict";
 
-const state = { since: 0, messages: [], directory: null };
+const state = { since: 0, messages: [], directory: null, assistants: [] };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -81,7 +81,10 @@ function renderContent(record, person) {
       return linkCard(article.title, article.description, article.picurl, mini ? "小程序 · " + article.pagepath : article.url, mini);
     }
     case "link":
+      if (p.msgtype === "link") return linkCard(p.link.title, p.link.desc, p.link.picurl, p.link.url, false);
       return linkCard(p.link.title, p.link.description, p.link.thumbUrl, p.link.url, false);
+    case "miniprogram":
+      return linkCard(p.miniprogram.title, "", imageSrc({ media_id: p.miniprogram.pic_media_id }), "小程序 · " + p.miniprogram.page, true);
     case "miniprogram_notice": {
       const n = p.miniprogram_notice;
       return el("div", { class: "card" }, el("div", { class: "ct" }, n.title), el("div", { class: "cd" }, n.description || ""),
@@ -112,7 +115,7 @@ function renderContent(record, person) {
 }
 
 function messageRow(record, person) {
-  const who = record.channel === "wecom_robot" ? "机器人" : record.channel === "bot_bridge" ? "助手" : record.channel === "miniprogram" ? "通知" : "应用";
+  const who = record.channel === "wecom_customer_group" ? "群主" : record.channel === "wecom_robot" ? "机器人" : record.channel === "bot_bridge" ? "助手" : record.channel === "miniprogram" ? "通知" : "应用";
   return el("div", {},
     el("div", { class: "time" }, timeOf(record.receivedAt)),
     el("div", { class: "msg" }, el("div", { class: "avatar" }, who), renderContent(record, person)));
@@ -145,6 +148,7 @@ function flash(report) {
   const status = document.getElementById("status");
   if (report.error) status.textContent = "⚠ " + report.error;
   else if ("delivered" in report) status.textContent = report.delivered ? `回调已送达 (${report.attempts} 次尝试)` : "回调失败: " + (report.error || report.status);
+  else if ("sent" in report && Array.isArray(report.sent)) status.textContent = `已发送到 ${report.sent.reduce((n, t) => n + t.chatIds.length, 0)} 个客户群`;
   else if ("remaining" in report) status.textContent = `剩余订阅次数 remaining subscriptions: ${report.remaining}`;
 }
 
@@ -155,6 +159,20 @@ function draw() {
   for (const record of state.messages) (byTarget[record.target] = byTarget[record.target] || []).push(record);
   const groups = document.getElementById("groups");
   groups.replaceChildren(...directory.groups.map((g) => window_("chat", g.name, g.channel, `${g.memberCount} 人 · ${g.ref}`, byTarget[g.ref] || [], null, null)));
+  const assistants = document.getElementById("assistants");
+  assistants.replaceChildren(...state.assistants.map((owner) => {
+    const rows = owner.tasks.length ? owner.tasks.map((task) => el("div", { class: "card" },
+      el("div", { class: "ct" }, task.text || "(附件)"),
+      el("div", { class: "cd" }, `${task.chatIds.length} 个客户群 · 附件 ${task.attachments.length} · 已提醒 ${task.reminders} 次`),
+      task.status === "pending"
+        ? el("div", { class: "buttons" }, el("button", { class: "primary", onclick: async () => {
+            flash(await api("/_sandbox/groupmsg/send", { userid: owner.userid, msgid: task.msgid })); refresh(true);
+          } }, "发送"))
+        : el("div", { class: "foot" }, task.status === "sent" ? "已发送" : "已停止"))) : el("div", { class: "empty" }, "没有待发送的群发");
+    return el("div", { class: "phone" },
+      el("div", { class: "title" }, el("span", {}, owner.name + " · 群发助手"), el("span", { class: "meta" }, owner.userid)),
+      el("div", { class: "log" }, rows));
+  }));
   const phones = document.getElementById("phones");
   phones.replaceChildren(...directory.users.map((u) => {
     const kind = u.userid ? "userid" : "openid";
@@ -170,9 +188,11 @@ async function refresh(full) {
     // New messages only, except every 10th poll (or on demand), which also picks up updated cards.
     const everything = full === true || polls++ % 10 === 0;
     const since = everything ? 0 : state.messages.length ? state.messages[state.messages.length - 1].seq : 0;
-    const [directory, page] = await Promise.all([api("/_sandbox/directory"), api("/_sandbox/messages?since=" + since)]);
+    const [directory, page, groupmsg] = await Promise.all([api("/_sandbox/directory"), api("/_sandbox/messages?since=" + since), api("/_sandbox/groupmsg")]);
+    const assistantsChanged = JSON.stringify(groupmsg.owners) !== JSON.stringify(state.assistants);
+    state.assistants = groupmsg.owners || [];
     const messages = everything ? page.messages : state.messages.concat(page.messages);
-    const changed = JSON.stringify(directory) !== JSON.stringify(state.directory) || messages.length !== state.messages.length
+    const changed = assistantsChanged || JSON.stringify(directory) !== JSON.stringify(state.directory) || messages.length !== state.messages.length
       || (everything && JSON.stringify(messages.map((m) => m.cardState || null)) !== JSON.stringify(state.messages.map((m) => m.cardState || null)));
     state.directory = directory;
     state.messages = messages;

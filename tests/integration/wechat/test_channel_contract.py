@@ -20,6 +20,7 @@ from pushtask.channels import (
     MiniProgramCard,
     SendResult,
     WeComAppChatChannel,
+    WeComCustomerGroupChannel,
     WeComRobotChannel,
 )
 from pushtask.channels.base import Pending, TemplateFields, TwoPhaseChannel, is_two_phase
@@ -27,25 +28,42 @@ from pushtask.channels.fake import TwoPhaseFake
 from pushtask.channels.notices import MiniProgramSubscribeChannel, WeComAppChannel
 from pushtask.channels.ratelimit import RateLimiter
 from pushtask.sandbox import SandboxHandle
-from pushtask.sandbox.directory import DEFAULT_BRIDGE_TOKEN, DEFAULT_TEMPLATE_ID
+from pushtask.sandbox.customer_group_api import owner_sends
+from pushtask.sandbox.directory import CUSTOMER_GROUPS, DEFAULT_BRIDGE_TOKEN, DEFAULT_TEMPLATE_ID
 from pushtask.wechat import errors
 from pushtask.wechat.clock import FakeClock
+from pushtask.wechat.customer_group import CustomerGroupClient
 
 from .helpers import APPCHAT, ROBOT_KEY, ROOM, clients, png, run
 
-CHANNELS = ["wecom_appchat", "wecom_robot", "bot_bridge"]
-REF = {"wecom_appchat": APPCHAT, "wecom_robot": ROBOT_KEY, "bot_bridge": ROOM}
-ENDPOINT = {"wecom_appchat": "appchat/send", "wecom_robot": "webhook/send", "bot_bridge": "bridge/send"}
-UNKNOWN_GROUP_CODE = {"wecom_appchat": 86003, "wecom_robot": 93000, "bot_bridge": 1001}
+CUSTOMER = "wecom_customer_group"
+CHANNELS = ["wecom_appchat", "wecom_robot", "bot_bridge", CUSTOMER]
+REF = {"wecom_appchat": APPCHAT, "wecom_robot": ROBOT_KEY, "bot_bridge": ROOM, CUSTOMER: CUSTOMER_GROUPS[2]}
+OWNER = {CUSTOMER: "lisi"}
+ENDPOINT = {
+    "wecom_appchat": "appchat/send",
+    "wecom_robot": "webhook/send",
+    "bot_bridge": "bridge/send",
+    CUSTOMER: "externalcontact/add_msg_template",
+}
+# A customer group WeCom does not know comes back in add_msg_template's fail_list.
+UNKNOWN_GROUP_CODE = {
+    "wecom_appchat": 86003,
+    "wecom_robot": 93000,
+    "bot_bridge": 1001,
+    CUSTOMER: errors.CONTENT_REFUSED,
+}
 RETRYABLE = {
     "wecom_appchat": [-1, 45009, 45033, 6000],
     "wecom_robot": [-1, 45009, 45033, 6000],
     "bot_bridge": [-1, 1002, 1003],
+    CUSTOMER: [-1, 45009, 45033, 41063],
 }
 PERMANENT = {
     "wecom_appchat": [86003, 86008, 60011, 40058],
     "wecom_robot": [93000, 40058, 40008],
     "bot_bridge": [1001, 1004, 1005],
+    CUSTOMER: [40058, 60011, 48002, 40003],
 }
 IMAGES = {
     "small": MediaBlob(png(500), "poster.png", "image/png"),
@@ -71,9 +89,11 @@ async def channel(
             built = WeComRobotChannel(
                 c.robot, media, RateLimiter(c.store, limit=20, window_s=60, prefix="robot:", clock=clock)
             )
+        elif name == CUSTOMER:
+            built = WeComCustomerGroupChannel(CustomerGroupClient(c.wecom), media, c.store, clock=clock)
         else:
             built = BotBridgeChannel(BotBridgeConfig(f"{sandbox.url}/bridge/send", DEFAULT_BRIDGE_TOKEN), c.http, media)
-        yield built, GroupTarget(1, "测试群", name, REF[name] if ref is None else ref)
+        yield built, GroupTarget(1, "测试群", name, REF[name] if ref is None else ref, owner=OWNER.get(name, ""))
 
 
 def send(name: str, sandbox: SandboxHandle, clock: FakeClock, message: Message, **kwargs: Any) -> SendResult:
@@ -83,11 +103,22 @@ def send(name: str, sandbox: SandboxHandle, clock: FakeClock, message: Message, 
 
     result = run(scenario)
     assert_consistent(result)
+    if result.awaiting:
+        # A two-phase channel: the group owner taps 发送 in WeCom (the sandbox's control call).
+        with sandbox.state.lock:
+            owner_sends(sandbox.state, OWNER[name], result.external_ref)
     return result
 
 
+def delivered(result: SendResult) -> bool:
+    """Sent, or accepted and waiting for the person who must confirm it."""
+    return result.sent or result.awaiting
+
+
 def assert_consistent(result: SendResult) -> None:
-    if result.sent:
+    if result.awaiting:
+        assert not result.sent and result.external_ref and result.detail_zh and result.errcode is None
+    elif result.sent:
         assert result.errcode is None and not result.permanent and not result.may_duplicate
     else:
         assert result.errcode is not None and result.reason_zh and result.reason_en
@@ -105,21 +136,21 @@ def text_of(record: dict[str, Any]) -> str:
 @pytest.mark.parametrize("name", CHANNELS)
 def test_delivers_text_with_emoji_and_line_breaks(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
     result = send(name, sandbox, clock, Message(text=TEXT))
-    assert result.sent and result.status == "sent"
+    assert delivered(result) and result.status == ("awaiting_confirmation" if name == CUSTOMER else "sent")
     [record] = received(sandbox, name)
     assert text_of(record) == TEXT and record["targetName"] != ""
 
 
 @pytest.mark.parametrize("name", CHANNELS)
 def test_delivers_an_image(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
-    assert send(name, sandbox, clock, Message(image=ImageRef("small"))).sent
+    assert delivered(send(name, sandbox, clock, Message(image=ImageRef("small"))))
     assert [r["msgtype"] for r in received(sandbox, name)] == ["image"]
 
 
 @pytest.mark.parametrize("name", CHANNELS)
 def test_delivers_a_link_card(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
     link = LinkCard("报名表", "https://example.com/form", "周六活动报名", "https://example.com/t.png")
-    assert send(name, sandbox, clock, Message(link=link)).sent
+    assert delivered(send(name, sandbox, clock, Message(link=link)))
     [record] = received(sandbox, name)
     assert "https://example.com/form" in str(record["payload"])
 
@@ -127,7 +158,7 @@ def test_delivers_a_link_card(name: str, sandbox: SandboxHandle, clock: FakeCloc
 @pytest.mark.parametrize("name", CHANNELS)
 def test_parts_arrive_in_order(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
     message = Message(text="看图 👇", image=ImageRef("small"), link=LinkCard("详情", "https://example.com/d"))
-    assert send(name, sandbox, clock, message).sent
+    assert delivered(send(name, sandbox, clock, message))
     assert len(received(sandbox, name)) == 3
     assert received(sandbox, name)[1]["msgtype"] == "image"
 
@@ -185,7 +216,7 @@ def test_retryable_errcodes_can_be_retried_without_duplicating(
     sandbox.state.add_fault(target=REF[name], errcode=code, times=1)
     first = send(name, sandbox, clock, Message(text="hi"))
     assert not first.sent and not first.permanent and first.errcode == code and not first.may_duplicate
-    assert send(name, sandbox, clock, Message(text="hi")).sent
+    assert delivered(send(name, sandbox, clock, Message(text="hi")))
     assert len(received(sandbox, name)) == 1
 
 
@@ -203,7 +234,7 @@ def test_server_error_is_retryable(name: str, sandbox: SandboxHandle, clock: Fak
     assert not result.sent and not result.permanent and result.errcode == errors.HTTP_SERVER_ERROR
 
 
-@pytest.mark.parametrize("name", CHANNELS)
+@pytest.mark.parametrize("name", [n for n in CHANNELS if n != CUSTOMER])  # one call carries every part
 def test_failure_after_a_delivered_part_warns_of_duplicates(
     name: str, sandbox: SandboxHandle, clock: FakeClock
 ) -> None:
@@ -276,7 +307,7 @@ def test_refuses_a_group_of_another_channel(name: str, sandbox: SandboxHandle, c
 @pytest.mark.parametrize("name", CHANNELS)
 def test_mentions_reach_the_group_or_are_refused(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
     result = send(name, sandbox, clock, Message(text="请查收", mentions=("zhangsan",), mention_all=True))
-    if name == "wecom_appchat":
+    if name in ("wecom_appchat", CUSTOMER):
         assert not result.sent and result.refusals[0].field == "mentions"
         return
     assert result.sent
