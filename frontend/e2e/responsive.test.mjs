@@ -5,7 +5,8 @@
 // submitted, pushed, and its per-group results read.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiCall, BASE_URL, input, launch, shot, signIn, SKIP_REASON, typeDate } from './helpers.mjs'
+import path from 'node:path'
+import { apiCall, BASE_URL, input, launch, shot, SHOTS, signIn, SKIP_REASON, typeDate } from './helpers.mjs'
 
 if (SKIP_REASON) console.log(`# e2e skipped: ${SKIP_REASON}`)
 
@@ -43,6 +44,13 @@ async function layoutProblems(page) {
     }
     return problems
   })
+}
+
+/** What the window shows (not the whole page): the README's phone and tablet pictures (docs-*.png). */
+async function docShot(page, name) {
+  await page.waitForFunction(() => !document.querySelector('.el-message'), null, { timeout: 8000 }).catch(() => {}) // toasts gone
+  await page.waitForTimeout(400)
+  await page.screenshot({ path: path.join(SHOTS, `docs-${name}.png`) })
 }
 
 async function assertFits(page, what) {
@@ -143,6 +151,9 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
         await assertFits(page, path)
         if (name) await shot(page, `${vp.name}-${name}`)
       }
+      await page.goto(`${BASE_URL}/tasks?q=${prefix}`)
+      await page.locator('[data-test="task-card"]').first().waitFor()
+      await docShot(page, `${vp.name}-task-list`)
       await visit(`/tasks?q=${prefix}`, '[data-test="task-card"]', 'task-list')
       assert.equal(await page.locator('[data-test="task-table"]').count(), 0, 'cards, not the table')
       assert.equal(await page.locator('.aside').count(), 0, 'no sidebar: the menu is a drawer')
@@ -164,7 +175,7 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
       const drawer = page.locator('.el-drawer')
       await drawer.locator('[data-test="nav-groups"]').waitFor()
       await assertFits(page, 'the open menu')
-      if (vp.name === 'phone') await shot(page, `${vp.name}-menu`)
+      if (vp.name === 'phone') await docShot(page, `${vp.name}-menu`)
       await drawer.locator('[data-test="nav-groups"]').click()
       await page.waitForURL((u) => u.pathname === '/admin/groups')
       await drawer.waitFor({ state: 'hidden' })
@@ -200,6 +211,8 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     await page.keyboard.press('Escape')
     await assertFits(page, 'the filled form')
     await shot(page, 'phone-task-form-filled')
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await docShot(page, 'phone-task-form')
 
     await page.click('[data-test="form-send-preview"]')
     await page.waitForURL((u) => /^\/tasks\/[0-9a-f-]{36}$/.test(u.pathname)) // saved as a draft, then its page
@@ -228,9 +241,10 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     await page.waitForFunction(() => document.querySelectorAll('[data-test="push-groups"] [data-state="sent"]').length === 3, null, { timeout: 10000 })
     const results = await page.locator('[data-test="push-groups"] .el-table__row').allInnerTexts()
     for (const i of [1, 2, 3]) assert.ok(results.some((r) => r.includes(`${prefix}-三年级${i}班家长群`) && r.includes('已发送')), `group ${i} reads 已发送: ${results.join(' | ')}`)
-    await page.locator('[data-test="push-groups"]').scrollIntoViewIfNeeded()
     await assertFits(page, 'the pushed task')
     await shot(page, 'phone-task-pushed')
+    await page.evaluate(() => document.querySelector('[data-test="push-history"]').closest('.card').scrollIntoView())
+    await docShot(page, 'phone-push-results')
     for (const ref of refs) {
       const got = (await sb('GET', `/_sandbox/messages?target=${ref}`)).data.messages
       assert.ok(got.some((m) => m.msgtype === 'text' && /操场集合/.test(m.payload.text.content)), `${ref} got the text`)
@@ -256,6 +270,8 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     assert.match(text, new RegExp(`${prefix}-王老师 要求修改`))
     assert.match(text, /请把时间改成周四/)
     await shot(page, 'tablet-edit-modify-requested')
+    await page.evaluate(() => document.querySelector('[data-test="preview-state"]').scrollIntoView({ block: 'center' }))
+    await docShot(page, 'tablet-edit-modify-requested')
 
     await page.goto(`${BASE_URL}/tasks/${taskIds.draft}`)
     const entry = page.locator('[data-test="detail-logs"] .el-table__row').filter({ hasText: '请把时间改成周四' })
