@@ -3,8 +3,8 @@ every author: a user, or a reviewer who answered a preview in WeChat."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
