@@ -120,8 +120,7 @@ def task_detail_out(session: Session, task: Task, lang: str, now: datetime) -> d
     (base,) = tasks_out(session, [task], lang)
     group_rows = names_by_id(session, Group, set(base["groups"]))
     recipient_rows = names_by_id(session, Recipient, set(base["previewRecipients"]))
-    # Drafts and paused tasks show their upcoming times too: the operator sees what the rule means.
-    upcoming = recurrence.upcoming(rule_of(task), now, 5)
+    upcoming = upcoming_of(task, now)
     base.update(
         {
             "groupsDetail": [
@@ -146,6 +145,25 @@ def task_detail_out(session: Session, task: Task, lang: str, now: datetime) -> d
         }
     )
     return base
+
+
+def upcoming_of(task: Task, now: datetime, count: int = 5) -> list[datetime]:
+    """The task's next push times, agreeing with `nextFireAt`.
+
+    A scheduled task lists from its `next_fire_at` (which a missed, moved or still-running push
+    may hold away from the rule's next slot after `now`). A draft or a paused task, which has no
+    next push, lists what it would push once submitted or resumed: a pause with a resume time
+    from that time on. Anything else (completed, failed with nothing left) lists nothing.
+    """
+    rule = rule_of(task)
+    if task.next_fire_at is not None:
+        return [task.next_fire_at, *recurrence.upcoming(rule, task.next_fire_at, count - 1)]
+    if task.status == "draft":
+        return recurrence.upcoming(rule, now, count)
+    if task.status == "paused":
+        resume_at = task.paused_until if task.paused_until is not None and task.paused_until > now else now
+        return recurrence.upcoming(rule, resume_at, count)
+    return []
 
 
 def _last_result(session: Session, task: Task, lang: str) -> dict[str, Any] | None:

@@ -88,11 +88,15 @@ def recipient_ids_of(session: Session, task_ids: Iterable[str]) -> dict[str, lis
 
 
 def task_logs(session: Session, actor: Actor, task_id: str) -> list[tuple[TaskLog, str]]:
-    """Return the task's change log, newest first, with each author's name."""
+    """Return the task's change log, newest first, with each author's name.
+
+    The author is a user, or a reviewer (a directory recipient) who answered a preview in WeChat.
+    """
     task = get_task(session, actor, task_id)
     rows = session.execute(
-        select(TaskLog, User.name)
+        select(TaskLog, func.coalesce(User.name, Recipient.name))
         .outerjoin(User, User.id == TaskLog.user_id)
+        .outerjoin(Recipient, and_(Recipient.id == TaskLog.user_id, Recipient.org_id == TaskLog.org_id))
         .where(TaskLog.task_id == task.id)
         .order_by(TaskLog.created_at.desc(), TaskLog.id)
     )

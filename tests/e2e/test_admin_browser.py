@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PUSHTASK_E2E_CHROMIUM", "/usr/bin/chromium")
 
 
+# Three scenario files (desktop, previews and pushes, phone and tablet) in one browser run.
+@pytest.mark.timeout(1200)
 def test_admin_scenarios_pass_in_headless_chromium(tmp_path: Path) -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (CI installs it)")
@@ -40,7 +42,7 @@ def test_admin_scenarios_pass_in_headless_chromium(tmp_path: Path) -> None:
             env={**os.environ, "PUSHTASK_E2E_URL": server.url, "PUSHTASK_E2E_PASSWORD": "admin-pass"},
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=1100,
         )
     finally:
         server.stop()
