@@ -9,9 +9,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
-from pushtask.api import auth, directory, health, openapi, push, tasks, web
+from pushtask.api import auth, directory, health, openapi, push, tasks, web, wechat_auth
 from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import feedback as feedback_api
+from pushtask.api import media as media_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
 from pushtask.api import previews as preview_api
@@ -53,7 +54,8 @@ def create_app(runtime: Runtime) -> Flask:
         feedback_api.reports_bp,
         metrics_api.bp,
         preview_api.bp,
-        preview_api.media_bp,
+        media_api.media_bp,
+        wechat_auth.me_bp,
         wechat_callbacks.bp,
         privacy_api.bp,
     ):

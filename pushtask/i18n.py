@@ -220,6 +220,57 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "内置模板不能修改或删除，可另存为自定义模板",
         "Built-in templates cannot be changed; save a copy",
     ),
+    # WeChat sign-in and token scopes (issue 17).
+    "wx_code_invalid": (
+        "微信登录凭证无效或已过期（5 分钟内有效），请重新调用 wx.login 获取新凭证后再登录",
+        "The WeChat login code is invalid or expired (codes last 5 minutes); call wx.login again and retry",
+    ),
+    "wx_code_used": (
+        "该微信登录凭证已使用过（每个凭证只能用一次），请重新调用 wx.login 获取新凭证",
+        "This WeChat login code was already used (each works once); call wx.login again for a new one",
+    ),
+    "wx_login_too_often": (
+        "微信登录过于频繁，请 {seconds} 秒后再试",
+        "Too many WeChat sign-ins; try again in {seconds} seconds",
+    ),
+    "wx_login_unavailable": (
+        "微信登录暂不可用（微信返回 {errcode}），请联系管理员检查小程序 AppID / AppSecret 配置",
+        "WeChat sign-in is unavailable (WeChat answered {errcode}); "
+        "ask an admin to check the mini program's AppID / AppSecret",
+    ),
+    "wx_not_configured": (
+        "未配置小程序（PUSHTASK_MP_APPID / PUSHTASK_MP_SECRET），无法使用微信登录，请用账号密码登录",
+        "No mini program is configured (PUSHTASK_MP_APPID / PUSHTASK_MP_SECRET); sign in with your password",
+    ),
+    "wechat_bound_elsewhere": (
+        "该微信已绑定另一个 PushTask 账号，请先在那个账号中解除绑定",
+        "This WeChat is bound to another PushTask account; unbind it there first",
+    ),
+    "wechat_bind_operators_only": (
+        "只有用账号密码登录的用户可以绑定微信",
+        "Only users signed in with their password can bind a WeChat",
+    ),
+    "scope_forbidden_reviewer": (
+        "审核人的微信登录只能查看和确认自己的预览；如需管理任务，请用账号密码登录",
+        "A reviewer's WeChat sign-in can only read and decide their own previews; "
+        "sign in with a password to manage tasks",
+    ),
+    "scope_forbidden_member": (
+        "群成员的微信登录只能提交反馈；如需管理任务，请用账号密码登录",
+        "A group member's WeChat sign-in can only answer feedback; sign in with a password to manage tasks",
+    ),
+    "scope_forbidden_operator": (
+        "此接口仅供小程序中的审核人使用",
+        "This endpoint is for reviewers signed in through the mini program",
+    ),
+    "feedback_member_token_only": (
+        "提交反馈时只能携带群成员的微信登录令牌（或不带令牌并提供 memberId）",
+        "Send a group member's WeChat sign-in token with feedback (or no token and a memberId)",
+    ),
+    "media_link_invalid": (
+        "图片链接无效或已过期，请刷新页面获取新链接",
+        "The image link is invalid or has expired; reload the page for a fresh one",
+    ),
 }
 
 

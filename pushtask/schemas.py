@@ -66,6 +66,9 @@ class UserOut(Output):
 class LoginOut(Output):
     token: str
     expiresAt: str
+    scope: Literal["operator"] = Field(
+        default="operator", description="Password sign-in always gives an operator's token (see SignInOut)."
+    )
     user: UserOut
 
 
@@ -181,6 +184,10 @@ class ContentOut(Output):
     image: str | None
     link: str | None
     miniprogram: MiniProgramOut | None
+    imageUrl: str | None = Field(
+        default=None, description="A fresh signed link that loads the image without a sign-in (about an hour)."
+    )
+    imageName: str | None = Field(default=None, description="The image's file name as uploaded.")
 
 
 class TaskOut(Output):
@@ -634,7 +641,12 @@ class NotificationSettingsOut(Output):
 
 class FeedbackIn(Input):
     token: str = Field(min_length=10, max_length=1000)
-    memberId: str = Field(min_length=1, max_length=64)
+    memberId: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Required unless a member's WeChat sign-in token is sent (then the token's memberId is used).",
+    )
     rating: int | None = Field(default=None, ge=1, le=5)
     content: str = Field(default="", max_length=1000)
 
@@ -799,6 +811,9 @@ class MediaOut(Output):
     bytes: int
     sha256: str
     mime: Literal["image/jpeg", "image/png"]
+    url: str = Field(description="Loads the image without a sign-in (signed for this organisation) until urlExpiresAt.")
+    urlExpiresAt: str
+    fileName: str = Field(description="The uploaded file's name (shown in the change log).")
 
 
 class TemplateIn(Input):

@@ -14,6 +14,9 @@ _hasher = PasswordHasher()
 # Verifying against this keeps the timing of "unknown user" equal to "wrong password".
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 ALGORITHM = "HS256"
+# What a token may do: an operator (a password or bound-WeChat user, whose role decides the rest),
+# a reviewer (a directory recipient: their own previews only) or a group member (feedback only).
+SCOPES = ("operator", "reviewer", "member")
 
 
 def hash_password(password: str) -> str:
@@ -36,6 +39,7 @@ class TokenClaims:
     jti: str
     issued_at: datetime
     expires_at: datetime
+    scope: str = "operator"
 
 
 class InvalidToken(Exception):
@@ -50,14 +54,17 @@ class TokenSigner:
     issuer: str
     ttl: timedelta
 
-    def issue(self, user_id: str, org_id: str, now: datetime) -> tuple[str, TokenClaims]:
-        """Return a new token for the user and the claims it carries."""
+    def issue(self, user_id: str, org_id: str, now: datetime, scope: str = "operator") -> tuple[str, TokenClaims]:
+        """Return a new token for the subject (a user, a reviewer or a member) and the claims it carries."""
+        if scope not in SCOPES:
+            raise ValueError(f"unknown token scope {scope!r}")
         claims = TokenClaims(
             user_id=user_id,
             org_id=org_id,
             jti=secrets.token_hex(16),
             issued_at=now,
             expires_at=now + self.ttl,
+            scope=scope,
         )
         payload = {
             "sub": user_id,
@@ -68,6 +75,7 @@ class TokenSigner:
             "exp": int(claims.expires_at.timestamp()),
             "iss": self.issuer,
             "aud": self.issuer,
+            "scope": scope,
         }
         return jwt.encode(payload, self.secret, algorithm=ALGORITHM), claims
 
@@ -91,6 +99,10 @@ class TokenSigner:
         # Expiry is checked against the injected clock, not the wall clock, so tests drive it.
         if int(payload["exp"]) <= int(now.timestamp()):
             raise InvalidToken("expired")
+        # Tokens from before scopes existed were all operators' tokens.
+        scope = payload.get("scope", "operator")
+        if scope not in SCOPES:
+            raise InvalidToken("unknown scope")
         try:
             return TokenClaims(
                 user_id=str(payload["sub"]),
@@ -98,6 +110,7 @@ class TokenSigner:
                 jti=str(payload["jti"]),
                 issued_at=datetime.fromtimestamp(float(payload["iat"]), tz=UTC),
                 expires_at=datetime.fromtimestamp(int(payload["exp"]), tz=UTC),
+                scope=str(scope),
             )
         except (KeyError, TypeError, ValueError):
             raise InvalidToken("malformed claims") from None

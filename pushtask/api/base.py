@@ -43,6 +43,7 @@ class RouteSpec:
     body: type[BaseModel] | None
     responses: dict[int, type[BaseModel] | str]
     query: tuple[QueryParam, ...] = ()
+    scopes: tuple[str, ...] = ("operator",)
 
 
 ROUTES: list[RouteSpec] = []
@@ -104,8 +105,13 @@ def api_route(
     body: type[BaseModel] | None = None,
     query: tuple[QueryParam, ...] = (),
     tag: str | None = None,
+    scopes: tuple[str, ...] = ("operator",),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view with its access rule, body model and documented responses."""
+    """Register a view with its access rule, body model and documented responses.
+
+    `scopes` names the kinds of token admitted (pushtask.security.SCOPES); `role` applies to
+    operators' tokens only — reviewer and member tokens reach no route that does not list them.
+    """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -116,7 +122,10 @@ def api_route(
             try:
                 if role is not None:
                     _authenticate(db, rt)
-                    if not actor().can(role):
+                    who = actor()
+                    if who.scope not in scopes:
+                        raise ApiError(403, "Forbidden", translate(f"scope_forbidden_{who.scope}", lang()))
+                    if who.scope == "operator" and not who.can(role):
                         raise ApiError(403, "Forbidden", translate("forbidden_role", lang(), role=role))
                 if body is not None:
                     path_args["body"] = validate(body, request.get_data())
@@ -154,6 +163,7 @@ def api_route(
                 body=body,
                 responses=documented,
                 query=query,
+                scopes=scopes,
             )
         )
         return wrapper

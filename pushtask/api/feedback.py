@@ -8,7 +8,17 @@ from datetime import datetime
 
 from flask import Blueprint, Response, current_app, request
 
-from pushtask.api.base import ApiError, QueryParam, actor, api_route, json_response, lang, runtime, session
+from pushtask.api.base import (
+    ApiError,
+    QueryParam,
+    _authenticate,
+    actor,
+    api_route,
+    json_response,
+    lang,
+    runtime,
+    session,
+)
 from pushtask.api.tasks import _parse_time
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
@@ -66,10 +76,11 @@ def _guard_public_post() -> None:
     bp,
     "",
     "POST",
-    summary="A group member answers a push (public; the signed link's token authenticates; 8 KB max).",
+    summary="A group member answers a push (public; the signed link's token authenticates; 8 KB max; a member's"
+    " WeChat sign-in token, if sent, names the member).",
     role=None,
     body=FeedbackIn,
-    responses={200: FeedbackAccepted, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 429: ErrorOut},
+    responses={200: FeedbackAccepted, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 429: ErrorOut},
 )
 def submit(body: FeedbackIn) -> Response:
     _, per_link = _limiters()
@@ -77,9 +88,18 @@ def submit(body: FeedbackIn) -> Response:
     if wait is not None:
         raise _too_many(wait)
     rt = runtime()
+    member = body.memberId
+    if request.headers.get("Authorization"):
+        # Signed in through the mini program (wx.login): the member is who the token says.
+        _authenticate(session(), rt)
+        if actor().scope != "member":
+            raise ApiError(403, "Forbidden", translate("feedback_member_token_only", lang()))
+        member = actor().member_id
+    if not member:
+        raise InvalidInput([FieldProblem("memberId", "required")])
     try:
         stored = feedback_service.submit(
-            session(), rt.settings.secret_key, body.token, body.memberId, body.rating, body.content, rt.clock()
+            session(), rt.settings.secret_key, body.token, member, body.rating, body.content, rt.clock()
         )
     except feedback_service.Rejected:
         raise ApiError(401, "Unauthorized", translate("feedback_token_invalid", lang())) from None

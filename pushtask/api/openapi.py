@@ -24,6 +24,7 @@ _ERROR_TEXT = {
     403: "Role not allowed",
     404: "Not found",
     409: "Not allowed in the current state",
+    304: "Not modified (the ETag matched)",
     413: "Body too large",
     503: "Unavailable",
 }
@@ -68,7 +69,10 @@ def build_openapi() -> dict[str, Any]:
         if spec.role is None:
             operation["security"] = []
         else:
-            operation["description"] = f"Requires the {spec.role} role or higher."
+            who = [f"an operator's token with the {spec.role} role or higher"] if "operator" in spec.scopes else []
+            who += [f"a {scope}'s WeChat sign-in token" for scope in spec.scopes if scope != "operator"]
+            operation["description"] = f"Requires {' or '.join(who)}."
+            operation["x-token-scopes"] = list(spec.scopes)
         if spec.body is not None:
             operation["requestBody"] = {
                 # A body whose fields are all optional may be left out (it reads as {}).
@@ -77,13 +81,14 @@ def build_openapi() -> dict[str, Any]:
             }
         for status, model in spec.responses.items():
             if isinstance(model, str):
-                content = {model: {"schema": {"type": "string"}}}
+                # "image/jpeg, image/png": one of these types; "": no body (304).
+                content = {m.strip(): {"schema": {"type": "string"}} for m in model.split(",") if m.strip()}
             else:
                 content = {"application/json": {"schema": refs[(model, "validation")]}}
-            operation["responses"][str(status)] = {
-                "description": _ERROR_TEXT.get(status, "Success"),
-                "content": content,
-            }
+            answer: dict[str, Any] = {"description": _ERROR_TEXT.get(status, "Success")}
+            if content:
+                answer["content"] = content
+            operation["responses"][str(status)] = answer
         if spec.role is not None:
             operation["responses"].setdefault("401", {"description": _ERROR_TEXT[401]})
             operation["responses"].setdefault("403", {"description": _ERROR_TEXT[403]})

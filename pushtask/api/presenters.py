@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pushtask.api.media import image_fields, with_image
 from pushtask.domain import recurrence
 from pushtask.models import Group, Push, Recipient, Task, User
 from pushtask.services import pushes
@@ -25,9 +26,17 @@ def content_out(task: Task) -> dict[str, Any]:
     }
 
 
-def tasks_out(session: Session, tasks: Sequence[Task], lang: str) -> list[dict[str, Any]]:
-    """Serialise a page of tasks, loading their groups, reviewers and creators in three queries."""
+def tasks_out(session: Session, tasks: Sequence[Task], lang: str, *, images: bool = True) -> list[dict[str, Any]]:
+    """Serialise a page of tasks, loading their groups, reviewers and creators in three queries.
+
+    With `images`, each content carries a fresh signed `imageUrl` and the `imageName`.
+    """
     ids = [t.id for t in tasks]
+    pictures: dict[str, dict[str, Any]] = {}
+    if images:
+        for org_id in {t.org_id for t in tasks if t.content_image}:
+            keys = [t.content_image for t in tasks if t.org_id == org_id and t.content_image]
+            pictures.update(image_fields(session, org_id, keys))
     groups = group_ids_of(session, ids)
     recipients = recipient_ids_of(session, ids)
     group_rows = names_by_id(session, Group, {g for gs in groups.values() for g in gs})
@@ -44,7 +53,7 @@ def tasks_out(session: Session, tasks: Sequence[Task], lang: str) -> list[dict[s
                 "name": task.name,
                 "schedule": schedule_out(task),
                 "scheduleText": recurrence.describe(rule_of(task), lang),
-                "content": content_out(task),
+                "content": with_image(content_out(task), pictures) if images else content_out(task),
                 "contentVersion": task.content_version,
                 "groups": gids,
                 "groupNames": [group_rows[g].name for g in gids if g in group_rows],

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pushtask.api.base import ApiError, actor, api_route, json_response, lang, runtime, session
+from pushtask.api.media import image_fields, media_bp, upload_fields, with_image
 from pushtask.domain.images import ImageRejected
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
@@ -34,7 +35,7 @@ from pushtask.schemas import (
     ValidateIn,
     ValidationResult,
 )
-from pushtask.services import approval, media, previews, templates
+from pushtask.services import approval, media, media_links, previews, templates
 from pushtask.services.previews import Decision, InvalidContent, PreviewPlan, SendOutcome
 from pushtask.services.schedules import iso_utc
 from pushtask.services.tasks import _content_dict, get_task
@@ -42,7 +43,6 @@ from pushtask.services.tasks import _content_dict, get_task
 log = logging.getLogger("pushtask.previews")
 
 bp = Blueprint("preview", __name__, url_prefix="/api/preview")
-media_bp = Blueprint("media", __name__, url_prefix="/api/media")
 
 SEND_TIMEOUT_S = 8.0
 PER_TASK = (6, 60.0)  # previews per task per minute
@@ -60,7 +60,10 @@ def invalid_content(exc: InvalidContent) -> Response:
 
 
 def _image_exists(key: str) -> bool:
-    return media.image_exists(runtime().settings.media_root, key)
+    # Only the organisation's own uploads: knowing another's sha256 must not borrow its image.
+    return media.image_exists(runtime().settings.media_root, key) and (
+        media_links.owned(session(), actor().org_id, key) is not None
+    )
 
 
 @api_route(
@@ -214,12 +217,13 @@ def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | Non
     "POST",
     summary="A reviewer (or an admin) confirms a preview or asks for changes with a comment.",
     role="viewer",
+    scopes=("operator", "reviewer"),
     body=ConfirmIn,
     responses={200: MessageOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def confirm(body: ConfirmIn) -> Response:
     db = session()
-    preview = previews.get_preview(db, actor().org_id, body.previewId)
+    preview = previews.get_preview(db, actor().org_id, body.previewId, reviewer=actor().recipient_id)
     decider = previews.api_decider(db, actor(), preview)
     decision = previews.decide(db, preview.id, body.response, body.comment, decider, runtime().clock())
     db.commit()
@@ -230,11 +234,13 @@ def confirm(body: ConfirmIn) -> Response:
 
 def preview_out(preview: Preview, task_version: int) -> dict[str, Any]:
     db = session()
+    key = preview.content.get("image")
+    images = image_fields(db, preview.org_id, [key]) if isinstance(key, str) and key else {}
     return {
         "previewId": preview.id,
         "taskId": preview.task_id,
         "contentVersion": preview.content_version,
-        "content": preview.content,
+        "content": with_image(dict(preview.content), images),
         "status": preview.status,
         "stale": preview.content_version != task_version,
         "comment": preview.comment,
@@ -260,11 +266,12 @@ def preview_out(preview: Preview, task_version: int) -> dict[str, Any]:
     "GET",
     summary="One preview: what it showed, to whom, and every decision (the mini program's preview page).",
     role="viewer",
+    scopes=("operator", "reviewer"),
     responses={200: PreviewOut, 404: ErrorOut},
 )
 def get(preview_id: str) -> Response:
     db = session()
-    preview = previews.get_preview(db, actor().org_id, preview_id)
+    preview = previews.get_preview(db, actor().org_id, preview_id, reviewer=actor().recipient_id)
     task = db.get(Task, preview.task_id)
     return json_response(preview_out(preview, task.content_version if task else -1))
 
@@ -395,6 +402,8 @@ def upload() -> Response:
         image = media.store_image(settings.media_root, data)
     except ImageRejected as exc:
         raise InvalidInput([FieldProblem("file", exc.code, dict(exc.params))], error="Invalid image") from None
+    file_name = media_links.clean_name(upload_file.filename, image.mime)
+    media_links.record_upload(session(), actor().org_id, image.sha256, file_name, runtime().clock())
     return json_response(
         {
             "mediaId": image.sha256,
@@ -403,6 +412,7 @@ def upload() -> Response:
             "bytes": len(image.data),
             "sha256": image.sha256,
             "mime": image.mime,
+            **upload_fields(actor().org_id, image.sha256, file_name),
         },
         201,
     )

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, request, stream_with_context
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, lang, runtime, session
+from pushtask.api.media import image_names, named_images
 from pushtask.api.presenters import task_detail_out, tasks_out
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.i18n import translate
@@ -199,7 +200,7 @@ def export_tasks() -> Response:
             for chunk in task_service.iter_tasks(db, who, query):
                 buffer.seek(0)
                 buffer.truncate()
-                for item in tasks_out(db, chunk, language):
+                for item in tasks_out(db, chunk, language, images=False):
                     writer.writerow(
                         [
                             item["taskId"],
@@ -362,6 +363,7 @@ def copy_task(task_id: str) -> Response:
 )
 def task_logs(task_id: str) -> Response:
     rows = task_service.task_logs(session(), actor(), task_id)
+    names = image_names(session(), actor().org_id, [log.changes for log, _ in rows])
     return json_response(
         [
             {
@@ -371,7 +373,7 @@ def task_logs(task_id: str) -> Response:
                 "userId": log.user_id,
                 "userName": user_name,
                 "timestamp": iso_utc(log.created_at),
-                "changes": log.changes,
+                "changes": named_images(log.changes, names),
             }
             for log, user_name in rows
         ]

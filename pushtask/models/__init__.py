@@ -3,6 +3,8 @@
 from pushtask.models.audit import AuditEntry
 from pushtask.models.base import Base, new_id
 from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, Recipient
+from pushtask.models.identity import WeChatBinding
+from pushtask.models.media import MediaItem
 from pushtask.models.notification import (
     NOTIFICATION_STATES,
     NOTIFICATION_TYPES,
@@ -48,6 +50,7 @@ __all__ = [
     "Group",
     "InboxItem",
     "Maintenance",
+    "MediaItem",
     "Notification",
     "NotificationSettings",
     "Organization",
@@ -65,6 +68,7 @@ __all__ = [
     "TaskRecipient",
     "Template",
     "User",
+    "WeChatBinding",
     "WorkerBeat",
     "new_id",
 ]

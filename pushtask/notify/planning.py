@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskRecipient
-from pushtask.notify import outbox
+from pushtask.notify import outbox, pages
 from pushtask.notify.outbox import Addressee
 
 REMINDER_LEAD = timedelta(hours=1)
@@ -93,7 +93,7 @@ def plan_reminders(session: Session, now: datetime, skip: set[tuple[str, datetim
             "status": "1小时后推送",
             "lines": [f"任务“{task.name}”将于 {when} 推送到 {_groups_line(names)}。", "如需修改请尽快在后台处理。"],
             "link": f"/tasks/{task.id}",
-            "page": f"pages/tasks/tasks?id={task.id}",
+            "page": pages.task(task.id),
             "fallbackUserId": task.creator_id,
         }
         for who in _reviewers(session, task):
@@ -176,7 +176,7 @@ def on_push_finished(session: Session, push: Push, now: datetime) -> None:
         "failures": [{"group": n, "error": e} for n, e in failures[:MAX_LISTED]],
         "lines": lines,
         "link": f"/tasks/{task.id}?push={push.id}",
-        "page": f"pages/tasks/tasks?id={task.id}",
+        "page": pages.task(task.id),
         "fallbackUserId": task.creator_id,
     }
     _enqueue_all(session, now, task, push, "done", payload, _result_addressees(session, task))
@@ -209,7 +209,7 @@ def on_missed(session: Session, task: Task, push: Push, missed: int, now: dateti
             "如需补发，请在后台对该任务执行“立即推送”。",
         ],
         "link": f"/tasks/{task.id}?push={push.id}",
-        "page": f"pages/tasks/tasks?id={task.id}",
+        "page": pages.task(task.id),
         "fallbackUserId": task.creator_id,
     }
     _enqueue_all(session, now, task, push, "missed", payload, [outbox.for_user(session, task.creator_id)])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.models import InboxItem, Notification, NotificationSettings, Recipient, Task, User
 from pushtask.models.notification import NOTIFY_CHANNELS
-from pushtask.notify import outbox
+from pushtask.notify import outbox, pages
 from pushtask.services.context import Actor
 
 TITLES = {"reminder": "推送提醒", "result": "推送结果", "preview": "预览通知"}
@@ -50,7 +50,7 @@ def send_now(
         "status": {"success": "成功", "failed": "失败"}.get(status or "", TITLES[type]),
         "lines": lines,
         "link": f"/tasks/{task.id}" if task else None,
-        "page": f"pages/tasks/tasks?id={task.id}" if task else "pages/index/index",
+        "page": pages.task(task.id) if task else pages.TASKS,
         "sentBy": actor.user_id,
     }
     row = outbox.enqueue(

@@ -204,7 +204,13 @@ def default_entries() -> dict[str, list[dict[str, Any]]]:
                 "appid": DEFAULT_MP_APPID,
                 "secret": DEFAULT_MP_SECRET,
                 "name": "PushTask 小程序",
-                "pages": ["pages/index/index", "pages/preview/preview", "pages/tasks/tasks", "pages/feedback/feedback"],
+                "pages": [
+                    "pages/index/index",
+                    "pages/preview/preview",
+                    "pages/tasks/tasks",
+                    "pages/task/task",
+                    "pages/feedback/feedback",
+                ],
             },
         ],
         "groups": [

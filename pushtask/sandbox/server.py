@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from pushtask.sandbox import callbacks, control, routes
+from pushtask.sandbox import callbacks, control, login_api, routes
 from pushtask.sandbox.state import SandboxState
 
 T = TypeVar("T")
@@ -37,6 +37,7 @@ def create_sandbox_app(state: SandboxState | None = None) -> web.Application:
     app[routes.STATE] = state or SandboxState()
     routes.add_routes(app)
     control.add_routes(app)
+    login_api.add_routes(app)
     app.router.add_get("/", _to_view)
     return app
 

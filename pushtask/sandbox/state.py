@@ -78,6 +78,8 @@ class SandboxState:
             self.task_ids: set[tuple[str, str]] = set()
             self.dedup: dict[tuple[str, str], tuple[float, str]] = {}
             self.callbacks: list[dict[str, Any]] = []
+            # Mini-program login codes (pushtask.sandbox.login_api), made on first use.
+            self.logins: Any = None
             self.apply_directory(d.default_entries())
 
     # -- directory ---------------------------------------------------------------------------

@@ -14,7 +14,12 @@ class Actor:
     role: str
     name: str
     jti: str = ""
+    # "operator" for users; "reviewer" (recipient_id set) and "member" (member_id set) come from
+    # WeChat sign-in and never pass a role check: the routes that admit them say so.
+    scope: str = "operator"
+    recipient_id: str | None = None
+    member_id: str | None = None
 
     def can(self, role: str) -> bool:
-        """Tell whether this actor has at least `role`."""
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+        """Tell whether this actor has at least `role` (never for reviewer and member tokens)."""
+        return self.scope == "operator" and ROLE_RANK[self.role] >= ROLE_RANK[role]

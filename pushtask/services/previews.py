@@ -31,6 +31,7 @@ from pushtask.models import (
     User,
     new_id,
 )
+from pushtask.notify import pages
 from pushtask.schemas import ContentIn, TaskUpdate
 from pushtask.services import tasks as task_service
 from pushtask.services.approval import group_targets
@@ -223,9 +224,7 @@ def _plan(
     if not remaining or remaining <= 0:
         return ReviewerPlan(**base, state="no_quota")
     data = {"thing1": truncate_chars(task.name, 20), "time2": _when_text(task, now), "thing3": "请确认内容或提出修改"}
-    return ReviewerPlan(
-        **base, state="sending", subscribe_data=data, page=f"pages/preview/preview?previewId={preview.id}"
-    )
+    return ReviewerPlan(**base, state="sending", subscribe_data=data, page=pages.preview(preview.id))
 
 
 @dataclass(frozen=True)
@@ -301,11 +300,43 @@ def grant_by_openid(session: Session, openid: str, template_id: str, now: dateti
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def get_preview(session: Session, org_id: str, preview_id: str) -> Preview:
-    preview = session.scalars(select(Preview).where(Preview.id == preview_id, Preview.org_id == org_id)).first()
+def get_preview(session: Session, org_id: str, preview_id: str, *, reviewer: str | None = None) -> Preview:
+    """Return the organisation's preview; with `reviewer`, only one sent to that recipient."""
+    query = select(Preview).where(Preview.id == preview_id, Preview.org_id == org_id)
+    if reviewer is not None:
+        query = query.join(PreviewRecipient, PreviewRecipient.preview_id == Preview.id).where(
+            PreviewRecipient.recipient_id == reviewer
+        )
+    preview = session.scalars(query).first()
     if preview is None:
         raise NotFound("Preview not found")
     return preview
+
+
+def previews_of_reviewer(session: Session, recipient_id: str, limit: int = 50) -> list[Preview]:
+    """Return the previews sent to this reviewer, newest first."""
+    return list(
+        session.scalars(
+            select(Preview)
+            .join(PreviewRecipient, PreviewRecipient.preview_id == Preview.id)
+            .where(PreviewRecipient.recipient_id == recipient_id)
+            .order_by(Preview.created_at.desc(), Preview.id)
+            .limit(limit)
+        )
+    )
+
+
+def subscription_of(session: Session, recipient_id: str, template_id: str) -> int:
+    """Return how many one-time subscriptions this reviewer holds for the template."""
+    sub = session.get(Subscription, (recipient_id, template_id))
+    return sub.remaining if sub is not None else 0
+
+
+def grant_own(session: Session, recipient_id: str, template_id: str, count: int, now: datetime) -> int:
+    """Record subscriptions the signed-in reviewer accepted in the mini program; return how many they hold."""
+    if count <= 0:
+        return subscription_of(session, recipient_id, template_id)
+    return _grant(session, recipient_id, template_id, count, now)
 
 
 def reviewers_of(session: Session, preview_id: str) -> list[tuple[PreviewRecipient, str]]:
@@ -340,6 +371,9 @@ def list_previews(session: Session, actor: Actor, task_id: str) -> list[Preview]
 
 def api_decider(session: Session, actor: Actor, preview: Preview) -> Decider:
     """Resolve the signed-in user as a reviewer of this preview (by WeChat ID), or an admin."""
+    if actor.scope == "reviewer":
+        # Signed in through the mini program: the token names the recipient.
+        return Decider("api", actor.name, recipient_id=actor.recipient_id)
     wechat_id = session.scalar(select(User.wechat_id).where(User.id == actor.user_id))
     reviewer = session.execute(
         select(Recipient.id, Recipient.name)

@@ -13,6 +13,7 @@ from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import Organization, RevokedToken, User, new_id
 from pushtask.schemas import UserCreate, UserUpdate
 from pushtask.security import InvalidToken, TokenClaims, TokenSigner, hash_password, verify_password
+from pushtask.services import wechat_identity
 from pushtask.services.context import Actor
 
 
@@ -40,6 +41,8 @@ def authenticate(session: Session, signer: TokenSigner, token: str, now: datetim
     claims = signer.verify(token, now)
     if session.get(RevokedToken, claims.jti) is not None:
         raise InvalidToken("revoked")
+    if claims.scope != "operator":
+        return wechat_identity.actor_for(session, claims), claims
     user = session.get(User, claims.user_id)
     if user is None or user.deleted_at is not None or user.org_id != claims.org_id:
         raise InvalidToken("unknown user")

@@ -1,9 +1,10 @@
-"""Mini-program client: stable access token and subscribe messages (服务通知)."""
+"""Mini-program client: stable access token, sign-in (code2Session) and subscribe messages (服务通知)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pushtask.wechat.credentials import MiniProgramCredentials
@@ -11,6 +12,15 @@ from pushtask.wechat.errors import BAD_RESPONSE, Platform, WeChatError
 from pushtask.wechat.http import HttpSeam, JsonObject
 from pushtask.wechat.kv import Clock, KeyValueStore
 from pushtask.wechat.tokens import TokenCache, call_with_token
+
+
+@dataclass(frozen=True)
+class WxSession:
+    """What `sns/jscode2session` answers for a `wx.login()` code."""
+
+    openid: str
+    session_key: str = field(repr=False)  # a secret: never logged, never stored in plaintext
+    unionid: str | None = None
 
 
 class MiniProgramClient:
@@ -60,6 +70,25 @@ class MiniProgramClient:
             )
 
         return await call_with_token(self.tokens, attempt)
+
+    async def code_to_session(self, js_code: str) -> WxSession:
+        """Trade a `wx.login()` code for the user's openid (code2Session); raise WeChatError on 40029/40163/45011."""
+        body = await self._http.call(
+            "GET",
+            f"{self._base}/sns/jscode2session",
+            platform=Platform.WECHAT,
+            params={
+                "appid": self.credentials.appid,
+                "secret": self.credentials.secret,
+                "js_code": js_code,
+                "grant_type": "authorization_code",
+            },
+        )
+        openid, session_key = body.get("openid"), body.get("session_key")
+        if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
+            raise WeChatError(BAD_RESPONSE, "jscode2session answered without openid", Platform.WECHAT)
+        unionid = body.get("unionid")
+        return WxSession(openid, session_key, unionid if isinstance(unionid, str) and unionid else None)
 
     async def send_subscribe_message(
         self,

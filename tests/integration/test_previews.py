@@ -210,7 +210,7 @@ def test_a_reviewer_without_subscriptions_left_is_named_not_skipped(
     again = preview(client, world, task_id)
     assert again["warnings"] == []
     notice = sandbox.state.messages("li")[-1]["payload"]
-    assert notice["page"] == f"pages/preview/preview?previewId={again['previewId']}"
+    assert notice["page"] == f"pages/preview/preview?id={again['previewId']}"
     assert notice["data"]["thing1"]["value"] == "周一课程提醒"
     third = preview(client, world, task_id)
     assert third["warnings"] == ["李老师需在小程序中重新订阅通知"]
