@@ -156,7 +156,7 @@ const logs = [
 const user = { id: 'u1', wechatId: 'olga', name: '奥尔加', role: 'operator', orgId: 'o1', orgName: '示例学校' }
 
 function login(overrides) {
-  return { token: 'fresh.token.value', expiresAt: '2099-01-01T00:00:00Z', user, ...overrides }
+  return { token: 'fresh.token.value', expiresAt: '2099-01-01T00:00:00Z', scope: 'operator', user, ...overrides }
 }
 
 function preview(overrides) {
@@ -200,6 +200,28 @@ const media = {
   bytes: 20480,
   sha256: 'a'.repeat(64),
   mime: 'image/png',
+  url: `http://127.0.0.1:8000/api/media/${'a'.repeat(64)}?org=o1&exp=1773100000&sig=c2lnbmF0dXJl`,
+  urlExpiresAt: '2026-03-10T00:00:00Z',
+  fileName: 'cat.png',
+}
+
+function signInOut(scope, overrides) {
+  const who = {
+    operator: { user },
+    reviewer: { reviewer: { recipientId: 'r1', name: '张老师', orgId: 'o1', orgName: '示例学校' } },
+    member: { memberId: 'm-3f9a1c' },
+  }[scope]
+  return { token: `${scope}.token.value`, expiresAt: '2099-01-01T00:00:00Z', scope, ...who, ...overrides }
+}
+
+function myPreviews(overrides) {
+  return {
+    reviewer: { recipientId: 'r1', name: '张老师', orgId: 'o1', orgName: '示例学校' },
+    subscription: { templateId: 'tmpl-preview', remaining: 0, needsSubscribe: true },
+    pending: 1,
+    previews: [preview()],
+    ...overrides,
+  }
 }
 
 module.exports = {
@@ -220,4 +242,6 @@ module.exports = {
   preview,
   previewSent,
   media,
+  signInOut,
+  myPreviews,
 }
