@@ -100,7 +100,7 @@ Component({
           comment: d.comment || '',
           time: localTime(d.timestamp),
         })),
-        outcome: stale ? m.preview.stale : '',
+        outcome: stale ? m.preview.stale : this.data.outcome,
       })
     },
     onComment(e) {
