@@ -38,7 +38,8 @@ def _admin(url: str) -> dict[str, str]:
 
 
 def _ok(response: requests.Response) -> Any:
-    assert response.status_code < 300, f"{response.request.method} {response.url} → {response.status_code} {response.text}"
+    request = f"{response.request.method} {response.url}"
+    assert response.status_code < 300, f"{request} → {response.status_code} {response.text}"
     return response.json()
 
 
@@ -83,7 +84,8 @@ def test_a_reviewer_confirms_and_a_member_answers_in_the_mini_program_pages(serv
         "previewRecipients": [reviewer_id],
     }
     task_id = _ok(requests.post(f"{url}/api/tasks", json=draft, headers=headers, timeout=10))["taskId"]
-    preview_id = _ok(requests.post(f"{url}/api/preview", json={"taskId": task_id}, headers=headers, timeout=20))["previewId"]
+    sent = requests.post(f"{url}/api/preview", json={"taskId": task_id}, headers=headers, timeout=20)
+    preview_id = _ok(sent)["previewId"]
 
     token, pushed_task = _pushed_feedback_token(url, sandbox, headers, group).split("|")
     live = {

@@ -73,7 +73,7 @@ def build(document: dict[str, Any]) -> dict[str, Any]:
     while todo:
         seen: set[str] = set()
         _refs(schemas.get(todo.pop(), {}), seen)
-        todo += [s for s in seen - wanted]
+        todo += list(seen - wanted)
         wanted |= seen
     return {
         "openapi": document.get("openapi"),
