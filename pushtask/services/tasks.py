@@ -33,7 +33,7 @@ from pushtask.models import (
     new_id,
 )
 from pushtask.schemas import BatchUpdates, ContentIn, ScheduleIn, SchedulePatch, TaskCreate, TaskUpdate
-from pushtask.services import approval
+from pushtask.services import approval, media_links
 from pushtask.services.context import Actor
 from pushtask.services.schedules import localize, problems_of, rule_of, schedule_out
 
@@ -269,7 +269,15 @@ def _check(session: Session, actor: Actor, draft: Draft, now: datetime) -> tuple
         problems.append(FieldProblem("name", "invalid"))
     scheduled = draft.status == "scheduled"
     # One set of content rules for tasks, previews and pushes (pushtask.domain.content).
-    problems += approval.content_problems(session, actor.org_id, draft.content, draft.groups, scheduled=scheduled)
+    problems += approval.content_problems(
+        session,
+        actor.org_id,
+        draft.content,
+        draft.groups,
+        scheduled=scheduled,
+        # Only the organisation's own uploads: another's image id must not be borrowed into a push.
+        image_exists=lambda key: media_links.owned(session, actor.org_id, key) is not None,
+    )
     problems += _check_ids(session, actor, draft, scheduled)
     times = [time_problem(f"schedule.{key}", draft.schedule.get(key)) for key in ("time", "recurringEnd")]
     if any(times):
