@@ -143,6 +143,10 @@ describe('the task list', () => {
     expect(dialog.data.message).toBe('确定删除“周一课程提醒”吗？删除后不可恢复。')
     expect(calls.some(c => c.method === 'DELETE')).toBe(false)
     dialog.onConfirm()
+    // Vant calls back after the popup's leave transition.
+    for (let i = 0; i < 40 && !calls.some(c => c.method === 'DELETE'); i += 1) {
+      await new Promise(resolve => setTimeout(resolve, 50)) // eslint-disable-line no-await-in-loop
+    }
     await settle()
     expect(calls.some(c => c.method === 'DELETE' && c.path === '/api/tasks/task-1')).toBe(true)
   })
