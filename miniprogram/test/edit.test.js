@@ -122,11 +122,15 @@ describe('the step form', () => {
     await fillTime(page)
     await page.instance.next()
     await settle()
-    await fire(page, '.uploader', 'after-read', { file: { url: 'wxfile://tmp/cat.png', size: 2048, type: 'image' } })
+    // The tap on Vant's upload area: it calls wx.chooseMedia (answered in setup.js), then after-read.
+    page.querySelector('.uploader').instance.startUpload()
+    for (let i = 0; i < 20 && !wx.uploadFile.mock.calls.length; i += 1) await settle() // eslint-disable-line no-await-in-loop
+    await settle()
+    expect(wx.chooseMedia).toHaveBeenCalledWith(expect.objectContaining({ count: 1, mediaType: ['image'] }))
     expect(wx.uploadFile).toHaveBeenCalledWith(expect.objectContaining({ filePath: 'wxfile://tmp/cat.png', name: 'file' }))
     expect(wx.uploadFile.mock.calls[0][0].header.Authorization).toBe('Bearer header.payload.signature')
     expect(page.instance.data.form.image).toBe(fixtures.media.mediaId)
-    expect(page.instance.data.files).toHaveLength(1)
+    expect(page.instance.data.files).toEqual([expect.objectContaining({ url: fixtures.media.url, name: 'cat.png' })])
 
     await fire(page, '.uploader', 'delete', { index: 0 })
     expect(page.instance.data.form.image).toBe('')

@@ -148,7 +148,7 @@ const logs = [
     userId: 'u1',
     userName: '奥尔加',
     timestamp: '2026-03-02T08:00:00Z',
-    changes: { 'content.text': { old: '旧文本', new: '今晚 8 点上课，请准时参加 😀' } },
+    changes: { 'content.text': { old: '旧文本', new: '今晚 8 点上课，请准时参加 😀' }, 'content.image': { old: null, new: 'cat.png' } },
   },
   { logId: 'log-1', taskId: 'task-1', action: 'create', userId: 'u1', userName: '奥尔加', timestamp: '2026-03-01T00:00:00Z', changes: {} },
 ]

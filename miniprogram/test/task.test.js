@@ -26,6 +26,7 @@ describe('the read-only task page', () => {
     expect(texts(page, '.delivery-state')).toEqual(['已发送', '已发送', '失败'])
     expect(text(page, '.delivery-error')).toBe('机器人已被移出群聊')
     expect(texts(page, '.log-title')).toEqual(['奥尔加 修改', '奥尔加 创建'])
+    expect(text(page, '.log-detail')).toBe('文本、图片: cat.png')
     expect(page.instance.data.imageUrl).toBe(fixtures.media.url)
     expect(page.querySelector('.edit')).toBeFalsy()
   })

@@ -19,7 +19,8 @@ function logLine(entry, m) {
     .map(k => {
       const change = entry.changes[k] || {}
       // The server names an image by its file name (imageName) where it knows one.
-      return k === 'content.image' ? `${m.task.image}: ${change.new || '—'}` : k
+      if (k === 'content.image') return `${m.task.image}: ${change.new || '—'}`
+      return m.task.fields[k] || m.task.fields[k.split('.')[0]] || k
     })
     .join('、')
   return {
