@@ -8,5 +8,5 @@ module.exports = {
   // made by `npm test` → scripts/build-npm.js, or by WeChat DevTools' 构建 npm).
   moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram_npm/@vant/weapp/$1' },
   // The official WXML compiler (wcc, from miniprogram-compiler) runs once per page; give it time on cold CI.
-  testTimeout: 30000,
+  testTimeout: 90000,
 }

@@ -138,6 +138,7 @@ module.exports = {
     image: 'Image',
     uploading: 'Uploading…',
     chooseImage: 'Choose image',
+    pickFailed: 'Could not pick an image: agree to the privacy guide, or allow photo access in WeChat settings, then try again',
     removeImage: 'Remove image',
     miniprogram: 'Mini-program card',
     mpAppid: 'AppID',

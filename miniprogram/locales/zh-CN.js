@@ -138,6 +138,7 @@ module.exports = {
     image: '图片',
     uploading: '上传中…',
     chooseImage: '选择图片',
+    pickFailed: '无法选择图片：请先同意隐私保护指引，或在微信设置中允许访问相册后重试',
     removeImage: '移除图片',
     miniprogram: '小程序卡片',
     mpAppid: 'AppID',

@@ -140,6 +140,20 @@ describe('the step form', () => {
     expect(writes(calls)[0].data.content.image).toBeNull()
   })
 
+  test('a refused privacy agreement or photo access is said, a cancel is not', async () => {
+    const { page } = await open({})
+    page.instance.setData({ step: 1 })
+    await settle()
+    wx.chooseMedia = jest.fn(options => options.fail({ errMsg: 'chooseMedia:fail cancel' }))
+    page.querySelector('.uploader').instance.startUpload()
+    await settle()
+    expect(page.querySelector('.error-image')).toBeFalsy()
+    wx.chooseMedia = jest.fn(options => options.fail({ errMsg: 'chooseMedia:fail privacy permission is not authorized' }))
+    page.querySelector('.uploader').instance.startUpload()
+    await settle()
+    expect(text(page, '.error-image')).toContain('请先同意隐私保护指引')
+  })
+
   test('a refused upload says why', async () => {
     const { page } = await open({})
     uploads(() => ({ statusCode: 400, body: { error: 'Invalid image', details: [{ field: 'file', message: '只支持 JPG 或 PNG 图片' }] } }))

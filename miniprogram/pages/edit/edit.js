@@ -229,6 +229,12 @@ Component({
           this.refreshDerived(this.data.form)
         })
     },
+    /** wx.chooseMedia failed: say so, unless the user only cancelled (never fail silently). */
+    onPickError(e) {
+      const errMsg = (e.detail && e.detail.errMsg) || ''
+      if (/cancel/.test(errMsg)) return
+      this.setData({ 'errors.image': this.data.t.edit.pickFailed })
+    },
     removeImage() {
       this.imageUrl = ''
       this.imageName = ''
