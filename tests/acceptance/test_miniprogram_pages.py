@@ -66,6 +66,10 @@ def _pushed_feedback_token(url: str, sandbox: str, headers: dict[str, str], grou
 
 
 @pytest.mark.skipif(NPX is None, reason="node/npx is not installed: the mini program cannot run")
+@pytest.mark.skipif(
+    not (MINIPROGRAM / "node_modules" / "miniprogram-simulate").exists(),
+    reason="miniprogram/node_modules is missing: `make test` runs npm ci there first (or run it yourself)",
+)
 def test_a_reviewer_confirms_and_a_member_answers_in_the_mini_program_pages(server: Server, tmp_path: Path) -> None:
     assert NPX is not None
     url = server.url
