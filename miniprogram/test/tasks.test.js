@@ -189,4 +189,13 @@ describe('the task list', () => {
     await tap(page, '.list-error')
     expect(texts(page, '.task-name')).toEqual(['周一课程提醒'])
   })
+
+  test('in English when WeChat is in English: cards, filters and the server’s language', async () => {
+    wx.getAppBaseInfo = jest.fn(() => ({ language: 'en' }))
+    const { page, calls } = await openList({ 'GET /api/tasks': () => ({ data: fixtures.page([fixtures.task()]) }) })
+    expect(texts(page, '.status')).toEqual(['Scheduled'])
+    expect(text(page, '.task-groups')).toBe('3 groups')
+    expect(page.instance.data.periodOptions.map(o => o.text)).toEqual(['Any time', 'Today', 'Next 7 days', 'Next 30 days'])
+    expect(listCalls(calls)[0].header['Accept-Language']).toBe('en')
+  })
 })
