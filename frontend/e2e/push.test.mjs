@@ -114,11 +114,19 @@ describe('previews, pushes and the report screens', { skip: SKIP_REASON, concurr
     await page.waitForFunction(() => document.querySelector('[data-test="preview-item"]')?.dataset.status === 'confirmed', null, { timeout: 15000 })
     assert.match(await page.locator('[data-test="preview-decision"]').first().innerText(), /确认/)
     await shot(page, '22-task-detail-preview-confirmed')
+    // The saved picture displays from its signed URL (no Authorization header) and the log names the file.
+    await page.waitForFunction(() => document.querySelector('[data-test="chat-preview"] [data-test="preview-image"]')?.naturalWidth > 0, null, { timeout: 10000 })
+    const log = await page.locator('[data-test="detail-logs"]').innerText()
+    assert.match(log, /week\.png/)
+    assert.doesNotMatch(log, /[0-9a-f]{64}/)
   })
 
   it('submits, pushes now and follows every group to sent; the groups received text and image', async () => {
     await page.goto(`${taskUrl}/edit`)
     await page.waitForFunction((name) => (document.querySelector('input[data-test="form-name"]') || document.querySelector('[data-test="form-name"] input'))?.value === name, `${prefix}-带图周报`)
+    // The form shows the saved picture and its file name, not its 64-character id.
+    assert.match(await page.locator('[data-test="image-saved"]').innerText(), /week\.png/)
+    await page.waitForFunction(() => document.querySelector('[data-test="image-saved"] img')?.naturalWidth > 0, null, { timeout: 10000 })
     await page.click('[data-test="form-submit"]')
     await page.waitForURL(/\/tasks\/[^/]+$/)
     await page.locator('[data-test="detail-push"]').click()

@@ -324,7 +324,10 @@ def _template_out(t: Any) -> dict[str, Any]:
     responses={200: TemplateListOut},
 )
 def list_templates() -> Response:
-    return json_response([_template_out(t) for t in templates.list_templates(session(), actor())])
+    rows = templates.list_templates(session(), actor())
+    keys = [t.content.get("image") for t in rows if isinstance(t.content.get("image"), str)]
+    images = image_fields(session(), actor().org_id, keys)
+    return json_response([{**_template_out(t), "content": with_image(dict(t.content), images)} for t in rows])
 
 
 @api_route(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pushtask.infra import fieldcrypt
 from pushtask.infra.fieldcrypt import EncryptedText
-from pushtask.models import Group, Recipient
+from pushtask.models import Group, Recipient, WeChatBinding
 from pushtask.models.notification import Feedback
 
 Column = InstrumentedAttribute[str]
@@ -22,6 +22,7 @@ ENCRYPTED: list[tuple[Column, InstrumentedAttribute[object], Column | None]] = [
     (Feedback.member, Feedback.id, Feedback.member_hash),
     (Recipient.wechat_id, Recipient.id, Recipient.wechat_id_hash),
     (Recipient.channel_user_id, Recipient.id, Recipient.channel_user_id_hash),
+    (WeChatBinding.openid, WeChatBinding.user_id, WeChatBinding.openid_hash),
 ]
 
 

@@ -137,6 +137,8 @@ def delete_user(session: Session, actor: Actor, user_id: str, now: datetime) -> 
     if user.role == "admin" and not _other_admins(session, user):
         raise Conflict("last_admin")
     user.deleted_at = now
+    # Their WeChat no longer signs anyone in (and the openid, personal data, goes with the account).
+    wechat_identity.unbind(session, Actor(user.id, user.org_id, user.role, user.name))
     # Free the WeChat ID for reuse while keeping the row for history.
     # Cut the ID, not the random suffix: a cut suffix would not free a 64-character ID, or would collide.
     user.wechat_id = f"{user.wechat_id[:47]}#deleted#{new_id()[:8]}"

@@ -29,6 +29,10 @@ PUBLIC = {
     # Authenticated by WeChat's signature and encryption (WXBizMsgCrypt), checked before anything else.
     ("GET", "/wechat/callback/<channel>"),
     ("POST", "/wechat/callback/<channel>"),
+    # Authenticated by a single-use wx.login() code that WeChat vouches for (jscode2session).
+    ("POST", "/api/auth/wechat"),
+    # A signed, expiring, organisation-scoped link (for <img>), or else a bearer token checked in the view.
+    ("GET", "/api/media/<media_id>"),
 }
 ROUTE_IDS = [f"{spec.method} {spec.path}" for spec in ROUTES]
 
@@ -100,6 +104,14 @@ def test_route_allows_exactly_its_role_in_its_own_organisation(
         {"Authorization": "Basic YWRtaW46YWRtaW4="},
     ):
         assert _call(client, spec, path, headers) == 401, (spec.path, headers)
+    if "operator" not in spec.scopes:
+        # The reviewer's own routes: no operator's token, whatever its role, and the reviewer's does.
+        for persona in (world.victor, world.olga, world.ada, world.otto):
+            assert _call(client, spec, path, persona.headers) == 403, (spec.path, persona.role)
+        reviewer, _ = runtime.signer.issue(world.recipients[1], world.olga.org_id, clock(), scope="reviewer")
+        status = _call(client, spec, path, {"Authorization": f"Bearer {reviewer}"})
+        assert status not in (401, 403) and status < 500, (spec.path, status)
+        return
     outsider = other_admin if spec.role == "admin" else world.otto.headers
     outsider_status = _call(client, spec, path, outsider)
     if "<" in spec.path:
@@ -122,3 +134,19 @@ def test_every_documented_operation_is_in_the_route_table(client: FlaskClient) -
     declared = {(s.method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", s.path)) for s in ROUTES}
     assert documented == declared
     assert len(declared) == len(ROUTES), "no route declared twice"
+
+
+@pytest.mark.parametrize("scope", ["reviewer", "member"])
+@pytest.mark.parametrize("spec", [s for s in ROUTES if s.role is not None], ids=lambda s: f"{s.method} {s.path}")
+def test_a_wechat_token_reaches_only_the_routes_that_admit_its_scope(
+    spec: RouteSpec, scope: str, client: FlaskClient, world: World, runtime: Runtime, clock: FrozenClock
+) -> None:
+    subject = world.recipients[1] if scope == "reviewer" else "m_parent"
+    org = world.olga.org_id if scope == "reviewer" else ""
+    token, _ = runtime.signer.issue(subject, org, clock(), scope=scope)
+    path = _path(spec, {"preview_id": new_id()})
+    status = _call(client, spec, path, {"Authorization": f"Bearer {token}"})
+    if scope in spec.scopes:
+        assert status not in (401, 403) and status < 500, (spec.path, status)
+    else:
+        assert status == 403, (spec.path, scope, status)
