@@ -137,7 +137,13 @@ const users = {
 }
 
 const templates = [
-  { templateId: 'tpl-1', name: '上课提醒', content: { text: '{{群名}}的家长：今晚 8 点上课' }, builtin: true },
+  { templateId: 'tpl-1', name: '上课提醒', content: { text: '{{群名}}的家长：今晚 8 点上课', image: null, imageUrl: null, imageName: null }, builtin: true },
+  {
+    templateId: 'tpl-2',
+    name: '活动海报',
+    content: { text: '本周六亲子活动', image: 'b'.repeat(64), imageUrl: 'http://127.0.0.1:8000/api/media/poster?sig=x', imageName: 'poster.png' },
+    builtin: false,
+  },
 ]
 
 const logs = [

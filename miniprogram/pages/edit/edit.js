@@ -207,7 +207,14 @@ Component({
       const template = this.data.templates[Number(e.detail.value)]
       if (!template) return
       const c = template.content || {}
-      this.update({ text: c.text || this.data.form.text, link: c.link || this.data.form.link })
+      const changes = { text: c.text || this.data.form.text, link: c.link || this.data.form.link }
+      if (c.image) {
+        // Templates carry their picture's signed URL (imageUrl) like task content does.
+        this.imageUrl = c.imageUrl || ''
+        this.imageName = c.imageName || ''
+        changes.image = c.image
+      }
+      this.update(changes)
       wx.showToast({ title: this.data.t.edit.templateApplied(template.name), icon: 'none' })
     },
 
