@@ -38,6 +38,15 @@ describe('the task list', () => {
     expect(calls).toHaveLength(0)
   })
 
+  test('a reviewer opening the mini program lands on their previews', async () => {
+    signIn({ scope: 'reviewer', user: null, reviewer: fixtures.signInOut('reviewer').reviewer })
+    const calls = serve({})
+    const page = renderPage('tasks')
+    await page.instance.onLoad({})
+    expect(wx.reLaunch).toHaveBeenCalledWith({ url: '/pages/reviewer/reviewer' })
+    expect(calls).toHaveLength(0)
+  })
+
   test('an old notice link with ?id= opens that task read-only', async () => {
     signIn()
     serve({ ...CHOICES, 'GET /api/tasks': () => ({ data: fixtures.page([]) }) })

@@ -68,6 +68,10 @@ Component({
       })
       wx.setNavigationBarTitle({ title: m.tasks.title })
       const session = api.getSession()
+      if (session && session.scope === 'reviewer') {
+        wx.reLaunch({ url: '/pages/reviewer/reviewer' })
+        return Promise.resolve()
+      }
       if (!session || session.scope !== 'operator') {
         // Reviewers and members have their own pages; the list is for operators.
         const back = query && query.id ? `/pages/task/task?id=${query.id}` : '/pages/tasks/tasks'
