@@ -263,10 +263,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "此接口仅供小程序中的审核人使用",
         "This endpoint is for reviewers signed in through the mini program",
     ),
-    "feedback_member_token_only": (
-        "提交反馈时只能携带群成员的微信登录令牌（或不带令牌并提供 memberId）",
-        "Send a group member's WeChat sign-in token with feedback (or no token and a memberId)",
-    ),
     "media_link_invalid": (
         "图片链接无效或已过期，请刷新页面获取新链接",
         "The image link is invalid or has expired; reload the page for a fresh one",

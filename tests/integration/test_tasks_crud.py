@@ -116,7 +116,14 @@ def test_draft_may_be_saved_without_groups_or_content(client: FlaskClient, world
     body = task_body(world, status="draft", groups=[], content={}, previewRecipients=[])
     task = detail(client, world.olga, create_task(client, world.olga, body))
     assert task["groups"] == []
-    assert task["content"] == {"text": None, "image": None, "link": None, "miniprogram": None}
+    assert task["content"] == {
+        "text": None,
+        "image": None,
+        "link": None,
+        "miniprogram": None,
+        "imageUrl": None,
+        "imageName": None,
+    }
 
 
 def test_schedule_text_follows_the_callers_language(client: FlaskClient, world: World) -> None:
