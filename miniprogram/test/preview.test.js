@@ -1,105 +1,131 @@
-const config = require('../config')
-const { serve, signIn, renderPage, text, texts, tap, type } = require('./helpers')
+const { serve, signIn, renderPage, settle, text, texts, fire } = require('./helpers')
 const fixtures = require('./fixtures')
 
-async function openPreview(routes, query) {
-  signIn()
-  const calls = serve(routes)
+const REVIEWER = { scope: 'reviewer', user: null, reviewer: { recipientId: 'r1', name: '张老师', orgId: 'o1', orgName: '示例学校' } }
+
+async function open(routes, query, session) {
+  if (session !== null) signIn(session || REVIEWER)
+  const calls = serve({ 'GET /api/me/previews': () => ({ data: fixtures.myPreviews() }), ...routes })
   const page = renderPage('preview')
-  await page.instance.onLoad(query || { previewId: 'pv-1' })
+  await page.instance.onLoad(query || { id: 'pv-1' })
+  await settle()
   return { page, calls }
 }
 
-const confirmOk = () => ({ data: { message: 'Preview confirmed' } })
-
 describe('the preview page', () => {
-  const savedIds = { ...config.subscribeTemplateIds }
-  afterEach(() => Object.assign(config.subscribeTemplateIds, savedIds))
-
-  test('shows the task name and the content as the group will see it', async () => {
-    const { page, calls } = await openPreview({ 'GET /api/preview/:id': () => ({ data: fixtures.preview() }) })
-
-    expect(calls[0].path).toBe('/api/preview/pv-1')
+  test('reads the server’s fields: the name under content, status, the picture from its signed url', async () => {
+    const { page, calls } = await open({
+      'GET /api/preview/:previewId': () => ({ data: fixtures.preview({ content: { ...fixtures.preview().content, imageUrl: fixtures.media.url, imageName: 'cat.png' } }) }),
+    })
+    expect(calls.find(c => c.path === '/api/preview/pv-1')).toBeDefined()
     expect(text(page, '.task-name')).toBe('任务：周一课程提醒')
     expect(text(page, '.state')).toBe('待确认')
-    expect(text(page, '.prompt')).toBe('请确认内容，回复“确认”或“修改”')
-    expect(text(page, '.sender')).toBe(config.senderName)
-    expect(text(page, '.bubble.text')).toBe('今晚 8 点上课，请准时参加 😀')
-    expect(page.querySelector('.bubble-image')).toBeDefined()
-    expect(page.data.imageUrl).toBe(`${config.baseUrl}/api/media/media-1`)
+    expect(text(page, '.text')).toBe('今晚 8 点上课，请准时参加 😀')
+    expect(page.querySelector('.bubble-image')).not.toBeNull()
+    expect(page.instance.data.imageUrl).toBe(fixtures.media.url)
     expect(text(page, '.link-title')).toBe('https://example.com/course')
-    expect([text(page, '.confirm'), text(page, '.modify')]).toEqual(['确认', '修改'])
+    expect(page.querySelector('.confirm')).not.toBeNull()
   })
 
-  test('confirm asks for the next subscription on the tap, then confirms', async () => {
-    config.subscribeTemplateIds.preview = 'TMPL-PREVIEW'
-    config.subscribeTemplateIds.reminder = 'TMPL-REMINDER'
-    const { page, calls } = await openPreview({
-      'GET /api/preview/:id': () => ({ data: fixtures.preview() }),
-      'POST /api/preview/confirm': confirmOk,
+  test('a decided preview shows who decided and no buttons', async () => {
+    const { page } = await open({
+      'GET /api/preview/:previewId': () => ({
+        data: fixtures.preview({
+          status: 'modify_requested',
+          comment: '时间写错了',
+          decidedAt: '2026-03-08T03:00:00Z',
+          decisions: [{ response: 'modify', via: 'api', name: '张老师', comment: '时间写错了', timestamp: '2026-03-08T03:00:00Z' }],
+        }),
+      }),
     })
+    expect(text(page, '.state')).toBe('已要求修改')
+    expect(texts(page, '.decision')[0]).toContain('张老师 要求修改')
+    expect(texts(page, '.decision')[0]).toContain('时间写错了')
+    expect(page.querySelector('.confirm')).toBeFalsy()
+  })
 
-    await tap(page, '.confirm')
+  test('a stale preview says so and cannot be decided', async () => {
+    const { page } = await open({ 'GET /api/preview/:previewId': () => ({ data: fixtures.preview({ stale: true }) }) })
+    expect(text(page, '.state')).toBe('已过期')
+    expect(text(page, '.stale')).toContain('这份预览已过期')
+    expect(page.querySelector('.confirm')).toBeFalsy()
+  })
 
-    expect(wx.requestSubscribeMessage).toHaveBeenCalledWith(
-      expect.objectContaining({ tmplIds: ['TMPL-PREVIEW', 'TMPL-REMINDER'] }),
-    )
-    expect(calls[1].data).toEqual({ previewId: 'pv-1', response: 'confirm', comment: '' })
+  test('confirm: the tap asks for the next subscription, records the answer, then decides', async () => {
+    let status = 'pending'
+    const { page, calls } = await open({
+      'GET /api/preview/:previewId': () => ({ data: fixtures.preview({ status }) }),
+      'POST /api/me/subscriptions': () => ({ data: { templateId: 'tmpl-preview', granted: 1, remaining: 1, needsSubscribe: false } }),
+      'POST /api/preview/confirm': () => {
+        status = 'confirmed'
+        return { data: { message: 'Preview confirmed' } }
+      },
+    })
+    await fire(page, '.confirm', 'click')
+    expect(wx.requestSubscribeMessage).toHaveBeenCalledWith(expect.objectContaining({ tmplIds: ['tmpl-preview'] }))
+    const order = calls.map(c => `${c.method} ${c.path}`).filter(c => c.indexOf('POST') === 0)
+    expect(order).toEqual(['POST /api/me/subscriptions', 'POST /api/preview/confirm'])
+    expect(calls.find(c => c.path === '/api/me/subscriptions').data).toEqual({
+      templateIds: ['tmpl-preview'],
+      result: { errMsg: 'requestSubscribeMessage:ok', 'tmpl-preview': 'accept' },
+    })
+    expect(calls.find(c => c.path === '/api/preview/confirm').data).toEqual({ previewId: 'pv-1', response: 'confirm' })
     expect(text(page, '.outcome')).toBe('已确认，任务可以提交了')
+    expect(text(page, '.subscribe-note')).toBe('已订阅下一次预览通知')
     expect(text(page, '.state')).toBe('已确认')
-    expect(page.querySelector('.confirm')).toBeUndefined()
   })
 
-  test('modify needs a comment, then sends it', async () => {
-    const { page, calls } = await openPreview({
-      'GET /api/preview/:id': () => ({ data: fixtures.preview() }),
-      'POST /api/preview/confirm': confirmOk,
+  test('a refused subscription is said, and the decision still goes through', async () => {
+    wx.requestSubscribeMessage = jest.fn(options => options.success({ errMsg: 'requestSubscribeMessage:ok', 'tmpl-preview': 'reject' }))
+    const { page } = await open({
+      'GET /api/preview/:previewId': () => ({ data: fixtures.preview() }),
+      'POST /api/me/subscriptions': () => ({ data: { templateId: 'tmpl-preview', granted: 0, remaining: 0, needsSubscribe: true } }),
+      'POST /api/preview/confirm': () => ({ data: { message: 'Preview confirmed' } }),
     })
+    await fire(page, '.confirm', 'click')
+    expect(text(page, '.subscribe-note')).toContain('您未允许订阅')
+  })
 
-    await tap(page, '.modify')
+  test('修改 needs a comment; a 409 shows the reason and what the server has now', async () => {
+    let status = 'pending'
+    const { page, calls } = await open({
+      'GET /api/preview/:previewId': () => ({ data: fixtures.preview({ status }) }),
+      'POST /api/me/subscriptions': () => ({ data: { templateId: 'tmpl-preview', granted: 1, remaining: 1, needsSubscribe: false } }),
+      'POST /api/preview/confirm': () => {
+        status = 'confirmed'
+        return { status: 409, data: { error: 'Conflict', reason: '该预览已由其他审核人确认' } }
+      },
+    })
+    await fire(page, '.modify', 'click')
     expect(text(page, '.form-error')).toBe('请写明需要修改的地方')
-    expect(calls).toHaveLength(1)
-
-    await type(page, '.comment', ' 时间改成 19 点 ')
-    await tap(page, '.modify')
-    expect(calls[1].data).toEqual({ previewId: 'pv-1', response: 'modify', comment: '时间改成 19 点' })
-    expect(text(page, '.outcome')).toBe('已要求修改，创建者会收到您的意见')
+    expect(calls.some(c => c.path === '/api/preview/confirm')).toBe(false)
+    await fire(page, '.comment', 'change', '时间改到 19:00')
+    await fire(page, '.modify', 'click')
+    expect(calls.find(c => c.path === '/api/preview/confirm').data).toEqual({ previewId: 'pv-1', response: 'modify', comment: '时间改到 19:00' })
+    expect(text(page, '.form-error')).toBe('该预览已由其他审核人确认')
+    expect(text(page, '.state')).toBe('已确认')
   })
 
-  test('no subscription is requested when no template id is configured', async () => {
-    const { page } = await openPreview({
-      'GET /api/preview/:id': () => ({ data: fixtures.preview() }),
-      'POST /api/preview/confirm': confirmOk,
-    })
-    await tap(page, '.confirm')
-    expect(wx.requestSubscribeMessage).not.toHaveBeenCalled()
+  test('a reviewer who is not signed in is signed in with wx.login first', async () => {
+    const { page, calls } = await open(
+      {
+        'POST /api/auth/wechat': () => ({ data: fixtures.signInOut('reviewer') }),
+        'GET /api/preview/:previewId': () => ({ data: fixtures.preview() }),
+      },
+      { id: 'pv-1' },
+      null,
+    )
+    expect(calls[0]).toMatchObject({ method: 'POST', path: '/api/auth/wechat', data: { code: 'wx-login-code' } })
+    expect(calls.find(c => c.path === '/api/preview/pv-1').header.Authorization).toBe('Bearer reviewer.token.value')
+    expect(text(page, '.task-name')).toBe('任务：周一课程提醒')
   })
 
-  test('a stale or already decided preview shows the server reason and stays open for nothing else', async () => {
-    const { page } = await openPreview({
-      'GET /api/preview/:id': () => ({ data: fixtures.preview() }),
-      'POST /api/preview/confirm': () => ({ status: 409, data: { error: 'Conflict', reason: '内容已修改，请查看最新预览' } }),
-    })
-
-    await tap(page, '.confirm')
-
-    expect(text(page, '.form-error')).toBe('内容已修改，请查看最新预览')
-  })
-
-  test('a preview that is already stale opens without buttons', async () => {
-    const { page } = await openPreview({ 'GET /api/preview/:id': () => ({ data: fixtures.preview({ state: 'stale' }) }) })
-    expect(page.querySelector('.confirm')).toBeUndefined()
-    expect(text(page, '.outcome')).toBe('内容已修改，请查看最新预览')
-  })
-
-  test('a link without a preview id says where to open it from', async () => {
-    const { page, calls } = await openPreview({}, {})
+  test('a link without an id says what to do; onShow reloads', async () => {
+    const { page } = await open({}, {})
     expect(text(page, '.load-error')).toBe('链接缺少预览编号，请从服务通知重新打开')
-    expect(calls).toHaveLength(0)
-  })
-
-  test('an unknown preview says it does not exist', async () => {
-    const { page } = await openPreview({ 'GET /api/preview/:id': () => ({ status: 404, data: { error: 'Preview not found' } }) })
-    expect(text(page, '.load-error')).toBe('内容不存在或已被删除')
+    const again = await open({ 'GET /api/preview/:previewId': () => ({ data: fixtures.preview() }) })
+    await again.page.instance.onShow()
+    await settle()
+    expect(again.calls.filter(c => c.path === '/api/preview/pv-1')).toHaveLength(2)
   })
 })

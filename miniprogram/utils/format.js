@@ -1,5 +1,5 @@
 // Small display helpers: the next push time in words and the character count a reader sees.
-const messages = require('./messages')
+const i18n = require('./i18n')
 
 function pad(n) {
   return n < 10 ? `0${n}` : `${n}`
@@ -11,22 +11,22 @@ function startOfDay(d) {
 
 /** Describe an ISO instant relative to `now` in the phone's time zone: “今天 18:00”, “3月5日 09:00”. */
 function nextFireText(iso, now) {
-  if (!iso) return messages.tasks.noNext
+  if (!iso) return i18n.t().tasks.noNext
   const at = new Date(iso)
-  if (isNaN(at.getTime())) return messages.tasks.noNext
+  if (isNaN(at.getTime())) return i18n.t().tasks.noNext
   const current = now || new Date()
   const diffMs = at.getTime() - current.getTime()
-  if (diffMs < 0) return messages.when.past
-  if (diffMs < 60 * 60 * 1000) return messages.when.inMinutes(Math.max(1, Math.round(diffMs / 60000)))
+  if (diffMs < 0) return i18n.t().when.past
+  if (diffMs < 60 * 60 * 1000) return i18n.t().when.inMinutes(Math.max(1, Math.round(diffMs / 60000)))
   const clock = `${pad(at.getHours())}:${pad(at.getMinutes())}`
   const days = Math.round((startOfDay(at) - startOfDay(current)) / 86400000)
-  if (days === 0) return `${messages.when.today} ${clock}`
-  if (days === 1) return `${messages.when.tomorrow} ${clock}`
-  if (days === 2) return `${messages.when.dayAfter} ${clock}`
+  if (days === 0) return `${i18n.t().when.today} ${clock}`
+  if (days === 1) return `${i18n.t().when.tomorrow} ${clock}`
+  if (days === 2) return `${i18n.t().when.dayAfter} ${clock}`
   const day =
     at.getFullYear() === current.getFullYear()
-      ? messages.when.monthDay(at.getMonth() + 1, at.getDate())
-      : messages.when.yearMonthDay(at.getFullYear(), at.getMonth() + 1, at.getDate())
+      ? i18n.t().when.monthDay(at.getMonth() + 1, at.getDate())
+      : i18n.t().when.yearMonthDay(at.getFullYear(), at.getMonth() + 1, at.getDate())
   return `${day} ${clock}`
 }
 

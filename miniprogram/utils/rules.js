@@ -1,7 +1,7 @@
 // The step form's checks: the same rules and the same words as the server (pushtask/services/tasks.py),
 // so most mistakes are caught before a round trip. The server stays the judge: its 400 details are
 // mapped back onto the step that holds the field (stepOfField).
-const messages = require('./messages')
+const i18n = require('./i18n')
 const { countChars } = require('./format')
 
 const NAME_LIMIT = 50
@@ -12,16 +12,23 @@ const STEPS = ['time', 'content', 'groups', 'recipients', 'preview']
 function checkTime(form) {
   const errors = {}
   const n = countChars((form.name || '').trim())
-  if (n === 0 || n > NAME_LIMIT) errors.name = messages.rules.nameLength(n)
-  if (!form.date) errors.date = messages.rules.required
-  if (!form.time) errors.time = messages.rules.required
+  if (n === 0 || n > NAME_LIMIT) errors.name = i18n.t().rules.nameLength(n)
+  if (!form.date) errors.date = i18n.t().rules.required
+  if (!form.time) errors.time = i18n.t().rules.required
   if (form.type === 'recurring') {
-    if (!form.recurringInterval) errors.recurringInterval = messages.rules.intervalRequired
+    if (!form.recurringInterval) errors.recurringInterval = i18n.t().rules.intervalRequired
     else if (form.recurringInterval === 'weekly' && !(form.weekdays || []).length)
-      errors.weekdays = messages.rules.weekdaysRequired
+      errors.weekdays = i18n.t().rules.weekdaysRequired
     else if (form.recurringInterval === 'monthly') {
       const day = Number(form.monthDay)
-      if (!(day >= 1 && day <= 31)) errors.monthDay = messages.rules.monthDayRange
+      if (!(day >= 1 && day <= 31)) errors.monthDay = i18n.t().rules.monthDayRange
+    }
+    if (form.endMode === 'date' && !form.recurringEnd) errors.recurringEnd = i18n.t().rules.required
+    else if (form.endMode === 'date' && form.date && form.recurringEnd < form.date)
+      errors.recurringEnd = i18n.t().rules.endBeforeStart
+    if (form.endMode === 'count') {
+      const count = Number(form.endAfter)
+      if (!(count >= 1 && count <= 1000 && Math.floor(count) === count)) errors.endAfter = i18n.t().rules.endAfterRange
     }
   }
   return errors
@@ -30,22 +37,25 @@ function checkTime(form) {
 function checkContent(form) {
   const errors = {}
   const n = countChars(form.text || '')
-  if (n > TEXT_LIMIT) errors.text = messages.rules.textTooLong(TEXT_LIMIT, n)
+  if (n > TEXT_LIMIT) errors.text = i18n.t().rules.textTooLong(TEXT_LIMIT, n)
   const link = (form.link || '').trim()
-  if (link && !/^https?:\/\/[^\s/?#]+\.[^\s/?#]+/i.test(link)) errors.link = messages.rules.linkInvalid
-  if (!(form.text || '').trim() && !link && !form.image) errors.content = messages.rules.contentRequired
+  if (link && !/^https?:\/\/[^\s/?#]+\.[^\s/?#]+/i.test(link)) errors.link = i18n.t().rules.linkInvalid
+  const mp = form.miniprogram || {}
+  const hasCard = !!(mp.appid || mp.pagePath || mp.title)
+  if (hasCard && !(mp.appid && mp.pagePath && mp.title)) errors.miniprogram = i18n.t().rules.miniprogramIncomplete
+  if (!(form.text || '').trim() && !link && !form.image && !hasCard) errors.content = i18n.t().rules.contentRequired
   return errors
 }
 
 function checkGroups(form) {
   const n = (form.groups || []).length
-  if (n === 0) return { groups: messages.rules.groupsRequired }
-  if (n > GROUP_LIMIT) return { groups: messages.rules.groupsTooMany(n) }
+  if (n === 0) return { groups: i18n.t().rules.groupsRequired }
+  if (n > GROUP_LIMIT) return { groups: i18n.t().rules.groupsTooMany(n) }
   return {}
 }
 
 function checkRecipients(form) {
-  return (form.previewRecipients || []).length ? {} : { previewRecipients: messages.rules.recipientsRequired }
+  return (form.previewRecipients || []).length ? {} : { previewRecipients: i18n.t().rules.recipientsRequired }
 }
 
 const CHECKS = [checkTime, checkContent, checkGroups, checkRecipients, () => ({})]
@@ -57,8 +67,8 @@ function checkStep(step, form) {
 
 /** Return the step index that edits a server field such as "schedule.time" or "content.text". */
 function stepOfField(field) {
-  if (field === 'name' || field.indexOf('schedule') === 0) return 0
-  if (field.indexOf('content') === 0) return 1
+  if (field === 'name' || field === 'priority' || field.indexOf('schedule') === 0) return 0
+  if (field.indexOf('content') === 0 || field === 'feedbackEnabled') return 1
   if (field === 'groups') return 2
   if (field === 'previewRecipients') return 3
   return 4
@@ -74,8 +84,12 @@ function formFieldOf(field) {
     'content.text': 'text',
     'content.link': 'link',
     'content.image': 'image',
+    'schedule.recurringEnd': 'recurringEnd',
+    'schedule.endAfter': 'endAfter',
+    'schedule.interval': 'recurringInterval',
     schedule: 'date',
   }
+  if (field.indexOf('content.miniprogram') === 0) return 'miniprogram'
   return map[field] || field
 }
 

@@ -1,11 +1,16 @@
-// Create or edit a task as a step form (PRD §6): time → content → groups → reviewers → send preview.
-// Each “下一步” checks the step with the server's rules and saves the draft, so nothing typed is lost.
+// Create or edit a task as a step form (PRD §6): time → content → groups → reviewers → preview.
+// 下一步 checks the step with the server's rules (no save). A new task or a draft is saved by 保存草稿,
+// by 发送预览 (the preview needs a saved task) and by 提交. A scheduled or paused task is changed once,
+// at the end, by 保存修改: no step ever writes half an edit into a live task. Running, completed and
+// failed tasks cannot be edited and open read-only instead.
 const api = require('../../utils/api')
-const messages = require('../../utils/messages')
+const i18n = require('../../utils/i18n')
 const rules = require('../../utils/rules')
 const { countChars } = require('../../utils/format')
 
 const LAST_STEP = 4
+const LIVE = ['scheduled', 'paused']
+const READ_ONLY = ['running', 'completed', 'failed']
 
 function emptyForm() {
   return {
@@ -14,12 +19,18 @@ function emptyForm() {
     date: '',
     time: '',
     recurringInterval: '',
+    interval: '1',
     weekdays: [],
     monthDay: '',
+    endMode: 'never',
+    recurringEnd: '',
+    endAfter: '',
+    priority: 'medium',
     text: '',
     link: '',
     image: '',
-    miniprogram: null,
+    miniprogram: { appid: '', pagePath: '', title: '', thumbnail: '' },
+    feedbackEnabled: false,
     groups: [],
     previewRecipients: [],
   }
@@ -27,27 +38,33 @@ function emptyForm() {
 
 /** Fill the form from GET /api/tasks/<id>; the schedule time is shown in the task's own zone. */
 function formOf(task) {
-  const schedule = task.schedule || {}
-  const time = schedule.time || ''
-  const content = task.content || {}
+  const s = task.schedule
+  const c = task.content
+  const mp = c.miniprogram || {}
   return {
-    name: task.name || '',
-    type: schedule.type || 'once',
-    date: time.slice(0, 10),
-    time: time.slice(11, 16),
-    recurringInterval: schedule.recurringInterval || '',
-    weekdays: schedule.weekdays || [],
-    monthDay: schedule.monthDay ? String(schedule.monthDay) : '',
-    text: content.text || '',
-    link: content.link || '',
-    image: content.image || '',
-    miniprogram: content.miniprogram || null,
-    groups: task.groups || [],
-    previewRecipients: task.previewRecipients || [],
+    name: task.name,
+    type: s.type,
+    date: s.time.slice(0, 10),
+    time: s.time.slice(11, 16),
+    recurringInterval: s.recurringInterval || '',
+    interval: String(s.interval || 1),
+    weekdays: (s.weekdays || []).map(String),
+    monthDay: s.monthDay ? String(s.monthDay) : '',
+    endMode: s.recurringEnd ? 'date' : s.endAfter ? 'count' : 'never',
+    recurringEnd: s.recurringEnd ? s.recurringEnd.slice(0, 10) : '',
+    endAfter: s.endAfter ? String(s.endAfter) : '',
+    priority: task.priority,
+    text: c.text || '',
+    link: c.link || '',
+    image: c.image || '',
+    miniprogram: { appid: mp.appid || '', pagePath: mp.pagePath || '', title: mp.title || '', thumbnail: mp.thumbnail || '' },
+    feedbackEnabled: !!task.feedbackEnabled,
+    groups: task.groups.slice(),
+    previewRecipients: task.previewRecipients.slice(),
   }
 }
 
-/** Build the POST/PUT body: the time has no offset, so the server reads it in the task's zone. */
+/** The POST/PUT body: the time has no offset, so the server reads it in the task's zone. */
 function bodyOf(form) {
   const recurring = form.type === 'recurring'
   const interval = recurring ? form.recurringInterval || null : null
@@ -55,14 +72,27 @@ function bodyOf(form) {
     type: form.type,
     time: `${form.date}T${form.time || '00:00'}:00`,
     recurringInterval: interval,
-    weekdays: interval === 'weekly' ? form.weekdays.slice().sort() : null,
+    weekdays: interval === 'weekly' ? form.weekdays.map(Number).sort() : null,
     monthDay: interval === 'monthly' && form.monthDay ? Number(form.monthDay) : null,
+    recurringEnd: recurring && form.endMode === 'date' && form.recurringEnd ? `${form.recurringEnd}T23:59:00` : null,
+    endAfter: recurring && form.endMode === 'count' && form.endAfter ? Number(form.endAfter) : null,
   }
-  const text = form.text.trim() ? form.text : null
+  if (recurring) schedule.interval = Math.max(1, Number(form.interval) || 1)
+  const mp = form.miniprogram
+  const card = mp.appid || mp.pagePath || mp.title
   return {
     name: form.name.trim(),
     schedule,
-    content: { text, image: form.image || null, link: form.link.trim() || null, miniprogram: form.miniprogram },
+    content: {
+      text: form.text.trim() ? form.text : null,
+      image: form.image || null,
+      link: form.link.trim() || null,
+      miniprogram: card
+        ? { appid: mp.appid.trim(), pagePath: mp.pagePath.trim(), title: mp.title.trim(), thumbnail: mp.thumbnail.trim() || null }
+        : null,
+    },
+    priority: form.priority,
+    feedbackEnabled: form.feedbackEnabled,
     groups: form.groups,
     previewRecipients: form.previewRecipients,
   }
@@ -82,60 +112,72 @@ function placeErrors(details) {
 
 Component({
   data: {
-    t: messages,
+    t: i18n.t(),
+    steps: [],
     step: 0,
     taskId: '',
+    mode: 'new', // new | draft | live
     form: emptyForm(),
     errors: {},
     formError: '',
     loading: false,
     busy: false,
+    uploading: false,
     textCount: 0,
-    imageUrl: '',
-    frequencies: ['daily', 'weekly', 'monthly'].map(value => ({ value, label: messages.edit.frequencies[value] })),
-    weekdays: [],
+    chosenGroupsText: '',
+    chosenRecipientsText: '',
+    files: [],
+    weekdayOptions: [],
+    templates: [],
     groupQuery: '',
     groupOptions: [],
-    chosenGroupsText: messages.edit.groupsChosen(0),
     recipientQuery: '',
     recipientOptions: [],
-    chosenRecipientsText: messages.edit.recipientsChosen(0),
     previewNotice: '',
+    previewWarnings: [],
     previewProblems: [],
+    saved: false,
   },
   methods: {
     onLoad(query) {
+      const m = i18n.t()
+      this.setData({
+        t: m,
+        steps: m.edit.steps.map(text => ({ text })),
+        weekdayOptions: m.edit.weekdays.map((label, i) => ({ value: String(i + 1), label })),
+      })
       this.refreshDerived(this.data.form)
-      if (!query || !query.id) return Promise.resolve()
-      wx.setNavigationBarTitle({ title: messages.edit.titleEdit })
+      wx.setNavigationBarTitle({ title: query && query.id ? m.edit.titleEdit : m.edit.titleNew })
+      const templates = api
+        .listTemplates()
+        .then(list => this.setData({ templates: list }))
+        .catch(() => null)
+      if (!query || !query.id) return templates
       this.setData({ taskId: query.id, loading: true })
-      return api
-        .getTask(query.id)
-        .then(task => {
+      return Promise.all([templates, api.getTask(query.id)])
+        .then(([, task]) => {
+          if (READ_ONLY.indexOf(task.status) >= 0) {
+            wx.showToast({ title: m.edit.readOnly, icon: 'none' })
+            wx.redirectTo({ url: `/pages/task/task?id=${encodeURIComponent(query.id)}` })
+            return
+          }
           const form = formOf(task)
-          this.setData({ form, loading: false })
+          this.imageUrl = task.content.imageUrl || ''
+          this.imageName = task.content.imageName || ''
+          this.setData({ form, loading: false, mode: LIVE.indexOf(task.status) >= 0 ? 'live' : 'draft' })
           this.refreshDerived(form)
         })
         .catch(err => this.setData({ loading: false, formError: err.message }))
     },
 
     refreshDerived(form) {
-      const weekdays = messages.edit.weekdays.map((label, i) => ({
-        value: i + 1,
-        label,
-        checked: form.weekdays.indexOf(i + 1) >= 0,
-      }))
+      const files = form.image ? [{ url: this.imageUrl || '', name: this.imageName || '', isImage: true, deletable: true }] : []
+      const m = this.data.t
       this.setData({
-        weekdays,
         textCount: countChars(form.text),
-        imageUrl: this.localImage || api.mediaUrl(form.image),
-        chosenGroupsText: messages.edit.groupsChosen(form.groups.length),
-        chosenRecipientsText: messages.edit.recipientsChosen(form.previewRecipients.length),
-        groupOptions: this.data.groupOptions.map(g => ({ ...g, checked: form.groups.indexOf(g.groupId) >= 0 })),
-        recipientOptions: this.data.recipientOptions.map(r => ({
-          ...r,
-          checked: form.previewRecipients.indexOf(r.recipientId) >= 0,
-        })),
+        files,
+        chosenGroupsText: m.edit.groupsChosen(form.groups.length),
+        chosenRecipientsText: m.edit.recipientsChosen(form.previewRecipients.length),
       })
     },
 
@@ -148,83 +190,95 @@ Component({
       this.refreshDerived(form)
     },
 
-    onInput(e) {
-      this.update({ [e.currentTarget.dataset.field]: e.detail.value })
+    // van-field / van-radio-group / van-checkbox-group / van-switch answer with e.detail as the value;
+    // native pickers with e.detail.value.
+    onField(e) {
+      const value = e.detail && typeof e.detail === 'object' && 'value' in e.detail ? e.detail.value : e.detail
+      this.update({ [e.currentTarget.dataset.field]: value })
     },
-    chooseType(e) {
-      const type = e.currentTarget.dataset.value
+    onCard(e) {
+      this.update({ miniprogram: { ...this.data.form.miniprogram, [e.currentTarget.dataset.field]: e.detail } })
+    },
+    onType(e) {
+      const type = e.detail
       this.update({ type, recurringInterval: type === 'recurring' ? this.data.form.recurringInterval || 'weekly' : '' })
     },
-    chooseFrequency(e) {
-      this.update({ recurringInterval: e.currentTarget.dataset.value })
-    },
-    toggleWeekday(e) {
-      const day = Number(e.currentTarget.dataset.value)
-      const days = this.data.form.weekdays
-      this.update({ weekdays: days.indexOf(day) >= 0 ? days.filter(d => d !== day) : days.concat([day]) })
+    onTemplate(e) {
+      const template = this.data.templates[Number(e.detail.value)]
+      if (!template) return
+      const c = template.content || {}
+      const changes = { text: c.text || this.data.form.text, link: c.link || this.data.form.link }
+      if (c.image) {
+        // Templates carry their picture's signed URL (imageUrl) like task content does.
+        this.imageUrl = c.imageUrl || ''
+        this.imageName = c.imageName || ''
+        changes.image = c.image
+      }
+      this.update(changes)
+      wx.showToast({ title: this.data.t.edit.templateApplied(template.name), icon: 'none' })
     },
 
-    chooseImage() {
-      return new Promise(resolve => {
-        wx.chooseMedia({
-          count: 1,
-          mediaType: ['image'],
-          sizeType: ['compressed'],
-          success: res => {
-            const path = res.tempFiles[0].tempFilePath
-            this.setData({ busy: true })
-            resolve(
-              api
-                .uploadImage(path)
-                .then(media => {
-                  this.localImage = path
-                  this.setData({ busy: false })
-                  this.update({ image: media.mediaId })
-                })
-                .catch(err => this.setData({ busy: false, 'errors.image': err.message }))
-            )
-          },
-          fail: () => resolve(),
+    // van-uploader: it calls wx.chooseMedia (asking for the privacy agreement first where needed),
+    // then hands us the file; we upload it and show the server's signed `url`.
+    onAfterRead(e) {
+      const file = Array.isArray(e.detail.file) ? e.detail.file[0] : e.detail.file
+      this.setData({ uploading: true, 'errors.image': '', files: [{ url: file.url, status: 'uploading', message: this.data.t.edit.uploading }] })
+      return api
+        .uploadImage(file.url)
+        .then(media => {
+          this.imageUrl = media.url || file.url
+          this.imageName = media.fileName || ''
+          this.setData({ uploading: false })
+          this.update({ image: media.mediaId })
         })
-      })
+        .catch(err => {
+          this.setData({ uploading: false, 'errors.image': err.message })
+          this.refreshDerived(this.data.form)
+        })
+    },
+    /** wx.chooseMedia failed: say so, unless the user only cancelled (never fail silently). */
+    onPickError(e) {
+      const errMsg = (e.detail && e.detail.errMsg) || ''
+      if (/cancel/.test(errMsg)) return
+      this.setData({ 'errors.image': this.data.t.edit.pickFailed })
     },
     removeImage() {
-      this.localImage = ''
+      this.imageUrl = ''
+      this.imageName = ''
       this.update({ image: '' })
     },
 
-    onSearchInput(e) {
-      this.setData({ [e.currentTarget.dataset.kind === 'group' ? 'groupQuery' : 'recipientQuery']: e.detail.value })
+    onSearchChange(e) {
+      this.setData({ [e.currentTarget.dataset.kind === 'group' ? 'groupQuery' : 'recipientQuery']: e.detail })
     },
     searchGroups() {
       return api
         .listGroups(this.data.groupQuery.trim())
-        .then(body => {
-          this.setData({ groupOptions: body.groups })
-          this.refreshDerived(this.data.form)
-        })
+        .then(body => this.setData({ groupOptions: body.groups }))
         .catch(err => this.setData({ formError: err.message }))
     },
     searchRecipients() {
       return api
         .listRecipients(this.data.recipientQuery.trim())
-        .then(body => {
-          this.setData({ recipientOptions: body.recipients })
-          this.refreshDerived(this.data.form)
-        })
+        .then(body => this.setData({ recipientOptions: body.recipients }))
         .catch(err => this.setData({ formError: err.message }))
     },
-    toggleGroup(e) {
-      const id = e.currentTarget.dataset.id
-      const groups = this.data.form.groups
-      this.update({ groups: groups.indexOf(id) >= 0 ? groups.filter(g => g !== id) : groups.concat([id]) })
+    /** 全选 / 反选 over the options listed now; choices outside the current search are kept. */
+    selectAll(e) {
+      const { field, ids } = this.listed(e.currentTarget.dataset.kind)
+      const chosen = this.data.form[field]
+      this.update({ [field]: chosen.concat(ids.filter(id => chosen.indexOf(id) < 0)) })
     },
-    toggleRecipient(e) {
-      const id = e.currentTarget.dataset.id
-      const chosen = this.data.form.previewRecipients
-      this.update({
-        previewRecipients: chosen.indexOf(id) >= 0 ? chosen.filter(r => r !== id) : chosen.concat([id]),
-      })
+    invert(e) {
+      const { field, ids } = this.listed(e.currentTarget.dataset.kind)
+      const chosen = this.data.form[field]
+      const kept = chosen.filter(id => ids.indexOf(id) < 0)
+      this.update({ [field]: kept.concat(ids.filter(id => chosen.indexOf(id) < 0)) })
+    },
+    listed(kind) {
+      return kind === 'group'
+        ? { field: 'groups', ids: this.data.groupOptions.map(g => g.groupId) }
+        : { field: 'previewRecipients', ids: this.data.recipientOptions.map(r => r.recipientId) }
     },
 
     goTo(step) {
@@ -236,18 +290,18 @@ Component({
     prev() {
       return this.goTo(Math.max(0, this.data.step - 1))
     },
-
-    /** Check the current step; on success save the draft and move on. */
+    /** Check the current step and move on; nothing is saved here. */
     next() {
       const errors = rules.checkStep(this.data.step, this.data.form)
       if (Object.keys(errors).length) {
         this.setData({ errors })
         return Promise.resolve(false)
       }
-      return this.save().then(ok => (ok ? this.goTo(this.data.step + 1).then(() => true) : false))
+      return this.goTo(this.data.step + 1).then(() => true)
     },
 
     saveDraft() {
+      if (this.data.mode === 'live') return Promise.resolve(false)
       // A draft needs a name and a time (the server's minimum); the other steps may be unfinished.
       const errors = rules.checkStep(0, this.data.form)
       if (Object.keys(errors).length) {
@@ -255,27 +309,47 @@ Component({
         return this.goTo(0).then(() => false)
       }
       return this.save().then(ok => {
-        if (ok) wx.showToast({ title: messages.common.saved, icon: 'success' })
+        if (ok) wx.showToast({ title: this.data.t.common.saved, icon: 'success' })
         return ok
       })
     },
 
-    /** Create the draft on first save, update it afterwards; extra fields (e.g. status) go to the server too. */
+    /** One request with the whole form: create the draft, or update the task; `extra` e.g. {status}. */
     save(extra) {
       const body = { ...bodyOf(this.data.form), ...(extra || {}) }
       this.setData({ busy: true, formError: '' })
-      const saving = this.data.taskId
-        ? api.updateTask(this.data.taskId, body)
-        : api.createTask({ status: 'draft', ...body })
+      const saving = this.data.taskId ? api.updateTask(this.data.taskId, body) : api.createTask({ status: 'draft', ...body })
       return saving
         .then(result => {
-          this.setData({ busy: false, taskId: result.taskId })
+          this.setData({ busy: false, taskId: result.taskId, mode: this.data.mode === 'new' ? 'draft' : this.data.mode, saved: true })
           return true
         })
         .catch(err => {
           this.showError(err)
           return false
         })
+    },
+
+    checkAll(last) {
+      for (let step = 0; step <= last; step += 1) {
+        const errors = rules.checkStep(step, this.data.form)
+        if (Object.keys(errors).length) {
+          this.setData({ errors })
+          return this.goTo(step).then(() => false)
+        }
+      }
+      return Promise.resolve(true)
+    },
+
+    /** A scheduled or paused task: every change in one PUT, at the end. */
+    saveChanges() {
+      return this.checkAll(2).then(ok => {
+        if (!ok) return false
+        return this.save().then(saved => {
+          if (saved) wx.showToast({ title: this.data.t.edit.savedChanges, icon: 'success' })
+          return saved
+        })
+      })
     },
 
     showError(err) {
@@ -288,51 +362,49 @@ Component({
     },
 
     sendPreview() {
+      const m = this.data.t
       const errors = { ...rules.checkStep(1, this.data.form), ...rules.checkStep(3, this.data.form) }
       if (Object.keys(errors).length) {
-        this.setData({ previewProblems: Object.keys(errors).map(k => errors[k]), previewNotice: '' })
+        this.setData({ previewProblems: Object.keys(errors).map(k => errors[k]), previewNotice: '', previewWarnings: [] })
         return Promise.resolve(false)
       }
-      return this.save().then(ok => {
+      // A live task is previewed as saved (保存修改 first); a new task or a draft is saved now.
+      const ready = this.data.mode === 'live' ? Promise.resolve(true) : this.save()
+      return ready.then(ok => {
         if (!ok) return false
-        this.setData({ busy: true, previewNotice: '', previewProblems: [] })
+        this.setData({ busy: true, previewNotice: '', previewProblems: [], previewWarnings: [] })
         return api
           .sendPreview(this.data.taskId)
           .then(result => {
-            const validation = result.validation || { isValid: true, errors: [] }
-            const problems = (validation.errors || []).map(e => (typeof e === 'string' ? e : e.message))
+            // The server's warnings (a reviewer without a subscription, a failed send) are shown as sent:
+            // "预览已发送" alone only when every reviewer got it.
+            const warnings = result.warnings || []
             this.setData({
               busy: false,
-              previewNotice: validation.isValid === false ? '' : messages.edit.previewSent,
-              previewProblems: problems,
+              previewNotice: warnings.length ? m.edit.previewPartly : m.edit.previewSent,
+              previewWarnings: warnings,
             })
-            return validation.isValid !== false
+            return true
           })
           .catch(err => {
             const validation = err.body && err.body.validation
-            const problems = validation
-              ? (validation.errors || []).map(e => (typeof e === 'string' ? e : e.message))
-              : [err.message]
-            this.setData({ busy: false, previewProblems: problems.length ? problems : [messages.edit.previewInvalid] })
+            const problems = validation ? (validation.errors || []).map(e => (typeof e === 'string' ? e : e.message)) : [err.message]
+            this.setData({ busy: false, previewProblems: problems.length ? problems : [m.edit.previewInvalid] })
             return false
           })
       })
     },
 
-    /** Check every step, then ask the server to schedule the task (it enforces the approval gate). */
+    /** Check every step, then schedule the task in the same request that saves it. */
     submit() {
-      for (let step = 0; step < 3; step += 1) {
-        const errors = rules.checkStep(step, this.data.form)
-        if (Object.keys(errors).length) {
-          this.setData({ errors })
-          return this.goTo(step).then(() => false)
-        }
-      }
-      return this.save({ status: 'scheduled' }).then(ok => {
+      return this.checkAll(2).then(ok => {
         if (!ok) return false
-        wx.showToast({ title: messages.edit.submitted, icon: 'success' })
-        wx.navigateBack()
-        return true
+        return this.save({ status: 'scheduled' }).then(saved => {
+          if (!saved) return false
+          wx.showToast({ title: this.data.t.edit.submitted, icon: 'success' })
+          wx.navigateBack()
+          return true
+        })
       })
     },
   },

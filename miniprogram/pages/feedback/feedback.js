@@ -1,16 +1,16 @@
-// The feedback form (the PRD's 反馈链接): opened from a push with a signed token naming task and group;
-// a rating and a comment; no sign-in. The server keeps one answer per member and token.
+// The feedback form, opened from the link in a push (pages/feedback/feedback?ptfb=<signed token>): a
+// rating and a comment. The token names the task and group; the member is who WeChat says (wx.login →
+// POST /api/auth/wechat gives a member token, whose memberId the server uses: one answer per member).
 const api = require('../../utils/api')
-const messages = require('../../utils/messages')
+const i18n = require('../../utils/i18n')
 const { countChars } = require('../../utils/format')
 
 const TEXT_LIMIT = 500
 
 Component({
   data: {
-    t: messages,
+    t: i18n.t(),
     token: '',
-    stars: [1, 2, 3, 4, 5].map(value => ({ value })),
     rating: 0,
     text: '',
     busy: false,
@@ -20,36 +20,40 @@ Component({
   },
   methods: {
     onLoad(query) {
-      const token = query && query.token ? decodeURIComponent(query.token) : ''
-      this.setData(token ? { token } : { error: messages.feedback.missingToken })
+      const m = i18n.t()
+      this.setData({ t: m })
+      wx.setNavigationBarTitle({ title: m.feedback.title })
+      const token = query && query.ptfb ? decodeURIComponent(query.ptfb) : ''
+      this.setData(token ? { token } : { error: m.feedback.missingToken })
     },
-    rate(e) {
-      this.setData({ rating: Number(e.currentTarget.dataset.value), formError: '' })
+    onRate(e) {
+      this.setData({ rating: Number(e.detail), formError: '' })
     },
     onText(e) {
-      this.setData({ text: e.detail.value, formError: '' })
+      this.setData({ text: e.detail, formError: '' })
     },
     submit() {
+      const m = this.data.t
       const text = this.data.text.trim()
       if (!this.data.rating && !text) {
-        this.setData({ formError: messages.feedback.empty })
+        this.setData({ formError: m.feedback.empty })
         return Promise.resolve(false)
       }
       if (countChars(text) > TEXT_LIMIT) {
-        this.setData({ formError: messages.feedback.tooLong })
+        this.setData({ formError: m.feedback.tooLong })
         return Promise.resolve(false)
       }
       if (this.data.busy) return Promise.resolve(false)
       this.setData({ busy: true, formError: '' })
       return api
         .submitFeedback({ token: this.data.token, rating: this.data.rating || null, text })
-        .then(() => {
-          this.setData({ busy: false, done: messages.feedback.thanks })
+        .then(body => {
+          this.setData({ busy: false, done: body.duplicate ? m.feedback.duplicate : m.feedback.thanks })
           return true
         })
         .catch(err => {
-          if (err.status === 409) this.setData({ busy: false, done: messages.feedback.duplicate })
-          else if (err.status === 401) this.setData({ busy: false, error: messages.feedback.expired })
+          if (err.status === 401 && err.body && err.body.reason) this.setData({ busy: false, error: err.body.reason })
+          else if (err.status === 401) this.setData({ busy: false, error: m.feedback.expired })
           else this.setData({ busy: false, formError: err.message })
           return false
         })
