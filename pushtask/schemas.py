@@ -401,9 +401,7 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal[
-        "create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move"
-    ]
+    action: Literal["create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move"]
     userId: Id
     userName: str
     timestamp: str

@@ -24,8 +24,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pushtask.db import unit_of_work
 from pushtask.models import (
-    Confirmation,
     CallbackReceipt,
+    Confirmation,
     Delivery,
     Feedback,
     Group,

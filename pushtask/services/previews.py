@@ -33,7 +33,7 @@ from pushtask.models import (
     User,
     new_id,
 )
-from pushtask.notify import pages
+from pushtask.domain import pages
 from pushtask.schemas import ContentIn, TaskUpdate
 from pushtask.services import recipient_refs
 from pushtask.services import tasks as task_service

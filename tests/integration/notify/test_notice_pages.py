@@ -1,10 +1,10 @@
-"""Notices open mini-program pages that exist, with the ids those pages read (pushtask.notify.pages)."""
+"""Notices open mini-program pages that exist, with the ids those pages read (pushtask.domain.pages)."""
 
 from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from pushtask.notify import pages
+from pushtask.domain import pages
 from tests.integration.conftest import World, create_task, task_body
 from tests.integration.notify.conftest import Harness
 
