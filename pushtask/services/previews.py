@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pushtask.channels.base import Message
 from pushtask.domain import content as rules
+from pushtask.domain import pages
 from pushtask.domain.rendering import message_from_content
 from pushtask.domain.text import truncate_chars
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -33,7 +34,6 @@ from pushtask.models import (
     User,
     new_id,
 )
-from pushtask.domain import pages
 from pushtask.schemas import ContentIn, TaskUpdate
 from pushtask.services import recipient_refs
 from pushtask.services import tasks as task_service
