@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pushtask.domain import pages
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskRecipient
-from pushtask.notify import outbox, pages
+from pushtask.notify import outbox
 from pushtask.notify.outbox import Addressee
 
 REMINDER_LEAD = timedelta(hours=1)
