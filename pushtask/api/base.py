@@ -89,7 +89,8 @@ def actor() -> Actor:
     return who
 
 
-def _authenticate(rt: Runtime) -> None:
+def authenticate(rt: Runtime) -> None:
+    """Set the request's actor and claims from its bearer token, or answer 401 (also for public routes)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -128,7 +129,7 @@ def api_route(
             g.db = None  # opened by session() on first use
             try:
                 if role is not None:
-                    _authenticate(rt)
+                    authenticate(rt)
                     who = actor()
                     if who.scope not in scopes:
                         raise ApiError(403, "Forbidden", translate(f"scope_forbidden_{who.scope}", lang()))

@@ -124,3 +124,51 @@ def test_database_errors_do_not_carry_the_values_bound_into_them(engine: Engine)
     with engine.connect() as conn, pytest.raises(DBAPIError) as error:
         conn.execute(text("SELECT 1 FROM t_no_such_table WHERE x = :v"), {"v": "zhang_wx_secret"})
     assert "zhang_wx_secret" not in str(error.value)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def at_0006(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A private database at revision 0006, before images had an owning organisation."""
+    if request.param == "mariadb":
+        yield from _mariadb_engine(revision="0006")
+        return
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0006")
+    yield engine
+    engine.dispose()
+
+
+def test_0009_gives_images_tasks_already_use_to_the_task_s_organisation(at_0006: Engine) -> None:
+    now = datetime(2026, 3, 1, 9, 0)
+    key = "a" * 64
+    with at_0006.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO t_orgs (id, name, timezone, approval_required, created_at)"
+                " VALUES ('o1', 'S', 'UTC', 1, :t)"
+            ),
+            {"t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO t_users (id, org_id, wechat_id, name, role, password_hash, tokens_valid_after,"
+                " created_at, updated_at) VALUES ('u1', 'o1', 'li', 'Li', 'operator', 'x', :t, :t, :t)"
+            ),
+            {"t": now},
+        )
+        for task_id, image in (("t1", key), ("t2", key), ("t3", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO t_tasks (id, org_id, name, schedule_type, schedule_time, timezone, `interval`,"
+                    " content_image, content_version, priority, status, preview_state, creator_id, display_time,"
+                    " misfire_grace_seconds, send_late, created_at, updated_at, feedback_enabled)"
+                    " VALUES (:id, 'o1', 'n', 'once', :t, 'UTC', 1, :image, 1, 2, 'draft', 'none', 'u1', :t,"
+                    " 600, 0, :t, :t, 0)"
+                ),
+                {"id": task_id, "image": image, "t": now},
+            )
+    upgrade(at_0006)
+    with at_0006.connect() as conn:
+        rows = conn.execute(text("SELECT org_id, media_id, file_name FROM t_media")).all()
+    assert [(r[0], r[1]) for r in rows] == [("o1", key)]
+    assert rows[0][2] == "image-aaaaaaaa"  # the upload's name was never kept; the log shows this instead

@@ -49,7 +49,7 @@ def upgrade() -> None:
     )
     now = datetime.now(UTC)
     rows = [
-        {"org_id": org, "media_id": key, "file_name": f"{key[:12]}.img", "created_at": now}
+        {"org_id": org, "media_id": key, "file_name": f"image-{key[:8]}", "created_at": now}
         for org, key in pairs
         if key and len(key) <= 64
     ]
