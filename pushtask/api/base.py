@@ -83,7 +83,8 @@ def actor() -> Actor:
     return who
 
 
-def _authenticate(db: Session, rt: Runtime) -> None:
+def authenticate(db: Session, rt: Runtime) -> None:
+    """Set the request's actor and claims from its bearer token, or answer 401 (also for public routes)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -121,7 +122,7 @@ def api_route(
             g.db = db
             try:
                 if role is not None:
-                    _authenticate(db, rt)
+                    authenticate(db, rt)
                     who = actor()
                     if who.scope not in scopes:
                         raise ApiError(403, "Forbidden", translate(f"scope_forbidden_{who.scope}", lang()))

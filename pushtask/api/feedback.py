@@ -11,9 +11,9 @@ from flask import Blueprint, Response, current_app, request
 from pushtask.api.base import (
     ApiError,
     QueryParam,
-    _authenticate,
     actor,
     api_route,
+    authenticate,
     json_response,
     lang,
     runtime,
@@ -92,7 +92,7 @@ def submit(body: FeedbackIn) -> Response:
     if request.headers.get("Authorization"):
         # A member signed in through the mini program (wx.login) is who the token says; other
         # tokens (an admin trying the link) change nothing: the signed link is what authorises.
-        _authenticate(session(), rt)
+        authenticate(session(), rt)
         if actor().scope == "member":
             member = actor().member_id
     if not member:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, has_request_context, request
 from sqlalchemy.orm import Session
 
-from pushtask.api.base import ApiError, QueryParam, _authenticate, actor, api_route, lang, runtime, session
+from pushtask.api.base import ApiError, QueryParam, actor, api_route, authenticate, lang, runtime, session
 from pushtask.channels.base import ImageRef
 from pushtask.errors import NotFound
 from pushtask.i18n import translate
@@ -108,7 +108,7 @@ def serve(media_id: str) -> Response:
             raise _forbidden() from None
         max_age = max(0, min(BEARER_MAX_AGE_S, expires - int(now.timestamp())))
     else:
-        _authenticate(session(), rt)
+        authenticate(session(), rt)
         who = actor()
         if who.scope not in ("operator", "reviewer"):
             raise ApiError(403, "Forbidden", translate(f"scope_forbidden_{who.scope}", lang()))

@@ -325,7 +325,7 @@ def _template_out(t: Any) -> dict[str, Any]:
 )
 def list_templates() -> Response:
     rows = templates.list_templates(session(), actor())
-    keys = [t.content.get("image") for t in rows if isinstance(t.content.get("image"), str)]
+    keys = [str(t.content["image"]) for t in rows if isinstance(t.content.get("image"), str)]
     images = image_fields(session(), actor().org_id, keys)
     return json_response([{**_template_out(t), "content": with_image(dict(t.content), images)} for t in rows])
 

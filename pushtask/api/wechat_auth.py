@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, g
+from sqlalchemy import select
 
 from pushtask.api.auth import auth_bp, user_out
 from pushtask.api.base import ApiError, actor, api_route, json_response, lang, runtime, session
@@ -109,7 +110,7 @@ def refresh_any() -> Response:
     """The refresh of a reviewer's or member's token (operators' go through pushtask.api.auth.refresh)."""
     rt = runtime()
     who = actor()
-    token, claims = wechat_identity.reissue(session(), rt.signer, who, rt.clock())
+    token, claims = wechat_identity.reissue(rt.signer, who, rt.clock())
     user_service.logout(session(), g.claims)
     extra: dict[str, Any] = {}
     if who.scope == "reviewer":
@@ -197,7 +198,9 @@ def my_previews() -> Response:
     recipient = db.get(Recipient, who.recipient_id)
     assert recipient is not None
     rows = previews.previews_of_reviewer(db, recipient.id)
-    versions = {t.id: t.content_version for t in db.query(Task).filter(Task.id.in_({p.task_id for p in rows}))}
+    versions = dict(
+        db.execute(select(Task.id, Task.content_version).where(Task.id.in_({p.task_id for p in rows}))).tuples().all()
+    )
     out = [preview_out(p, versions.get(p.task_id, -1)) for p in rows]
     pending = sum(
         1

@@ -79,7 +79,7 @@ def sign_in(session: Session, signer: TokenSigner, secret: str, appid: str, open
     return WeChatSignIn(token, claims, "member")
 
 
-def reissue(session: Session, signer: TokenSigner, actor: Actor, now: datetime) -> tuple[str, TokenClaims]:
+def reissue(signer: TokenSigner, actor: Actor, now: datetime) -> tuple[str, TokenClaims]:
     """Return a fresh token of the same scope and subject (the refresh of a WeChat sign-in)."""
     if actor.scope == "reviewer":
         assert actor.recipient_id is not None
