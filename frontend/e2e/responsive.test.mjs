@@ -209,6 +209,7 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     await page.locator('[data-test="recipient-select"]').click()
     await page.locator('.el-select-dropdown__item:visible', { hasText: `${prefix}-王老师` }).click()
     await page.keyboard.press('Escape')
+    await page.locator('.el-select__popper').last().waitFor({ state: 'hidden' })
     await assertFits(page, 'the filled form')
     await shot(page, 'phone-task-form-filled')
     await page.evaluate(() => window.scrollTo(0, 0))
