@@ -244,7 +244,7 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     for (const i of [1, 2, 3]) assert.ok(results.some((r) => r.includes(`${prefix}-三年级${i}班家长群`) && r.includes('已发送')), `group ${i} reads 已发送: ${results.join(' | ')}`)
     await assertFits(page, 'the pushed task')
     await shot(page, 'phone-task-pushed')
-    await page.evaluate(() => document.querySelector('[data-test="push-history"]').closest('.card').scrollIntoView())
+    await page.evaluate(() => { document.querySelector('[data-test="push-history"]').closest('.card').scrollIntoView(); window.scrollBy(0, -64) }) // below the sticky header
     await docShot(page, 'phone-push-results')
     for (const ref of refs) {
       const got = (await sb('GET', `/_sandbox/messages?target=${ref}`)).data.messages
