@@ -184,7 +184,8 @@ describe('previews, pushes and the report screens', { skip: SKIP_REASON, concurr
     await page.locator('.el-message--success').first().waitFor()
     await shot(page, '26-notification-settings')
     await page.goto(`${BASE_URL}/reports/feedback`)
-    await page.locator('[data-test="fb-chart-days"] canvas').waitFor({ timeout: 10000 })
+    // The server's first report loads jieba's dictionary (for common opinions): seconds on a busy machine.
+    await page.locator('[data-test="fb-chart-days"] canvas').waitFor({ timeout: 30000 })
     // The push above collected feedback from 3 groups: they count as deliveries.
     assert.ok(+(await page.locator('[data-test="fb-stat-deliveries"]').innerText()) >= 3)
     assert.ok(+(await page.locator('[data-test="fb-stat-responses"]').innerText()) >= 2)

@@ -209,6 +209,7 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     await page.locator('[data-test="recipient-select"]').click()
     await page.locator('.el-select-dropdown__item:visible', { hasText: `${prefix}-王老师` }).click()
     await page.keyboard.press('Escape')
+    await page.locator('.el-select__popper').last().waitFor({ state: 'hidden' })
     await assertFits(page, 'the filled form')
     await shot(page, 'phone-task-form-filled')
     await page.evaluate(() => window.scrollTo(0, 0))
@@ -243,7 +244,7 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     for (const i of [1, 2, 3]) assert.ok(results.some((r) => r.includes(`${prefix}-三年级${i}班家长群`) && r.includes('已发送')), `group ${i} reads 已发送: ${results.join(' | ')}`)
     await assertFits(page, 'the pushed task')
     await shot(page, 'phone-task-pushed')
-    await page.evaluate(() => document.querySelector('[data-test="push-history"]').closest('.card').scrollIntoView())
+    await page.evaluate(() => { document.querySelector('[data-test="push-history"]').closest('.card').scrollIntoView(); window.scrollBy(0, -64) }) // below the sticky header
     await docShot(page, 'phone-push-results')
     for (const ref of refs) {
       const got = (await sb('GET', `/_sandbox/messages?target=${ref}`)).data.messages
