@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pushtask.domain.retry import retry_delay
 from pushtask.models import Delivery, Group, Notification
+from pushtask.worker import deliveries
 from tests.integration.conftest import World, create_task, task_body
 from tests.integration.notify.conftest import Harness
 from tests.support import FrozenClock
@@ -59,3 +60,32 @@ def test_a_notice_is_retried_and_recorded_exactly_like_a_group_push(
     notice = db.get(Notification, notice.id)
     assert notice is not None and (notice.state, notice.attempts, notice.channel) == ("sent", 2, "wecom")
     assert [t for t in harness.texts("zhang") if "推送成功" in t]  # delivered once
+
+
+def test_a_push_whose_groups_are_only_uncertain_is_not_called_failed(
+    client: FlaskClient, world: World, db: Session, clock: FrozenClock
+) -> None:
+    task_id = create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": AT_11}))
+    push_id = client.post("/api/push", json={"taskId": task_id}, headers=world.olga.headers).get_json()["pushId"]
+    db.execute(
+        update(Delivery)
+        .where(Delivery.push_id == push_id)
+        .values(state="uncertain", error_zh="发送过程中工作进程中断，无法确认是否已送达")
+    )
+    db.execute(
+        update(Delivery)
+        .where(
+            Delivery.push_id == push_id,
+            Delivery.id
+            == select(Delivery.id).where(Delivery.push_id == push_id).order_by(Delivery.id).limit(1).scalar_subquery(),
+        )
+        .values(state="unconfirmed")
+    )
+    assert deliveries.finalize(db, clock(), [push_id]) == 1
+    db.commit()
+    alert = db.scalars(select(Notification).where(Notification.type == "alert")).one()
+    assert "3 个群状态未知" in alert.payload["text"] and "发送失败" not in alert.payload["text"]
+    result = db.scalars(select(Notification).where(Notification.type == "result")).first()
+    assert result is not None
+    assert result.payload["result"] == "uncertain" and result.payload["failedCount"] == 0
+    assert result.payload["status"] == "3个群状态未知" and "失败" not in result.payload["title"]
