@@ -99,7 +99,7 @@ class IdConverter(BaseConverter):
     `/api/preview/<id>`), and the methods a client is told are allowed there would be wrong.
     """
 
-    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash)$)[^/]+"
+    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash|sync)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:

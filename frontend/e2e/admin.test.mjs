@@ -425,7 +425,7 @@ describe('PushTask admin in the browser', { skip: SKIP_REASON, concurrency: fals
   })
 
   it('syncs WeCom customer groups from the groups page and shows their owners', async () => {
-    await page.goto(`${BASE_URL}/groups`)
+    await page.goto(`${BASE_URL}/admin/groups`)
     await page.locator('[data-test="groups-table"]').waitFor()
     await page.click('[data-test="groups-sync"]')
     await page.locator('.el-message--success', { hasText: '同步完成' }).waitFor()

@@ -146,7 +146,7 @@ def sync_groups(body: GroupSyncIn) -> Response:
 
 @api_route(
     groups_bp,
-    "/<group_id>",
+    "/<id:group_id>",
     "PUT",
     summary="Change a group (admin).",
     role="admin",
@@ -162,7 +162,7 @@ def update_group(group_id: str, body: GroupUpdate) -> Response:
 
 @api_route(
     groups_bp,
-    "/<group_id>",
+    "/<id:group_id>",
     "DELETE",
     summary="Remove a group no active task uses (admin).",
     role="admin",
