@@ -222,15 +222,15 @@ def push_detail_out(push: Push, views: list[pushes.DeliveryView], language: str)
             "lastAttemptAt": iso_utc(v.delivery.last_attempt_at),
             "requestSent": v.delivery.request_sent,
             "sentAt": iso_utc(v.delivery.sent_at),
-            **_confirmation_out(v.confirmation, language),
+            **_confirmation_out(v.confirmation, language, v.delivery.state),
         }
         for v in views
     ]
     return out
 
 
-def _confirmation_out(c: Confirmation | None, language: str) -> dict[str, Any]:
-    """A two-phase delivery's details: what is awaited, the job, the owner, reminders."""
+def _confirmation_out(c: Confirmation | None, language: str, state: str = "") -> dict[str, Any]:
+    """A two-phase delivery's details: what is awaited (with the reminders so far), the job, the owner."""
     if c is None:
         return {
             "detail": None,
@@ -241,8 +241,11 @@ def _confirmation_out(c: Confirmation | None, language: str) -> dict[str, Any]:
             "remindRefused": None,
         }
     en = language == "en"
+    detail = ((c.detail_en if en else c.detail_zh) or c.detail_zh) or None
+    if detail and state == "awaiting_confirmation" and c.reminders:
+        detail += f" (reminded {c.reminders}×)" if en else f"（已提醒 {c.reminders} 次）"
     return {
-        "detail": ((c.detail_en if en else c.detail_zh) or c.detail_zh) or None,
+        "detail": detail,
         "externalRef": c.external_ref,
         "owner": c.owner or None,
         "deadlineAt": iso_utc(c.deadline_at),

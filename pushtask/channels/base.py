@@ -23,6 +23,7 @@ class GroupTarget:
     channel: str
     ref: str
     owner: str = ""  # who must act for a two-phase channel (WeCom customer group: the owner's userid)
+    owner_name: str = ""  # that person's display name, for people ("等待群主 张三 确认发送"); "" = unknown
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ class WeComCustomerGroupChannel:
             )
         except WeChatError as exc:
             return [failed(NAME, exc, parts_delivered=0, deduplicates=self.deduplicates) for _ in targets]
-        name = self._owner_name(owner)
+        name = targets[0].owner_name or self._owner_name(owner)
         zh, en = _waiting(name)
         rejected = set(answer.fail_list)
         out = []
@@ -201,6 +201,7 @@ class WeComCustomerGroupChannel:
                     check_after_s=check_delay(0),
                     detail_zh=zh,
                     detail_en=en,
+                    owner=owner,
                 )
             )
         return out
@@ -296,10 +297,7 @@ class WeComCustomerGroupChannel:
 
     def _outcome(self, item: Pending, answer: dict[str, cg.ChatResult] | WeChatError | None, now: float) -> Outcome:
         delay = check_delay(now - item.accepted_at)
-        zh, en = _waiting(self._owner_name(item.target.owner))
-        if item.reminders:
-            zh += f"（已提醒 {item.reminders} 次）"
-            en += f" (reminded {item.reminders}×)"
+        zh, en = _waiting(item.target.owner_name or self._owner_name(item.target.owner))
         if isinstance(answer, WeChatError):
             # A read-back failure says nothing about the delivery: ask again later.
             return Outcome(

@@ -94,7 +94,14 @@ def apply_sync(session: Session, org_id: str, chats: Sequence[GroupChat], now: d
 
 def target(group: Group) -> GroupTarget:
     """The channel's view of a group (the customer group's owner included)."""
-    return GroupTarget(group.id, group.name, group.channel, group.channel_ref, owner=group.owner_userid or "")
+    return GroupTarget(
+        group.id,
+        group.name,
+        group.channel,
+        group.channel_ref,
+        owner=group.owner_userid or "",
+        owner_name=group.owner_name or "",
+    )
 
 
 async def reported_sends(

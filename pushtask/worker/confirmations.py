@@ -134,9 +134,12 @@ class Due:
     check_due: bool
     remind_due: bool
     cancel: bool  # the task was paused, edited or deleted since the push
+    owner_name: str = ""  # the owner's display name from the directory ("" = unknown)
 
     def pending(self) -> Pending:
-        target = GroupTarget(self.group_id, self.group_name, self.channel, self.ref, owner=self.owner)
+        target = GroupTarget(
+            self.group_id, self.group_name, self.channel, self.ref, owner=self.owner, owner_name=self.owner_name
+        )
         return Pending(target, self.external_ref, self.accepted_at.timestamp(), self.reminders)
 
 
@@ -233,6 +236,7 @@ def claim_due(
             Task.deleted_at,
             Task.content_version,
             Push.content_version,
+            Group.owner_name,
         )
         .join(Delivery, Delivery.id == Confirmation.delivery_id)
         .join(Group, Group.id == Delivery.group_id)
@@ -263,6 +267,7 @@ def claim_due(
                 check_due=check_at is not None and check_at <= now,
                 remind_due=remind_at is not None and remind_at <= now,
                 cancel=cancel,
+                owner_name=row[16] or "",
             )
         )
     return out

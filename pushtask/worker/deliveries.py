@@ -44,6 +44,8 @@ class Claimed:
     claim_rank: int
     fire_at: datetime
     lease_token: str
+    owner: str = ""  # a two-phase channel's person who must act (customer group: the owner's userid)
+    owner_name: str = ""
 
 
 def claim(
@@ -89,6 +91,8 @@ def claim(
             Delivery.attempts,
             Delivery.claim_rank,
             Delivery.fire_at,
+            Group.owner_userid,
+            Group.owner_name,
         )
         .join(Push, Push.id == Delivery.push_id)
         .join(Group, Group.id == Delivery.group_id)
@@ -109,8 +113,10 @@ def claim(
             claim_rank=k,
             fire_at=f,
             lease_token=token,
+            owner=owner or "",
+            owner_name=owner_name or "",
         )
-        for i, p, t, g, n, c, r, content, a, k, f in rows
+        for i, p, t, g, n, c, r, content, a, k, f, owner, owner_name in rows
     ]
 
 

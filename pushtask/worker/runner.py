@@ -230,7 +230,14 @@ class Worker:
             _log_failure(exc, "notification round failed")
 
     def _message(self, item: deliveries.Claimed) -> tuple[GroupTarget, Message]:
-        target = GroupTarget(group_id=item.group_id, name=item.group_name, channel=item.channel, ref=item.ref)
+        target = GroupTarget(
+            group_id=item.group_id,
+            name=item.group_name,
+            channel=item.channel,
+            ref=item.ref,
+            owner=item.owner,
+            owner_name=item.owner_name,
+        )
         # {{群名}} / {{日期}} are filled here, per group, in the task's zone on the occurrence's date.
         content = fill_variables(item.content, item.group_name, _local_date(item.fire_at, item.content))
         message = message_from_content(content)
