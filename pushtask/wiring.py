@@ -121,8 +121,14 @@ class ChannelSender:
         await self._store.close()
 
 
-def build_sender(settings: Settings, sandbox_url: str | None = None) -> ChannelSender:
-    """Create the channels for one worker process (call inside the worker's event loop)."""
+def build_sender(
+    settings: Settings, sandbox_url: str | None = None, clock: Callable[[], float] = time.time
+) -> ChannelSender:
+    """Create the channels for one worker process (call inside the worker's event loop).
+
+    `clock` (epoch seconds) is the channels' clock: a two-phase channel's check schedule counts
+    from the send time the engine recorded, so it must tell the same time as the engine.
+    """
     ends = endpoints(settings, sandbox_url)
     http = HttpSeam(HttpConfig())
     store = token_store(settings)
@@ -133,6 +139,7 @@ def build_sender(settings: Settings, sandbox_url: str | None = None) -> ChannelS
         wecom=ends.wecom,
         robot_base_url=ends.robot_base_url,
         bridge=ends.bridge,
+        clock=clock,
     )
     return ChannelSender(registry, http, store)
 

@@ -116,6 +116,7 @@ class WeChatLink:
             wecom=group_ends.wecom,
             robot_base_url=group_ends.robot_base_url,
             bridge=group_ends.bridge,
+            clock=self._clock,
         )
         self.notices = notice_channels(settings, self._http, self._store, self._sandbox_url)
         return ReviewerMessenger(

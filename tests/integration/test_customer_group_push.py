@@ -66,7 +66,7 @@ class Engine:
         self.clock.advance(seconds=seconds)
 
         async def scenario() -> None:
-            sender = build_sender(Settings(data_dir=self.tmp), self.sandbox.url)
+            sender = build_sender(Settings(data_dir=self.tmp), self.sandbox.url, lambda: self.clock().timestamp())
             try:
                 worker = Worker(self.sessions, sender, self.clock, config=WorkerConfig(concurrency=8, housekeeping_s=0))
                 await worker.step()
@@ -208,7 +208,20 @@ def test_a_customer_group_never_confirmed_ends_unconfirmed_at_the_deadline(
         answer: dict[str, Any] = client.get(f"/api/push/{push_id}", headers=world.olga.headers).get_json()
         return answer
 
-    engine.step(7000)
+    def reads() -> int:
+        return int(sandbox.state.stats["externalcontact/get_groupmsg_task"])
+
+    # The channel's schedule: read back every 5 min in the first hour (not the engine's default 2 min).
+    engine.step(299)
+    assert reads() == 0
+    engine.step(2)
+    first = reads()
+    assert first > 0
+    engine.step(290)
+    assert reads() == first
+    engine.step(11)
+    assert reads() > first
+    engine.step(7000 - 602)
     assert {g["state"] for g in push()["groups"]} == {"awaiting_confirmation"}
     engine.step(200)
     final = push()
