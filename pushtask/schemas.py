@@ -450,6 +450,7 @@ class DeliveryOut(Output):
     detail: str | None
     externalRef: str | None
     owner: str | None
+    ownerName: str | None = Field(description="The group owner's name (who must confirm the send), else null.")
     deadlineAt: str | None
     reminders: int
     remindRefused: str | None

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pushtask.schemas import Id, Output, PushDetailOut
+from pydantic import Field
+
+from pushtask.schemas import Id, Input, Output, PushDetailOut
 
 DeliveryState = Literal[
     "pending", "sending", "sent", "failed", "uncertain", "awaiting_confirmation", "cancelled", "unconfirmed"
 ]
+
+
+class RemindIn(Input):
+    # Only these groups' owners (a WeCom reminder goes to the owner, for all their groups of the send).
+    groupIds: list[Id] | None = Field(default=None, min_length=1, max_length=100)
 
 
 class ReminderOut(Output):

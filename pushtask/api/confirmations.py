@@ -16,7 +16,7 @@ from pushtask.errors import Conflict
 from pushtask.i18n import translate
 from pushtask.infra.wechatlink import wechat_link
 from pushtask.schemas import ErrorOut
-from pushtask.schemas_confirmations import RefreshOut, RemindOut
+from pushtask.schemas_confirmations import RefreshOut, RemindIn, RemindOut
 from pushtask.services import pushes
 from pushtask.worker import confirmations
 
@@ -26,12 +26,12 @@ ROUND_TIMEOUT_S = 8.0
 _ROUNDS = confirmations.Rounds("api")
 
 
-def _run(push_id: str, *, check: bool, remind: bool) -> list[confirmations.Report]:
+def _run(push_id: str, *, check: bool, remind: bool, group_ids: list[str] | None = None) -> list[confirmations.Report]:
     """Make the push's awaiting groups due, commit, and run one round for them."""
     rt = runtime()
     db = session()
     push = pushes.get_push(db, actor(), push_id)
-    if not confirmations.request(db, push.id, rt.clock(), check=check, remind=remind):
+    if not confirmations.request(db, push.id, rt.clock(), check=check, remind=remind, group_ids=group_ids):
         raise Conflict("nothing_awaiting")
     db.commit()
     link = wechat_link(rt)
@@ -66,12 +66,14 @@ def refresh(push_id: str) -> Response:
     bp,
     "/<push_id>/remind",
     "POST",
-    summary="Remind the owners of a push's groups awaiting confirmation; says per group if accepted.",
+    summary="Remind the owners of a push's groups awaiting confirmation (all, or those of `groupIds`); "
+    "says per group if accepted.",
     role="operator",
+    body=RemindIn,
     responses={200: RemindOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut},
 )
-def remind(push_id: str) -> Response:
-    reports = _run(push_id, check=False, remind=True)
+def remind(push_id: str, body: RemindIn) -> Response:
+    reports = _run(push_id, check=False, remind=True, group_ids=body.groupIds)
     en = lang() == "en"
     rows = []
     for r in reports:

@@ -223,6 +223,7 @@ def push_detail_out(push: Push, views: list[pushes.DeliveryView], language: str)
             "requestSent": v.delivery.request_sent,
             "sentAt": iso_utc(v.delivery.sent_at),
             **_confirmation_out(v.confirmation, language, v.delivery.state),
+            "ownerName": (v.owner_name or (v.confirmation.owner if v.confirmation else None)) or None,
         }
         for v in views
     ]

@@ -137,6 +137,19 @@ def _awaiting(session: Session, push_id: str) -> int:
     )
 
 
+def _owners_awaited(session: Session, push_id: str) -> list[tuple[str, int]]:
+    """(owner's name, groups) of the groups still waiting for their owner to confirm the send."""
+    rows = session.execute(
+        select(func.coalesce(Group.owner_name, Group.owner_userid), func.count())
+        .select_from(Delivery)
+        .join(Group, Group.id == Delivery.group_id)
+        .where(Delivery.push_id == push_id, Delivery.state == "awaiting_confirmation")
+        .group_by(Group.owner_name, Group.owner_userid)
+        .order_by(func.count().desc())
+    ).all()
+    return [(name or "?", int(n)) for name, n in rows]
+
+
 def _result_addressees(session: Session, task: Task) -> list[Addressee]:
     return outbox.unique([outbox.for_user(session, task.creator_id), *_reviewers(session, task)])
 
@@ -164,12 +177,14 @@ def _enqueue_all(
         )
 
 
-def on_push_finished(session: Session, push: Push, now: datetime) -> None:
+def on_push_finished(session: Session, push: Push, now: datetime, *, kind: str = "done") -> None:
     """Tell the creator and reviewers how an occurrence went; raise an alert when groups failed.
 
     Counts are honest: a group that failed is "未送达"; one whose outcome is unknown (a send cut
     off mid-way, or a two-phase send nobody confirmed in time) is "状态未知"; one whose owner
-    still has to confirm is "等待确认" — neither of the last two is called a failure.
+    still has to confirm is "等待确认" — neither of the last two is called a failure. The owners
+    still to confirm are named. `kind` "settled": the last awaiting group of a push has ended
+    (sent, failed, cancelled or unconfirmed), a second notice with the final counts.
     """
     task = session.get(Task, push.task_id)
     if task is None:
@@ -195,6 +210,9 @@ def on_push_finished(session: Session, push: Push, now: datetime) -> None:
             + [f"· {name}：{error}" for name, error, _ in failures[:MAX_LISTED]]
             + ([f"……另有 {len(failures) - MAX_LISTED} 个群"] if len(failures) > MAX_LISTED else [])
         )
+        if awaiting:
+            owners = "、".join(f"{name}（{n} 个群）" for name, n in _owners_awaited(session, push.id)[:MAX_LISTED])
+            lines.append(f"· 等待群主确认发送：{owners}")
     if failed:
         status, result, title = f"{len(failed)}个群发送失败", "failed", "失败"
     elif unknown:
@@ -218,7 +236,7 @@ def on_push_finished(session: Session, push: Push, now: datetime) -> None:
         "page": pages.task(task.id),
         "fallbackUserId": task.creator_id,
     }
-    _enqueue_all(session, now, task, push, "done", payload, _result_addressees(session, task))
+    _enqueue_all(session, now, task, push, kind, payload, _result_addressees(session, task))
     if failures:
         first_name, first_error, _ = (failed or unknown)[0]
         summary = f"{len(failed)} 个群发送失败" if failed else f"{len(unknown)} 个群状态未知（可能已送达，请核对）"

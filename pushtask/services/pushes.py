@@ -48,6 +48,7 @@ class DeliveryView:
     delivery: Delivery
     group_name: str
     confirmation: Confirmation | None = None  # two-phase channels: what is awaited, reminders
+    owner_name: str | None = None  # the group owner's name from the directory (two-phase channels)
 
 
 def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
@@ -64,11 +65,17 @@ def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
 
         rows = summarized_deliveries(session, push.id)  # type: ignore[assignment]
     confirmations: dict[int, Confirmation] = {}
+    owners: dict[str, str | None] = {}
     if any(d.state not in ONE_PHASE_STATES for d, _name in rows):
         confirmations = {
             c.delivery_id: c for c in session.scalars(select(Confirmation).where(Confirmation.push_id == push.id))
         }
-    return [DeliveryView(d, name, confirmations.get(d.id)) for d, name in rows]
+        owners = dict(
+            session.execute(  # type: ignore[arg-type]
+                select(Group.id, Group.owner_name).where(Group.id.in_([d.group_id for d, _name in rows]))
+            ).all()
+        )
+    return [DeliveryView(d, name, confirmations.get(d.id), owners.get(d.group_id)) for d, name in rows]
 
 
 def push_history(session: Session, actor: Actor, task_id: str, page: int, limit: int) -> tuple[list[Push], int]:

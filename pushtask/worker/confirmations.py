@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.channels.base import ActionResult, Channel, GroupTarget, Outcome, Pending, TwoPhaseChannel, is_two_phase
 from pushtask.db import unit_of_work
 from pushtask.models import Confirmation, Delivery, Group, Organization, Push, Task
+from pushtask.notify import planning
 from pushtask.worker import lease
 
 log = logging.getLogger("pushtask.worker.confirmations")
@@ -143,14 +144,25 @@ class Due:
         return Pending(target, self.external_ref, self.accepted_at.timestamp(), self.reminders)
 
 
-def request(session: Session, push_id: str, now: datetime, *, check: bool = False, remind: bool = False) -> int:
-    """Make a push's awaiting deliveries due now (check and/or remind); return how many are awaiting."""
+def request(
+    session: Session,
+    push_id: str,
+    now: datetime,
+    *,
+    check: bool = False,
+    remind: bool = False,
+    group_ids: Sequence[str] | None = None,
+) -> int:
+    """Make a push's awaiting deliveries (or those of `group_ids`) due now; return how many are awaiting."""
     values: dict[str, Any] = {}
     if check:
         values["check_at"] = now
     if remind:
         values["remind_at"] = now
     open_rows = and_(Confirmation.push_id == push_id, Confirmation.check_at.is_not(None))
+    if group_ids is not None:
+        chosen = select(Delivery.id).where(Delivery.push_id == push_id, Delivery.group_id.in_(list(group_ids)))
+        open_rows = and_(open_rows, Confirmation.delivery_id.in_(chosen))
     # Rows another worker holds (lease in the future) are left to it.
     result = session.execute(
         update(Confirmation)
@@ -457,6 +469,9 @@ def recount(session: Session, push_ids: Iterable[str], now: datetime) -> None:
         first = session.scalar(select(func.min(Delivery.sent_at)).where(Delivery.push_id == push_id))
         if first is not None and (push.first_sent_at is None or first < push.first_sent_at):
             push.first_sent_at = first
+        if not counts.get(AWAITING):
+            # The last owner has answered (or the deadline passed): tell the creator how it ended.
+            planning.on_push_finished(session, push, now, kind="settled")
 
 
 # ---- one round ----------------------------------------------------------------------------------

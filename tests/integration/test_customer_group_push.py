@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.config import Settings
-from pushtask.models import Group, Organization, Task, TaskGroup, new_id
+from pushtask.models import Group, Notification, Organization, Task, TaskGroup, new_id
 from pushtask.runtime import Runtime
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.sandbox.directory import CUSTOMER_GROUPS
@@ -113,11 +113,17 @@ def push_of(client: FlaskClient, world: World, task_id: str) -> dict[str, Any]:
     return push
 
 
+def result_notices(db: Session, push_id: str, kind: str) -> list[dict[str, Any]]:
+    db.expire_all()
+    rows = db.scalars(select(Notification).where(Notification.push_id == push_id, Notification.type == "result"))
+    return [n.payload for n in rows if f":{kind}:" in n.dedupe_key]
+
+
 def by_name(push: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {g["groupName"]: g for g in push["groups"]}
 
 
-def test_customer_group_push_awaits_owners_is_sent_reminded_cancelled_and_unconfirmed(
+def test_customer_group_push_awaits_owners_is_sent_reminded_and_cancelled(
     client: FlaskClient,
     world: World,
     db: Session,
@@ -138,7 +144,12 @@ def test_customer_group_push_awaits_owners_is_sent_reminded_cancelled_and_unconf
     assert [g["state"] for g in groups.values()] == ["awaiting_confirmation"] * 3
     assert groups["客户群1"]["detail"] == "等待群主 张三 确认发送"
     assert groups["客户群3"]["detail"] == "等待群主 李四 确认发送" and groups["客户群3"]["owner"] == "lisi"
+    assert groups["客户群3"]["ownerName"] == "李四"
     assert push["awaitingCount"] == 3
+    # The creator's result notice counts the awaiting groups and names the owners who must act.
+    [notice, *_] = result_notices(db, push["pushId"], "done")
+    assert notice["awaitingCount"] == 3 and notice["result"] == "awaiting"
+    assert "等待群主确认发送：张三（2 个群）、李四（1 个群）" in notice["lines"][-1]
 
     # 张三 taps 发送 (the sandbox's control call); refresh reads both of his groups back as sent.
     engine.clock.advance(seconds=60)
@@ -161,8 +172,8 @@ def test_customer_group_push_awaits_owners_is_sent_reminded_cancelled_and_unconf
     row = by_name(push_of(client, world, task_id))["客户群3"]
     assert row["reminders"] == 1 and row["detail"] == "等待群主 李四 确认发送（已提醒 1 次）"
     # ... then by hand, up to WeCom's limit (3 in 24 h); the fourth is refused by WeCom's rule and shown.
-    for expected in (2, 3):
-        answer = client.post(f"/api/push/{push['pushId']}/remind", headers=world.olga.headers)
+    for expected, body in ((2, {"groupIds": [row["groupId"]]}), (3, {})):
+        answer = client.post(f"/api/push/{push['pushId']}/remind", json=body, headers=world.olga.headers)
         assert answer.status_code == 200, answer.get_json()
         [reminder] = answer.get_json()["reminders"]
         assert reminder["accepted"] is True and reminder["groupName"] == "客户群3"
@@ -228,3 +239,6 @@ def test_a_customer_group_never_confirmed_ends_unconfirmed_at_the_deadline(
     assert {g["state"] for g in final["groups"]} == {"unconfirmed"}
     assert final["unconfirmedCount"] == 3 and final["failedCount"] == 0
     assert "截止时间已过" in final["groups"][0]["error"]
+    # When the last owner's deadline passed, a second notice says how the push ended: unknown, not failed.
+    [settled, *_] = result_notices(db, push_id, "settled")
+    assert settled["uncertainCount"] == 3 and settled["failedCount"] == 0 and settled["status"] == "3个群状态未知"
