@@ -456,6 +456,12 @@ class DeliveryOut(Output):
     remindRefused: str | None
 
 
+class AwaitingOwnerOut(Output):
+    owner: str | None = Field(description="The owner's userid in the channel (WeCom), null when not known.")
+    ownerName: str = Field(description="The owner's name (the userid when the directory has no name).")
+    groups: int = Field(ge=1, description="How many of the push's groups wait for this owner.")
+
+
 class PushOut(Output):
     pushId: Id
     taskId: Id
@@ -467,6 +473,9 @@ class PushOut(Output):
     uncertainGroups: list[Id]
     awaitingGroups: list[Id]
     unconfirmedGroups: list[Id]
+    awaitingOwners: list[AwaitingOwnerOut] = Field(
+        description="Who must still confirm the send (two-phase channels), most groups first."
+    )
     total: int
     sentCount: int
     failedCount: int

@@ -224,6 +224,9 @@ export const api = {
   getPush: (pushId) => get(`/push/${enc(pushId)}`),
   resendPush: (pushId, groupIds) => post(`/push/${enc(pushId)}/resend`, groupIds?.length ? { groupIds } : {}),
   markPushSent: (pushId, groupIds) => post(`/push/${enc(pushId)}/mark-sent`, groupIds?.length ? { groupIds } : {}),
+  // Two-phase pushes (WeCom customer groups): read the owners' answers now / remind the owners now.
+  refreshPush: (pushId) => post(`/push/${enc(pushId)}/refresh`),
+  remindPush: (pushId, groupIds) => post(`/push/${enc(pushId)}/remind`, groupIds?.length ? { groupIds } : {}),
   taskPushes: (taskId, query) => get(`/tasks/${enc(taskId)}/pushes`, query),
 
   // notifications and feedback

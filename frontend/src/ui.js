@@ -16,6 +16,11 @@ export function showSuccess(message) {
   ElMessage({ type: 'success', message })
 }
 
+/** Something did not happen for a reason the user should read (e.g. WeCom refused a reminder). */
+export function showWarning(message) {
+  ElMessage({ type: 'warning', message, showClose: true, duration: 6000 })
+}
+
 /** Ask before something destructive; resolves true when confirmed. */
 export async function confirmDanger(message, { title, confirmText } = {}) {
   try {

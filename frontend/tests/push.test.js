@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { session, setUnauthorizedHandler, upload } from '../src/api.js'
 import {
-  canResend, contentPayload, contentToForm, dayChartOption, debounce, decisionKey, formatBytes, groupChartOption,
+  canResend, isAwaiting, ownersPending, contentPayload, contentToForm, dayChartOption, debounce, decisionKey, formatBytes, groupChartOption,
   hasContent, pct, previewOutcome, ratingChartOption, splitValidation, toCsv,
 } from '../src/lib/push.js'
 
@@ -143,5 +143,18 @@ describe('collect feedback switch', async () => {
     const f = taskToForm({ name: 'x', schedule: {}, content: {}, feedbackEnabled: true })
     expect(f.feedbackEnabled).toBe(true)
     expect(formToPayload(f, 'draft').feedbackEnabled).toBe(true)
+  })
+})
+
+describe('owners pending (WeCom customer groups)', () => {
+  const push = { awaitingCount: 3, awaitingOwners: [{ owner: 'zhangsan', ownerName: '张三', groups: 2 }, { owner: 'lisi', ownerName: '李四', groups: 1 }] }
+  it('names each owner with their groups, most first as the API sends them', () => {
+    expect(ownersPending(push, (n) => `（${n} 个群）`)).toBe('张三（2 个群）、李四（1 个群）')
+    expect(ownersPending({}, (n) => n)).toBe('')
+  })
+  it('says whether a push still waits for someone', () => {
+    expect(isAwaiting(push)).toBe(true)
+    expect(isAwaiting({ awaitingCount: 0 })).toBe(false)
+    expect(isAwaiting(null)).toBe(false)
   })
 })

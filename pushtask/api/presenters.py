@@ -192,6 +192,7 @@ def push_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dic
         "uncertainGroups": [v.delivery.group_id for v in views if v.delivery.state == "uncertain"],
         "awaitingGroups": [v.delivery.group_id for v in views if v.delivery.state == "awaiting_confirmation"],
         "unconfirmedGroups": [v.delivery.group_id for v in views if v.delivery.state == "unconfirmed"],
+        "awaitingOwners": _awaiting_owners(views),
         "total": push.total,
         "sentCount": sum(v.delivery.state == "sent" for v in views),
         "failedCount": sum(v.delivery.state == "failed" for v in views),
@@ -205,6 +206,19 @@ def push_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dic
         "firstSentAt": iso_utc(push.first_sent_at),
         "finishedAt": iso_utc(push.finished_at),
     }
+
+
+def _awaiting_owners(views: list[pushes.DeliveryView]) -> list[dict[str, Any]]:
+    """Who must still confirm the send, with how many groups each (most first)."""
+    counts: dict[tuple[str | None, str], int] = {}
+    for v in views:
+        if v.delivery.state != "awaiting_confirmation":
+            continue
+        owner = (v.confirmation.owner if v.confirmation is not None else "") or None
+        key = (owner, v.owner_name or owner or "?")
+        counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))
+    return [{"owner": owner, "ownerName": name, "groups": n} for (owner, name), n in ranked]
 
 
 def push_detail_out(push: Push, views: list[pushes.DeliveryView], language: str) -> dict[str, Any]:

@@ -145,6 +145,10 @@ def test_customer_group_push_awaits_owners_is_sent_reminded_and_cancelled(
     assert groups["客户群1"]["detail"] == "等待群主 张三 确认发送"
     assert groups["客户群3"]["detail"] == "等待群主 李四 确认发送" and groups["客户群3"]["owner"] == "lisi"
     assert groups["客户群3"]["ownerName"] == "李四"
+    assert push["awaitingOwners"] == [
+        {"owner": "zhangsan", "ownerName": "张三", "groups": 2},
+        {"owner": "lisi", "ownerName": "李四", "groups": 1},
+    ]
     assert push["awaitingCount"] == 3
     # The creator's result notice counts the awaiting groups and names the owners who must act.
     [notice, *_] = result_notices(db, push["pushId"], "done")

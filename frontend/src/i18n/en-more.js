@@ -30,6 +30,8 @@ export default {
     known: 'What is known', lastAttempt: 'Last attempt {at}', reqSent: { yes: 'request fully sent', no: 'request not sent', unknown: 'not known whether the request was sent' },
     answer: 'Channel answered: {answer}', noAnswer: 'no answer from the channel',
     markSent: 'Mark as sent', markSentConfirm: 'Did you see the message in “{name}”? The group will count as sent (recorded in the change log).', markedSent: 'Marked as sent',
+    remind: 'Remind', reminded: 'Reminded the group owner {name}', remindNotSent: 'Reminder not sent', refresh: 'Refresh results', refreshed: 'Asked WeCom about {n} group(s)',
+    summaryAwaiting: ', {n} awaiting the owner', ownersPending: 'Waiting for the group owners to confirm: {owners}', ownerGroups: ' ({n} group(s))', ownerSep: ', ',
     resendOne: 'Resend this group', resendOneConfirm: 'Send to “{name}” again? If it did arrive, the group will see it twice.',
   },
   tpl: {

@@ -30,6 +30,8 @@ export default {
     known: '已知情况', lastAttempt: '最近尝试 {at}', reqSent: { yes: '请求已完整发出', no: '请求未发出', unknown: '是否发出未知' },
     answer: '渠道应答：{answer}', noAnswer: '渠道无应答',
     markSent: '标记为已发送', markSentConfirm: '确认已在「{name}」中看到这条消息？该群将记为已发送（记入修改日志）。', markedSent: '已标记为已发送',
+    remind: '提醒', reminded: '已提醒群主 {name}', remindNotSent: '提醒未发出', refresh: '刷新结果', refreshed: '已向企业微信查询 {n} 个群的结果',
+    summaryAwaiting: '，等待群主确认 {n}', ownersPending: '等待群主确认发送：{owners}', ownerGroups: '（{n} 个群）', ownerSep: '、',
     resendOne: '重发此群', resendOneConfirm: '向「{name}」再发一次？如果消息其实已送达，群里会看到两次。',
   },
   tpl: {

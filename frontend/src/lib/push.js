@@ -83,6 +83,16 @@ export function canResend(push) {
   return !!push && push.status !== 'running' && (push.failedCount || 0) + (push.uncertainCount || 0) + (push.unconfirmedCount || 0) > 0
 }
 
+/** Whether a push has groups waiting for a person (a WeCom customer group's owner) to confirm. */
+export function isAwaiting(push) {
+  return !!push && (push.awaitingCount || 0) > 0
+}
+
+/** "张三（2 个群）、李四（1 个群）": the owners who must still confirm, from a push's awaitingOwners. */
+export function ownersPending(push, groupsWord = (n) => `${n}`, sep = '、') {
+  return (push?.awaitingOwners || []).map((o) => `${o.ownerName}${groupsWord(o.groups)}`).join(sep)
+}
+
 /** A preview reviewer's decision label key: confirm / modify / waiting. */
 export function decisionKey(r) {
   return r.decision === 'confirm' ? 'confirm' : r.decision === 'modify' ? 'modify' : 'waiting'
