@@ -31,6 +31,7 @@ from pushtask.services.tasks import LIST_TOTALS, TaskQuery, _filtered, _ordered
 # The columns a list row shows (the names match Task's attributes, so schedule helpers read a row too).
 COLUMNS = (
     Task.id,
+    Task.org_id,
     Task.name,
     Task.schedule_type,
     Task.schedule_time,
@@ -55,6 +56,8 @@ COLUMNS = (
     Task.created_at,
     Task.updated_at,
     Task.feedback_enabled,
+    Task.schedule_calendar,
+    Task.occurrence_changes,
 )
 
 
