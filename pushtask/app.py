@@ -12,6 +12,7 @@ from werkzeug.routing import BaseConverter
 from pushtask.api import auth, directory, health, openapi, push, tasks, web
 from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import feedback as feedback_api
+from pushtask.api import group_tags as group_tags_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
 from pushtask.api import planner as planner_api
@@ -61,6 +62,7 @@ def create_app(runtime: Runtime) -> Flask:
         planner_api.occurrences_bp,
         planner_api.calendar_bp,
         task_import_api.bp,
+        group_tags_api.bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)
@@ -95,7 +97,7 @@ class IdConverter(BaseConverter):
     `/api/preview/<id>`), and the methods a client is told are allowed there would be wrong.
     """
 
-    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash)$)[^/]+"
+    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash|tags)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:

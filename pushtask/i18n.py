@@ -92,6 +92,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文件超过 2 MB 或 1000 行：请拆分成多个文件分别导入",
         "The file is over 2 MB or 1,000 rows; split it into several files",
     ),
+    "group_tag_unknown": (
+        "没有带这些标签的群：{tags}；请先在群管理中给群加上标签",
+        "No group carries the tags {tags}; tag groups under Groups first",
+    ),
     "import_file_required": (
         "请上传 CSV 文件（表单字段 file）",
         "Upload a CSV file (form field file)",

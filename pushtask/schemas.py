@@ -130,6 +130,11 @@ class TaskCreate(Input):
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
     groups: list[Id] = Field(default_factory=list, max_length=1000)
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
     previewRecipients: list[Id] = Field(default_factory=list, max_length=100)
@@ -141,6 +146,11 @@ class TaskUpdate(Input):
     schedule: SchedulePatch | None = None
     content: ContentIn | None = None
     groups: list[Id] | None = Field(default=None, max_length=1000)
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
     previewRecipients: list[Id] | None = Field(default=None, max_length=100)
@@ -154,6 +164,11 @@ class PauseIn(Input):
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
     groups: list[Id] | None = Field(default=None, max_length=1000)
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     previewRecipients: list[Id] | None = Field(default=None, max_length=100)
     resumeAt: IsoDateTime | None = None
 
@@ -389,6 +404,7 @@ class GroupOut(Output):
     name: str
     channel: GroupChannel
     memberCount: int
+    tags: list[str] = Field(default_factory=list, description="The group's tags (list only).")
 
 
 class GroupListOut(Output):

@@ -21,7 +21,7 @@ from pushtask.schemas import (
     RecipientListOut,
     RecipientUpdate,
 )
-from pushtask.services import directory
+from pushtask.services import directory, group_tags
 
 groups_bp = Blueprint("groups", __name__, url_prefix="/api/groups")
 recipients_bp = Blueprint("recipients", __name__, url_prefix="/api/recipients")
@@ -77,15 +77,17 @@ def recipient_out(recipient: Recipient) -> dict[str, object]:
     groups_bp,
     "",
     "GET",
-    summary="Search the organisation's groups.",
+    summary="Search the organisation's groups (by name, or by tag).",
     role="viewer",
-    query=PICKER_QUERY,
+    query=(*PICKER_QUERY, QueryParam("tag", "Only groups carrying this tag.")),
     responses={200: GroupListOut, 400: ErrorOut},
 )
 def list_groups() -> Response:
-    q, page, limit = paging(request.args)
-    rows, total = directory.list_groups(session(), actor(), q, page, limit)
-    return json_response({"groups": [group_out(g) for g in rows], "total": total})
+    q, page, limit = paging(request.args, allowed=frozenset({"q", "page", "limit", "tag"}))
+    tag = (request.args.get("tag") or "").strip() or None
+    rows, total = directory.list_groups(session(), actor(), q, page, limit, tag=tag)
+    tags = group_tags.tags_of(session(), [g.id for g in rows])
+    return json_response({"groups": [{**group_out(g), "tags": tags.get(g.id, [])} for g in rows], "total": total})
 
 
 @api_route(
