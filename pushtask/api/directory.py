@@ -106,7 +106,7 @@ def create_group(body: GroupCreate) -> Response:
 
 @api_route(
     groups_bp,
-    "/<group_id>",
+    "/<id:group_id>",
     "PUT",
     summary="Change a group (admin).",
     role="admin",
@@ -120,7 +120,7 @@ def update_group(group_id: str, body: GroupUpdate) -> Response:
 
 @api_route(
     groups_bp,
-    "/<group_id>",
+    "/<id:group_id>",
     "DELETE",
     summary="Remove a group no active task uses (admin).",
     role="admin",
