@@ -19,6 +19,7 @@ from pushtask.api import planner as planner_api
 from pushtask.api import previews as preview_api
 from pushtask.api import privacy as privacy_api
 from pushtask.api import task_import as task_import_api
+from pushtask.api import trash as trash_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.db import is_unavailable
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -63,6 +64,7 @@ def create_app(runtime: Runtime) -> Flask:
         planner_api.calendar_bp,
         task_import_api.bp,
         group_tags_api.bp,
+        trash_api.bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)

@@ -92,6 +92,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文件超过 2 MB 或 1000 行：请拆分成多个文件分别导入",
         "The file is over 2 MB or 1,000 rows; split it into several files",
     ),
+    "trash_not_deleted": ("该任务不在回收站中，无需恢复", "This task is not in the trash; nothing to restore"),
+    "trash_expired": (
+        "任务删除已超过 {days} 天，无法恢复；请复制其他任务或重新创建",
+        "The task was deleted more than {days} days ago and cannot be restored; create it again",
+    ),
     "group_tag_unknown": (
         "没有带这些标签的群：{tags}；请先在群管理中给群加上标签",
         "No group carries the tags {tags}; tag groups under Groups first",

@@ -318,7 +318,7 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal["create", "update", "delete", "pause", "resume", "skip", "restore", "move"]
+    action: Literal["create", "update", "delete", "pause", "resume", "skip", "restore", "move", "undelete"]
     userId: Id
     userName: str
     timestamp: str

@@ -87,3 +87,16 @@ class TagCount(Output):
 
 class TagListOut(Output):
     tags: list[TagCount]
+
+
+class TrashItemOut(Output):
+    taskId: Id
+    name: str
+    status: Status
+    priority: Priority
+    deletedAt: str | None
+    restorableUntil: str | None
+
+
+class TrashListOut(Output):
+    tasks: list[TrashItemOut]
