@@ -249,6 +249,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "小程序卡片需要缩略图（http(s) 图片地址）",
         "The mini-program card needs a thumbnail (an http(s) image URL)",
     ),
+    "template_blank": (
+        "内容中还有未填写的空白“__”：请把它换成实际内容后再保存",
+        "The text still has a template blank “__”; replace it with the real text before saving",
+    ),
     "variable_unknown": (
         "未知变量：{names}；可用变量：{known}（写作 {{{{群名}}}}）",
         "Unknown variables: {names}; available: {known} (written {{{{群名}}}})",
