@@ -404,7 +404,7 @@ class GroupOut(Output):
     name: str
     channel: GroupChannel
     memberCount: int
-    tags: list[str] = Field(default_factory=list, description="The group's tags (list only).")
+    tags: list[str] = Field(default_factory=list, description="The group's tags (in the list; absent: none).")
 
 
 class GroupListOut(Output):

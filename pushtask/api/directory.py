@@ -87,7 +87,9 @@ def list_groups() -> Response:
     tag = (request.args.get("tag") or "").strip() or None
     rows, total = directory.list_groups(session(), actor(), q, page, limit, tag=tag)
     tags = group_tags.tags_of(session(), [g.id for g in rows])
-    return json_response({"groups": [{**group_out(g), "tags": tags.get(g.id, [])} for g in rows], "total": total})
+    # `tags` only on groups that have some (absent means none), so older clients see the same shape.
+    listed = [{**group_out(g), **({"tags": tags[g.id]} if g.id in tags else {})} for g in rows]
+    return json_response({"groups": listed, "total": total})
 
 
 @api_route(
