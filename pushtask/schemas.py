@@ -190,6 +190,11 @@ class TaskCreate(Input):
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
     groups: list[Id] = Field(default_factory=list, max_length=1000, json_schema_extra=UNIQUE)
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
     previewRecipients: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
@@ -202,6 +207,11 @@ class TaskUpdate(Input):
     schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
     groups: Annotated[list[Id], Field(max_length=1000, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
     previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
@@ -215,6 +225,11 @@ class PauseIn(Input):
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
     groups: list[Id] | None = Field(default=None, max_length=1000, json_schema_extra=UNIQUE)
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     resumeAt: IsoDateTime | None = None
 
@@ -401,7 +416,9 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal["create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move"]
+    action: Literal[
+        "create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move", "undelete"
+    ]
     userId: Id
     userName: str
     timestamp: str
@@ -520,6 +537,7 @@ class GroupOut(Output):
     ownerUserid: str | None = Field(default=None, description="WeCom customer group: the owner's userid.")
     ownerName: str | None = Field(default=None, description="WeCom customer group: the owner's name.")
     removedFromWecom: bool | None = Field(default=None, description="True when a sync no longer found it in WeCom.")
+    tags: list[str] = Field(default_factory=list, description="The group's tags (in the list; absent: none).")
 
 
 class GroupListOut(Output):

@@ -389,7 +389,7 @@ def update_task(task_id: str, body: TaskUpdate) -> Response:
     bp,
     "/<id:task_id>",
     "DELETE",
-    summary="Delete a draft or paused task.",
+    summary="Delete a draft or paused task (it stays in the trash, restorable for 30 days).",
     role="operator",
     responses={200: MessageOut, 404: ErrorOut, 409: ErrorOut},
 )
