@@ -112,8 +112,10 @@ class MiniProgramIn(Input):
     title: Annotated[str, Field(max_length=64, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     thumbnail: Annotated[str, Field(max_length=255, pattern=HTTP_URL_PATTERN)] | SkipJsonSchema[None] = None
 
+    # {} means "no card"; any card has all four.
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"required": ["appid", "pagePath", "title", "thumbnail"]}
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["appid", "pagePath", "title", "thumbnail"]}, {"maxProperties": 0}]},
     )
 
 
@@ -913,12 +915,12 @@ class MediaOut(Output):
 
 
 class TemplateIn(Input):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, pattern=NO_CONTROL)
     content: ContentIn
 
 
 class TemplateUpdate(Input):
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     content: ContentIn | None = None
 
 

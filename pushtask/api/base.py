@@ -45,6 +45,8 @@ class RouteSpec:
     query: tuple[QueryParam, ...] = ()
     # A request body that is not JSON (an upload): its OpenAPI `requestBody`, as is.
     request_body: dict[str, Any] | None = None
+    # Other media types a status may answer with (a report as text/csv besides JSON).
+    also: dict[int, str] | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -107,6 +109,7 @@ def api_route(
     query: tuple[QueryParam, ...] = (),
     tag: str | None = None,
     request_body: dict[str, Any] | None = None,
+    also: dict[int, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view with its access rule, body model and documented responses."""
 
@@ -158,6 +161,7 @@ def api_route(
                 responses=documented,
                 query=query,
                 request_body=request_body,
+                also=also,
             )
         )
         return wrapper

@@ -97,6 +97,9 @@ def build_openapi() -> dict[str, Any]:
                 content = {model: {"schema": {"type": "string"}}}
             else:
                 content = {"application/json": {"schema": refs[(model, "validation")]}}
+            for other_status, mime in (spec.also or {}).items():
+                if other_status == status:
+                    content[mime] = {"schema": {"type": "string"}}
             operation["responses"][str(status)] = {
                 "description": _ERROR_TEXT.get(status, "Success"),
                 "content": content,
