@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -112,11 +112,19 @@ class MiniProgramIn(Input):
     title: Annotated[str, Field(max_length=64, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     thumbnail: Annotated[str, Field(max_length=255, pattern=HTTP_URL_PATTERN)] | SkipJsonSchema[None] = None
 
-    # {} means "no card"; any card has all four.
+    # {} means "no card"; any card has all four (refused here, so every route agrees with the document).
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"anyOf": [{"required": ["appid", "pagePath", "title", "thumbnail"]}, {"maxProperties": 0}]},
     )
+
+    @model_validator(mode="after")
+    def _whole_card(self) -> MiniProgramIn:
+        if self.model_fields_set:
+            missing = [n for n in ("appid", "pagePath", "title", "thumbnail") if getattr(self, n) is None]
+            if missing:
+                raise PydanticCustomError("card_incomplete", "A card needs {missing}", {"missing": ",".join(missing)})
+        return self
 
 
 class ContentIn(Input):
@@ -160,7 +168,7 @@ SOMETHING_TO_SEND: dict[str, Any] = {
         {"required": ["text"], "properties": {"text": {"type": "string", "pattern": r"\S"}}},
         {"required": ["image"], "properties": {"image": {"type": "string"}}},
         {"required": ["link"], "properties": {"link": {"type": "string"}}},
-        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object"}}},
+        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object", "minProperties": 1}}},
     ]
 }
 
@@ -916,7 +924,7 @@ class MediaOut(Output):
 
 class TemplateIn(Input):
     name: str = Field(max_length=200, pattern=NO_CONTROL)
-    content: ContentIn
+    content: ContentIn = Field(json_schema_extra=SOMETHING_TO_SEND)
 
 
 class TemplateUpdate(Input):
