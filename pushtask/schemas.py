@@ -189,7 +189,7 @@ class TaskCreate(Input):
     name: str = Field(max_length=200, pattern=NO_CONTROL)
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
-    groups: list[Id] = Field(default_factory=list, max_length=1000, json_schema_extra=UNIQUE)
+    groups: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
     previewRecipients: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
@@ -201,7 +201,7 @@ class TaskUpdate(Input):
     name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
-    groups: Annotated[list[Id], Field(max_length=1000, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
+    groups: Annotated[list[Id], Field(max_length=100, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
     previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
@@ -214,7 +214,7 @@ class PauseIn(Input):
 
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
-    groups: list[Id] | None = Field(default=None, max_length=1000, json_schema_extra=UNIQUE)
+    groups: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     resumeAt: IsoDateTime | None = None
 
