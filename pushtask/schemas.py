@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -120,9 +120,19 @@ class MiniProgramIn(Input):
     title: Annotated[str, Field(max_length=64, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     thumbnail: Annotated[str, Field(max_length=255, pattern=HTTP_URL_PATTERN)] | SkipJsonSchema[None] = None
 
+    # {} means "no card"; any card has all four (refused here, so every route agrees with the document).
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"required": ["appid", "pagePath", "title", "thumbnail"]}
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["appid", "pagePath", "title", "thumbnail"]}, {"maxProperties": 0}]},
     )
+
+    @model_validator(mode="after")
+    def _whole_card(self) -> MiniProgramIn:
+        if self.model_fields_set:
+            missing = [n for n in ("appid", "pagePath", "title", "thumbnail") if getattr(self, n) is None]
+            if missing:
+                raise PydanticCustomError("card_incomplete", "A card needs {missing}", {"missing": ",".join(missing)})
+        return self
 
 
 class ContentIn(Input):
@@ -168,7 +178,7 @@ SOMETHING_TO_SEND: dict[str, Any] = {
         {"required": ["text"], "properties": {"text": {"type": "string", "pattern": r"\S"}}},
         {"required": ["image"], "properties": {"image": {"type": "string"}}},
         {"required": ["link"], "properties": {"link": {"type": "string"}}},
-        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object"}}},
+        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object", "minProperties": 1}}},
     ]
 }
 
@@ -189,7 +199,7 @@ class TaskCreate(Input):
     name: str = Field(max_length=200, pattern=NO_CONTROL)
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
-    groups: list[Id] = Field(default_factory=list, max_length=1000, json_schema_extra=UNIQUE)
+    groups: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
     groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
         default=None,
         max_length=20,
@@ -206,7 +216,7 @@ class TaskUpdate(Input):
     name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
-    groups: Annotated[list[Id], Field(max_length=1000, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
+    groups: Annotated[list[Id], Field(max_length=100, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
     groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
         default=None,
         max_length=20,
@@ -224,7 +234,7 @@ class PauseIn(Input):
 
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
-    groups: list[Id] | None = Field(default=None, max_length=1000, json_schema_extra=UNIQUE)
+    groups: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
         default=None,
         max_length=20,
@@ -1022,12 +1032,12 @@ class MediaOut(Output):
 
 
 class TemplateIn(Input):
-    name: str = Field(max_length=200)
-    content: ContentIn
+    name: str = Field(max_length=200, pattern=NO_CONTROL)
+    content: ContentIn = Field(json_schema_extra=SOMETHING_TO_SEND)
 
 
 class TemplateUpdate(Input):
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     content: ContentIn | None = None
 
 

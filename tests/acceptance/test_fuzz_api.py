@@ -45,6 +45,7 @@ BUSINESS_RULES = {
     "recipients_unknown": "recipient ids must exist in the caller's organisation",
     "unknown_user": "user ids must exist in the caller's organisation",
     "wechat_id_taken": "WeChat IDs are unique among stored users",
+    "template_name_taken": "template names are unique among stored templates",
     "time_in_past": "a push time must be after the server's clock",
     "task_not_found": "task ids must exist in the caller's organisation",
     "image_id_invalid": "an image id must name an uploaded image",
