@@ -91,7 +91,7 @@ def task_page_out(page: TaskPage, lang: str) -> list[dict[str, Any]]:
                 "priority": PRIORITY_NAMES[row.priority],
                 "status": row.status,
                 "creatorId": row.creator_id,
-                "creatorName": row.creator_name or "",
+                "creatorName": page.creator_names.get(row.creator_id, ""),
                 "previewRecipients": links.recipients,
                 "previewRecipientNames": links.recipient_names,
                 "previewState": row.preview_state,
