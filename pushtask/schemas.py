@@ -131,7 +131,7 @@ class ContentIn(Input):
     text: str | None = Field(default=None, max_length=20000)
     image: str | None = Field(default=None, max_length=255)
     # Declared only: the link's rule is checked with the other content rules, whose answer the routes shape.
-    link: str | None = Field(default=None, max_length=2048, json_schema_extra={"pattern": HTTP_URL_PATTERN})
+    link: str | None = Field(default=None, max_length=2048, json_schema_extra={"pattern": f"^$|{HTTP_URL_PATTERN}"})
     miniprogram: MiniProgramIn | None = None
 
 
