@@ -109,7 +109,7 @@ class MeOut(Output):
 
 APPID_PATTERN = r"^wx[0-9a-f]{16}$"
 PAGE_PATH_PATTERN = r"^[A-Za-z0-9_\-.][A-Za-z0-9_\-./]*(\?[^\s#]*)?$"
-HTTP_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9][^\s/?#:@]*(:[0-9]{1,5})?([/?#][^\s]*)?$"
 
 
 class MiniProgramIn(Input):
@@ -138,7 +138,8 @@ class MiniProgramIn(Input):
 class ContentIn(Input):
     text: str | None = Field(default=None, max_length=20000)
     image: str | None = Field(default=None, max_length=255)
-    link: str | None = Field(default=None, max_length=2048)
+    # Declared only: the link's rule is checked with the other content rules, whose answer the routes shape.
+    link: str | None = Field(default=None, max_length=2048, json_schema_extra={"pattern": f"^$|{HTTP_URL_PATTERN}"})
     miniprogram: MiniProgramIn | None = None
 
 
