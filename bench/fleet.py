@@ -251,7 +251,9 @@ class Fleet:
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 — closed in close()
         self._logs.append(log)
-        return subprocess.Popen([*PUSHTASK, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+        # Started in the work directory: `python -m` puts the current directory first on sys.path, which
+        # would shadow a PYTHONPATH naming another checkout (bench api-compare --old).
+        return subprocess.Popen([*PUSHTASK, *args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
     def start_worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
         worker = self._spawn(f"worker-{len(self.workers)}", ["worker"], self.process_env(**extra_env))
@@ -264,6 +266,7 @@ class Fleet:
         subprocess.run(
             [*PUSHTASK, *args, "--org", self.org_id],
             env=self.process_env(),
+            cwd=self.workdir,
             check=True,
             capture_output=True,
         )

@@ -13,6 +13,7 @@ from pushtask.api import auth, directory, health, openapi, push, tasks, web, wec
 from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import confirmations as confirmations_api
 from pushtask.api import feedback as feedback_api
+from pushtask.api import group_tags as group_tags_api
 from pushtask.api import media as media_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
@@ -20,6 +21,7 @@ from pushtask.api import planner as planner_api
 from pushtask.api import previews as preview_api
 from pushtask.api import privacy as privacy_api
 from pushtask.api import task_import as task_import_api
+from pushtask.api import trash as trash_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.db import is_unavailable
 from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -65,6 +67,8 @@ def create_app(runtime: Runtime) -> Flask:
         planner_api.occurrences_bp,
         planner_api.calendar_bp,
         task_import_api.bp,
+        group_tags_api.bp,
+        trash_api.bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)
@@ -99,7 +103,7 @@ class IdConverter(BaseConverter):
     `/api/preview/<id>`), and the methods a client is told are allowed there would be wrong.
     """
 
-    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash|sync)$)[^/]+"
+    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash|sync|tags)$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -92,6 +92,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文件超过 2 MB 或 1000 行：请拆分成多个文件分别导入",
         "The file is over 2 MB or 1,000 rows; split it into several files",
     ),
+    "trash_not_deleted": ("该任务不在回收站中，无需恢复", "This task is not in the trash; nothing to restore"),
+    "trash_expired": (
+        "任务删除已超过 {days} 天，无法恢复；请复制其他任务或重新创建",
+        "The task was deleted more than {days} days ago and cannot be restored; create it again",
+    ),
+    "group_tag_unknown": (
+        "没有带这些标签的群：{tags}；请先在群管理中给群加上标签",
+        "No group carries the tags {tags}; tag groups under Groups first",
+    ),
     "import_file_required": (
         "请上传 CSV 文件（表单字段 file）",
         "Upload a CSV file (form field file)",
@@ -302,6 +311,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "card_thumbnail_required": (
         "小程序卡片需要缩略图（http(s) 图片地址）",
         "The mini-program card needs a thumbnail (an http(s) image URL)",
+    ),
+    "template_blank": (
+        "内容中还有未填写的空白“__”：请把它换成实际内容后再保存",
+        "The text still has a template blank “__”; replace it with the real text before saving",
     ),
     "variable_unknown": (
         "未知变量：{names}；可用变量：{known}（写作 {{{{群名}}}}）",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -109,7 +109,7 @@ class MeOut(Output):
 
 APPID_PATTERN = r"^wx[0-9a-f]{16}$"
 PAGE_PATH_PATTERN = r"^[A-Za-z0-9_\-.][A-Za-z0-9_\-./]*(\?[^\s#]*)?$"
-HTTP_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9][^\s/?#:@]*(:[0-9]{1,5})?([/?#][^\s]*)?$"
 
 
 class MiniProgramIn(Input):
@@ -120,15 +120,26 @@ class MiniProgramIn(Input):
     title: Annotated[str, Field(max_length=64, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     thumbnail: Annotated[str, Field(max_length=255, pattern=HTTP_URL_PATTERN)] | SkipJsonSchema[None] = None
 
+    # {} means "no card"; any card has all four (refused here, so every route agrees with the document).
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"required": ["appid", "pagePath", "title", "thumbnail"]}
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["appid", "pagePath", "title", "thumbnail"]}, {"maxProperties": 0}]},
     )
+
+    @model_validator(mode="after")
+    def _whole_card(self) -> MiniProgramIn:
+        if self.model_fields_set:
+            missing = [n for n in ("appid", "pagePath", "title", "thumbnail") if getattr(self, n) is None]
+            if missing:
+                raise PydanticCustomError("card_incomplete", "A card needs {missing}", {"missing": ",".join(missing)})
+        return self
 
 
 class ContentIn(Input):
     text: str | None = Field(default=None, max_length=20000)
     image: str | None = Field(default=None, max_length=255)
-    link: str | None = Field(default=None, max_length=2048)
+    # Declared only: the link's rule is checked with the other content rules, whose answer the routes shape.
+    link: str | None = Field(default=None, max_length=2048, json_schema_extra={"pattern": f"^$|{HTTP_URL_PATTERN}"})
     miniprogram: MiniProgramIn | None = None
 
 
@@ -168,7 +179,7 @@ SOMETHING_TO_SEND: dict[str, Any] = {
         {"required": ["text"], "properties": {"text": {"type": "string", "pattern": r"\S"}}},
         {"required": ["image"], "properties": {"image": {"type": "string"}}},
         {"required": ["link"], "properties": {"link": {"type": "string"}}},
-        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object"}}},
+        {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object", "minProperties": 1}}},
     ]
 }
 
@@ -189,7 +200,12 @@ class TaskCreate(Input):
     name: str = Field(max_length=200, pattern=NO_CONTROL)
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
-    groups: list[Id] = Field(default_factory=list, max_length=1000, json_schema_extra=UNIQUE)
+    groups: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     priority: Priority = "medium"
     status: Literal["draft", "scheduled"] = "draft"
     previewRecipients: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
@@ -201,7 +217,12 @@ class TaskUpdate(Input):
     name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
-    groups: Annotated[list[Id], Field(max_length=1000, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
+    groups: Annotated[list[Id], Field(max_length=100, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     priority: Priority | None = None
     status: Literal["draft", "scheduled"] | None = None
     previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
@@ -214,7 +235,12 @@ class PauseIn(Input):
 
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
-    groups: list[Id] | None = Field(default=None, max_length=1000, json_schema_extra=UNIQUE)
+    groups: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
+    )
     previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     resumeAt: IsoDateTime | None = None
 
@@ -401,7 +427,9 @@ class LogChange(Output):
 class TaskLogOut(Output):
     logId: Id
     taskId: Id
-    action: Literal["create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move"]
+    action: Literal[
+        "create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move", "undelete"
+    ]
     userId: Id
     userName: str
     timestamp: str
@@ -530,6 +558,7 @@ class GroupOut(Output):
     ownerUserid: str | None = Field(default=None, description="WeCom customer group: the owner's userid.")
     ownerName: str | None = Field(default=None, description="WeCom customer group: the owner's name.")
     removedFromWecom: bool | None = Field(default=None, description="True when a sync no longer found it in WeCom.")
+    tags: list[str] = Field(default_factory=list, description="The group's tags (in the list; absent: none).")
 
 
 class GroupListOut(Output):
@@ -1014,12 +1043,12 @@ class MediaOut(Output):
 
 
 class TemplateIn(Input):
-    name: str = Field(max_length=200)
-    content: ContentIn
+    name: str = Field(max_length=200, pattern=NO_CONTROL)
+    content: ContentIn = Field(json_schema_extra=SOMETHING_TO_SEND)
 
 
 class TemplateUpdate(Input):
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     content: ContentIn | None = None
 
 

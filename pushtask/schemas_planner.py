@@ -5,7 +5,7 @@ Kept apart from pushtask.schemas so features can grow without everyone editing o
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -66,3 +66,37 @@ class ImportOut(Output):
     errors: list[ImportErrorOut]
     taskIds: list[Id] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+
+
+TagText = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class GroupTagsIn(Input):
+    tags: list[TagText] = Field(max_length=20, description="The group's tags; replaces the ones it had.")
+
+
+class GroupTagsOut(Output):
+    groupId: Id
+    tags: list[str]
+
+
+class TagCount(Output):
+    tag: str
+    groupCount: int
+
+
+class TagListOut(Output):
+    tags: list[TagCount]
+
+
+class TrashItemOut(Output):
+    taskId: Id
+    name: str
+    status: Status
+    priority: Priority
+    deletedAt: str | None
+    restorableUntil: str | None
+
+
+class TrashListOut(Output):
+    tasks: list[TrashItemOut]

@@ -48,6 +48,8 @@ class RouteSpec:
     scopes: tuple[str, ...] = ("operator",)
     # A multipart/form-data body with one required file field of this name (instead of JSON).
     upload: str | None = None
+    # Other media types a status may answer with (a report as text/csv besides JSON).
+    also: dict[int, str] | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -115,6 +117,7 @@ def api_route(
     request_body: dict[str, Any] | None = None,
     scopes: tuple[str, ...] = ("operator",),
     upload: str | None = None,
+    also: dict[int, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view with its access rule, body model and documented responses.
 
@@ -177,6 +180,7 @@ def api_route(
                 request_body=request_body,
                 scopes=scopes,
                 upload=upload,
+                also=also,
             )
         )
         return wrapper

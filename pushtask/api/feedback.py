@@ -193,6 +193,7 @@ def listing() -> Response:
         ),
     ),
     responses={200: FeedbackReportOut, 400: ErrorOut},
+    also={200: "text/csv"},
 )
 def feedback_report() -> Response:
     args, start, end = _range(frozenset({"taskId", "groupId", "startTime", "endTime", "format"}))

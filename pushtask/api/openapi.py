@@ -109,6 +109,9 @@ def build_openapi() -> dict[str, Any]:
                 content = {m.strip(): {"schema": {"type": "string"}} for m in model.split(",") if m.strip()}
             else:
                 content = {"application/json": {"schema": refs[(model, "validation")]}}
+            for other_status, mime in (spec.also or {}).items():
+                if other_status == status:
+                    content[mime] = {"schema": {"type": "string"}}
             answer: dict[str, Any] = {"description": _ERROR_TEXT.get(status, "Success")}
             if content:
                 answer["content"] = content

@@ -76,9 +76,12 @@ def tasks_out(session: Session, tasks: Sequence[Task], lang: str, *, images: boo
     return out
 
 
-def task_page_out(page: TaskPage, lang: str) -> list[dict[str, Any]]:
+def task_page_out(page: TaskPage, lang: str, session: Session) -> list[dict[str, Any]]:
     """Serialise a page read by `services.task_list.read_page` (the same shape as `tasks_out`)."""
     out = []
+    pictures: dict[str, dict[str, Any]] = {}
+    if keys := [row.content_image for row in page.rows if row.content_image]:
+        pictures = image_fields(session, page.rows[0].org_id, keys)
     for row in page.rows:
         task: Any = row  # a Core row with Task's column names: the schedule helpers read it as a task
         links = page.links[row.id]
@@ -89,19 +92,22 @@ def task_page_out(page: TaskPage, lang: str) -> list[dict[str, Any]]:
                 "name": row.name,
                 "schedule": schedule_out(task),
                 "scheduleText": recurrence.describe(rule_of(task), lang),
-                "content": {
-                    "text": row.content_text,
-                    "image": row.content_image,
-                    "link": row.content_link,
-                    "miniprogram": row.content_miniprogram,
-                },
+                "content": with_image(
+                    {
+                        "text": row.content_text,
+                        "image": row.content_image,
+                        "link": row.content_link,
+                        "miniprogram": row.content_miniprogram,
+                    },
+                    pictures,
+                ),
                 "contentVersion": row.content_version,
                 "groups": links.groups,
                 "groupNames": links.group_names,
                 "priority": PRIORITY_NAMES[row.priority],
                 "status": row.status,
                 "creatorId": row.creator_id,
-                "creatorName": row.creator_name or "",
+                "creatorName": page.creator_names.get(row.creator_id, ""),
                 "previewRecipients": links.recipients,
                 "previewRecipientNames": links.recipient_names,
                 "previewState": row.preview_state,

@@ -176,12 +176,14 @@ def list_tasks() -> Response:
     who, language, cache = actor(), lang(), runtime().list_cache
     # The version is read before the rows: a page is stored under a version no newer than its data.
     version = cache.version(who.org_id) if cache is not None else None
-    key = (query, language)
+    # Image links in a page are signed for about an hour and reissued every 10 minutes: a cached page is
+    # kept for one such window at most, so it never hands out a link that has expired.
+    key = (query, language, int(runtime().clock().timestamp()) // 600)
     body = cache.get(who.org_id, key, version) if cache is not None and version is not None else None
     if body is None:
         page = task_list.read_page(session(), who, query, version)
         payload = {
-            "tasks": task_page_out(page, language),
+            "tasks": task_page_out(page, language, session()),
             "total": page.total,
             "page": query.page,
             "limit": query.limit,
@@ -387,7 +389,7 @@ def update_task(task_id: str, body: TaskUpdate) -> Response:
     bp,
     "/<id:task_id>",
     "DELETE",
-    summary="Delete a draft or paused task.",
+    summary="Delete a draft or paused task (it stays in the trash, restorable for 30 days).",
     role="operator",
     responses={200: MessageOut, 404: ErrorOut, 409: ErrorOut},
 )

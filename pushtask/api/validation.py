@@ -103,6 +103,11 @@ def problems_from(error: ValidationError, model: type[BaseModel]) -> list[FieldP
     for item in error.errors(include_url=False):
         kind = item["type"]
         if kind == "none_required":
+            continue
+        if kind == "card_incomplete":
+            base = tuple(p for p in item["loc"] if isinstance(p, int) or not _is_union_tag(p))
+            for name in str((item.get("ctx") or {}).get("missing", "")).split(","):
+                problems.append(FieldProblem(_path((*base, name)), "required"))
             continue  # the `null` branch of an optional field: the other branch's error says what is wrong
         # Union branches add their tag to the location (`name.constrained-str`): a field path has none.
         loc = tuple(p for p in item["loc"] if isinstance(p, int) or kind == "extra_forbidden" or not _is_union_tag(p))

@@ -25,6 +25,9 @@ PAGE_PATH = re.compile(r"[A-Za-z0-9_\-./]+(\?[^\s#]*)?")
 MEDIA_ID = re.compile(r"[0-9a-f]{64}")
 VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 VARIABLES = ("群名", "日期")
+# A blank left from a template ("请于 __ 前交回"): two or more underscores outside a link.
+TEMPLATE_BLANK = re.compile(r"_{2,}")
+_URL = re.compile(r"https?://\S+")
 
 # The capabilities each channel declares; the channels' own `rules.validate` applies them.
 CHANNEL_CAPS: dict[str, rules.Capabilities] = {
@@ -224,6 +227,8 @@ def check(
             problems.append(FieldProblem("content.text", "text_too_long", {"max": TEXT_LIMIT, "actual": length}))
         elif any(_control(c) for c in str(text)):
             problems.append(FieldProblem("content.text", "text_control"))
+        elif TEMPLATE_BLANK.search(_URL.sub("", str(text))):
+            problems.append(FieldProblem("content.text", "template_blank"))
     image = content.get("image")
     if image:
         if not MEDIA_ID.fullmatch(str(image)):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from pushtask.models import Group, Recipient, Task, TaskGroup, TaskRecipient, User, new_id
+from pushtask.models import Group, GroupTag, Recipient, Task, TaskGroup, TaskRecipient, User, new_id
 from pushtask.schemas import GroupCreate, GroupUpdate, RecipientCreate, RecipientUpdate
 from pushtask.services.context import Actor
 
@@ -23,9 +23,13 @@ def _like(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def list_groups(session: Session, actor: Actor, q: str | None, page: int, limit: int) -> tuple[list[Group], int]:
-    """Return a page of the caller's groups matching `q` by name, and the total."""
+def list_groups(
+    session: Session, actor: Actor, q: str | None, page: int, limit: int, *, tag: str | None = None
+) -> tuple[list[Group], int]:
+    """Return a page of the caller's groups matching `q` by name (and carrying `tag`), and the total."""
     stmt = select(Group).where(Group.org_id == actor.org_id, Group.deleted_at.is_(None))
+    if tag:
+        stmt = stmt.where(exists().where(GroupTag.group_id == Group.id, GroupTag.tag == tag))
     if q:
         stmt = stmt.where(Group.name.like(_like(q), escape="\\"))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -33,7 +33,7 @@ from pushtask.models import (
     new_id,
 )
 from pushtask.schemas import BatchUpdates, ContentIn, ScheduleIn, SchedulePatch, TaskCreate, TaskUpdate
-from pushtask.services import approval, media_links, recipient_refs
+from pushtask.services import approval, group_tags, media_links, recipient_refs
 from pushtask.services.context import Actor
 from pushtask.services.schedules import localize, problems_of, rule_of, schedule_out
 
@@ -440,13 +440,21 @@ def _schedule_dict(schedule: ScheduleIn, default_zone: str) -> dict[str, Any]:
     return data
 
 
+def _with_tagged(session: Session, actor: Actor, groups: list[str], tags: list[str] | None) -> list[str]:
+    """Add the groups carrying `tags` now (a snapshot: later tag changes do not touch the task)."""
+    if not tags:
+        return groups
+    tagged = group_tags.groups_tagged(session, actor.org_id, tags)
+    return groups + [g for g in tagged if g not in groups]
+
+
 def create_task(session: Session, actor: Actor, data: TaskCreate, now: datetime) -> Task:
     """Create a task (draft or scheduled) after checking every rule."""
     draft = Draft(
         name=data.name,
         schedule=_schedule_dict(data.schedule, _org_timezone(session, actor)),
         content=_content_dict(data.content),
-        groups=list(data.groups),
+        groups=_with_tagged(session, actor, list(data.groups), data.groupTags),
         priority=data.priority,
         status=data.status,
         recipients=recipient_refs.resolve(session, actor.org_id, data.previewRecipients, "previewRecipients"),
@@ -549,7 +557,9 @@ def update_task(session: Session, actor: Actor, task_id: str, data: TaskUpdate |
         name=data.name if isinstance(data, TaskUpdate) and data.name is not None else current.name,
         schedule=_merge_schedule(current.schedule, data.schedule),
         content=current.content,
-        groups=list(data.groups) if data.groups is not None else current.groups,
+        groups=_with_tagged(
+            session, actor, list(data.groups) if data.groups is not None else current.groups, data.groupTags
+        ),
         priority=current.priority,
         status=current.status,
         recipients=(

@@ -71,7 +71,7 @@ def start_serve(data_dir: Path, env: dict[str, str] | None = None) -> Server:
         try:
             if requests.get(f"{url}/api/health", timeout=1).status_code == 200:
                 return Server(url, process, data_dir)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers slowly at first
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"pushtask serve did not answer in 30 s:\n{process.communicate()[0]}")

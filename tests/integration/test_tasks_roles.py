@@ -21,6 +21,12 @@ WRITES: dict[tuple[str, str], str] = {
     ("POST", "/api/tasks/<task_id>/resume"): "operator",
     ("POST", "/api/tasks/<task_id>/copy"): "operator",
     ("POST", "/api/tasks/batch"): "operator",
+    ("POST", "/api/tasks/<task_id>/occurrences/<fire_at>/skip"): "operator",
+    ("DELETE", "/api/tasks/<task_id>/occurrences/<fire_at>/skip"): "operator",
+    ("POST", "/api/tasks/<task_id>/occurrences/<fire_at>/move"): "operator",
+    ("POST", "/api/tasks/import"): "operator",
+    ("POST", "/api/tasks/<task_id>/restore"): "operator",
+    ("PUT", "/api/groups/<group_id>/tags"): "admin",
     ("POST", "/api/groups"): "admin",
     ("PUT", "/api/groups/<group_id>"): "admin",
     ("DELETE", "/api/groups/<group_id>"): "admin",
@@ -65,6 +71,7 @@ def _url(path: str, world: World, task_id: str) -> str:
         .replace("<group_id>", world.groups[0])
         .replace("<recipient_id>", world.recipients[0])
         .replace("<user_id>", world.olga.user_id)
+        .replace("<fire_at>", "2026-03-16T18:00:00%2B08:00")
     )
 
 

@@ -139,3 +139,12 @@ def test_unknown_variables_are_refused_when_saved() -> None:
     problems = content.check({"text": "{{群名}} {{老师}} {{ 日期 }}"})
     assert codes(problems) == [("content", "variable_unknown")]
     assert "老师" in translate(problems[0].code, **problems[0].params)
+
+
+def test_a_template_blank_is_refused_but_underscores_in_a_link_are_not() -> None:
+    from pushtask.domain.content import check
+
+    blank = check({"text": "请于 __ 前交回回执"})
+    assert [(p.field, p.code) for p in blank] == [("content.text", "template_blank")]
+    assert check({"text": "回执链接 https://example.org/form__2026 请填写"}) == []
+    assert check({"text": "变量 snake_case 可以"}) == []
