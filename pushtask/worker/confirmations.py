@@ -360,11 +360,14 @@ async def _ask_channel(channel: TwoPhaseChannel, group: list[Decision], now: dat
             answers = await channel.remind([d.due.pending() for d in reminding])
             for decision, answer in zip(reminding, answers, strict=True):
                 decision.reminded = answer
-        # Every delivery not cancelled is checked: a reminder or a refused cancel may have changed it.
-        checking = [d for d in group if d.state == AWAITING and (d.due.check_due or d.due.cancel)]
+        # Every due delivery is checked: a reminder or a refused cancel may have changed it, and an
+        # owner may have sent just before the cancel (the sent message stays sent: record it so).
+        checking = [d for d in group if d.state in (AWAITING, "cancelled") and (d.due.check_due or d.due.cancel)]
         if checking:
             outcomes = await channel.check([d.due.pending() for d in checking])
             for decision, outcome in zip(checking, outcomes, strict=True):
+                if decision.state == "cancelled" and outcome.state in (AWAITING, "cancelled"):
+                    continue  # withdrawn: WeCom's task keeps reading "not sent" after a cancel
                 _apply(decision, outcome, now)
     except Exception:  # a channel bug must not stop the engine; the rows are asked again later
         log.exception("two-phase channel %s raised", channel.name)

@@ -246,3 +246,23 @@ def test_a_customer_group_never_confirmed_ends_unconfirmed_at_the_deadline(
     # When the last owner's deadline passed, a second notice says how the push ended: unknown, not failed.
     [settled, *_] = result_notices(db, push_id, "settled")
     assert settled["uncertainCount"] == 3 and settled["failedCount"] == 0 and settled["status"] == "3个群状态未知"
+
+
+def test_an_owner_who_sent_just_before_the_pause_stays_sent(
+    client: FlaskClient,
+    world: World,
+    db: Session,
+    sessions: sessionmaker[Session],
+    clock: FrozenClock,
+    sandbox: SandboxHandle,
+    tmp_path: Path,
+) -> None:
+    engine = Engine(sessions, clock, sandbox, tmp_path)
+    task_id, _ = customer_group_task(client, world, db)
+    engine.step(10)
+    control(sandbox, "groupmsg/send", {"userid": "zhangsan"})  # nobody has read it back yet
+    assert client.post(f"/api/tasks/{task_id}/pause", json={}, headers=world.olga.headers).status_code == 200
+    engine.step(1)
+    groups = by_name(push_of(client, world, task_id))
+    assert [groups[f"客户群{i}"]["state"] for i in (1, 2, 3)] == ["sent", "sent", "cancelled"]
+    assert len(sandbox.state.messages(CUSTOMER_GROUPS[0])) == 1 and not sandbox.state.messages(CUSTOMER_GROUPS[2])
