@@ -33,7 +33,7 @@ describe('app.json and the pages', () => {
   })
 
   test('the notice links the server sends open pages that exist, with the ids they read', () => {
-    const pages = fs.readFileSync(path.join(ROOT, '..', 'pushtask', 'notify', 'pages.py'), 'utf8')
+    const pages = fs.readFileSync(path.join(ROOT, '..', 'pushtask', 'domain', 'pages.py'), 'utf8')
     const linked = [...pages.matchAll(/^[A-Z]+ = "([^"]+)"/gm)].map(m => m[1])
     expect(linked.sort()).toEqual(['pages/feedback/feedback', 'pages/preview/preview', 'pages/task/task', 'pages/tasks/tasks'])
     linked.forEach(page => expect(APP.pages).toContain(page))

@@ -104,12 +104,13 @@ describe('the step form', () => {
     page.querySelector('.uploader').dispatchEvent('delete', { detail: { index: 0 } })
     await settle()
     await fire(page, '.template-picker', 'change', { value: 0 })
-    await fire(page, '.mp-appid', 'change', 'wx1234567890')
+    await fire(page, '.mp-appid', 'change', 'wx1234567890abcdef')
     await page.instance.next()
     await settle()
-    expect(text(page, '.error-miniprogram')).toBe('小程序卡片需填写 AppID、页面路径和标题')
+    expect(text(page, '.error-miniprogram')).toBe('小程序卡片需填写 AppID、页面路径、标题和缩略图')
     await fire(page, '.mp-page', 'change', 'pages/course/course?id=3')
     await fire(page, '.mp-title', 'change', '课程详情')
+    await fire(page, '.mp-thumb', 'change', 'https://example.com/thumb.png')
     await fire(page, '.link', 'change', 'https://example.com/course')
     await fire(page, '.feedback', 'change', true)
     await fire(page, '.save', 'click')
@@ -117,7 +118,7 @@ describe('the step form', () => {
       text: '{{群名}}的家长：今晚 8 点上课',
       image: null,
       link: 'https://example.com/course',
-      miniprogram: { appid: 'wx1234567890', pagePath: 'pages/course/course?id=3', title: '课程详情', thumbnail: null },
+      miniprogram: { appid: 'wx1234567890abcdef', pagePath: 'pages/course/course?id=3', title: '课程详情', thumbnail: 'https://example.com/thumb.png' },
     })
     expect(writes(calls)[0].data.feedbackEnabled).toBe(true)
   })

@@ -41,8 +41,10 @@ function checkContent(form) {
   const link = (form.link || '').trim()
   if (link && !/^https?:\/\/[^\s/?#]+\.[^\s/?#]+/i.test(link)) errors.link = i18n.t().rules.linkInvalid
   const mp = form.miniprogram || {}
-  const hasCard = !!(mp.appid || mp.pagePath || mp.title)
-  if (hasCard && !(mp.appid && mp.pagePath && mp.title)) errors.miniprogram = i18n.t().rules.miniprogramIncomplete
+  const hasCard = !!(mp.appid || mp.pagePath || mp.title || mp.thumbnail)
+  if (hasCard && !(mp.appid && mp.pagePath && mp.title && mp.thumbnail)) errors.miniprogram = i18n.t().rules.miniprogramIncomplete
+  else if (hasCard && !/^wx[0-9a-f]{16}$/.test(mp.appid.trim())) errors.miniprogram = i18n.t().rules.miniprogramAppid
+  else if (hasCard && !/^https?:\/\/[^\s/?#]+/i.test(mp.thumbnail.trim())) errors.miniprogram = i18n.t().rules.miniprogramThumbnail
   if (!(form.text || '').trim() && !link && !form.image && !hasCard) errors.content = i18n.t().rules.contentRequired
   return errors
 }
