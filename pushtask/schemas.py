@@ -567,6 +567,15 @@ class GroupListOut(Output):
 
 
 class GroupCreate(Input):
+    # A customer group is sent by its owner: the owner's userid is required with that channel.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"required": ["channel"], "properties": {"channel": {"const": "wecom_customer_group"}}},
+            "then": {"required": ["ownerUserid"], "properties": {"ownerUserid": {"type": "string"}}},
+        },
+    )
+
     name: str = Field(min_length=1, max_length=100, pattern=NO_CONTROL)
     channel: GroupChannel
     channelRef: str = Field(
@@ -574,7 +583,11 @@ class GroupCreate(Input):
     )
     memberCount: StrictInt = Field(default=0, ge=0, le=100000)
     ownerUserid: str | None = Field(
-        default=None, min_length=1, max_length=64, description="wecom_customer_group: the owner's WeCom userid."
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=NO_CONTROL,
+        description="wecom_customer_group: the owner's WeCom userid.",
     )
 
 
@@ -583,7 +596,7 @@ class GroupUpdate(Input):
     channel: GroupChannel | None = None
     channelRef: str | None = Field(default=None, min_length=1, max_length=512, pattern=NO_CONTROL)
     memberCount: StrictInt | None = Field(default=None, ge=0, le=100000)
-    ownerUserid: str | None = Field(default=None, min_length=1, max_length=64)
+    ownerUserid: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_CONTROL)
 
 
 class RecipientOut(Output):

@@ -72,10 +72,10 @@ def build_openapi() -> dict[str, Any]:
             {
                 "name": q.name,
                 "in": "query",
-                "required": False,
+                "required": q.required,
                 "description": q.description,
                 "schema": q.schema,
-                "allowEmptyValue": q.schema.get("type", "string") == "string",
+                "allowEmptyValue": q.schema.get("type", "string") == "string" and not q.required,
             }
             for q in spec.query
         ]

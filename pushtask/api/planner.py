@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, request
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, lang, runtime, session
+from pushtask.api.tasks import _choices
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.models import STATUSES, Task
-from pushtask.schemas import ErrorOut
+from pushtask.schemas import YEARS_1970_2199, ErrorOut
 from pushtask.schemas_planner import CalendarOut, OccurrenceChanged, OccurrenceMoveIn
 from pushtask.services import calendar as calendar_service
 from pushtask.services import occurrences
@@ -97,10 +98,19 @@ def move_occurrence(task_id: str, fire_at: str, body: OccurrenceMoveIn) -> Respo
     return _answer(task, "Occurrence moved")
 
 
+# A date or a date-time in 1970–2199 (the window's length and order are checked together, in the service).
+WINDOW_END = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+    "pattern": YEARS_1970_2199,
+}
+STATUS_CHOICES = _choices(STATUSES)
+
 CALENDAR_QUERY = (
-    QueryParam("from", "Window start, ISO 8601 (date or date-time; a date is midnight UTC).", {"type": "string"}),
-    QueryParam("to", "Window end, ISO 8601; at most 62 days after from.", {"type": "string"}),
-    QueryParam("status", "Comma-separated task statuses: draft, scheduled, running, completed, failed, paused."),
+    QueryParam("from", "Window start, ISO 8601 (date or date-time; a date is midnight UTC).", WINDOW_END, True),
+    QueryParam("to", "Window end, ISO 8601; after from and at most 62 days after it.", WINDOW_END, True),
+    QueryParam(
+        "status", "Comma-separated task statuses: draft, scheduled, running, completed, failed, paused.", STATUS_CHOICES
+    ),
     QueryParam("groupId", "Only tasks that push to this group."),
     QueryParam("creatorId", "Only tasks created by this user."),
     QueryParam("recipientId", "Only tasks previewed by this recipient."),

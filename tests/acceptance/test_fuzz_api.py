@@ -52,6 +52,14 @@ BUSINESS_RULES = {
     "image_missing": "an image id must name an uploaded image",
     "image_type": "uploaded bytes must decode as JPEG or PNG",
     "image_corrupt": "uploaded bytes must decode as JPEG or PNG",
+    "owner_required": "on an edit, a customer group's stored owner counts (creation declares it)",
+    "calendar_window": "the calendar's from and to are checked together: at most 62 days apart",
+    "calendar_order": "the calendar's from and to are checked together: to after from",
+    "import_header": "an uploaded CSV's columns are file content, not part of the request's schema",
+    "import_recurrence": "an uploaded CSV's cells are file content",
+    "import_group_unknown": "an uploaded CSV's cells are file content (and groups must exist)",
+    "import_reviewer_unknown": "an uploaded CSV's cells are file content (and reviewers must exist)",
+    "import_too_large": "an uploaded CSV's row count is file content",
 }
 
 
