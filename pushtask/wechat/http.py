@@ -83,30 +83,7 @@ class HttpSeam:
         errcode_field: str = "errcode",
     ) -> JsonObject:
         """Perform one request; raise WeChatError for transport failures and non-zero errcodes."""
-        data: Any = None
-        all_headers = dict(headers or {})
-        if json_body is not None:
-            encoded = encode_json(json_body)
-            # aiohttp wants big bodies (base64 images) as a stream so the loop is not blocked.
-            data = io.BytesIO(encoded) if len(encoded) > 512 * 1024 else encoded
-            all_headers["Content-Type"] = "application/json; charset=utf-8"
-        elif upload is not None:
-            form = aiohttp.FormData()
-            form.add_field(
-                upload.field, io.BytesIO(upload.data), filename=upload.filename, content_type=upload.content_type
-            )
-            data = form
-        try:
-            async with self._client().request(method, url, params=params, data=data, headers=all_headers) as response:
-                raw = await response.read()
-                status = response.status
-        except TimeoutError as exc:
-            raise WeChatError(TIMEOUT, f"timeout calling {_path(url)}", platform, delivery_unknown=True) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, request_sent=False) from exc
-        except aiohttp.ClientError as exc:
-            # Broken mid-request: the server may have acted on it.
-            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, delivery_unknown=True) from exc
+        status, raw = await self._exchange(method, url, platform, params, json_body, upload, None, headers)
         return _parse(raw, status, url, platform, errcode_field)
 
     async def request(
@@ -126,10 +103,38 @@ class HttpSeam:
         Raises WeChatError only for transport failures (timeout, connection, HTTP 5xx); returns the
         HTTP status and the parsed JSON body (None when it is not JSON).
         """
+        status, raw = await self._exchange(method, url, platform, params, json_body, upload, fields, headers)
+        if status >= 500:
+            raise WeChatError(
+                HTTP_SERVER_ERROR,
+                f"HTTP {status} from {_path(url)}",
+                platform,
+                delivery_unknown=True,
+                request_sent=True,
+            )
+        try:
+            return status, json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return status, None
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        platform: Platform,
+        params: Mapping[str, str] | None,
+        json_body: Mapping[str, Any] | None,
+        upload: Upload | None,
+        fields: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[int, bytes]:
+        """Send one request and read its answer; map transport failures to WeChatError (status unread)."""
         data: Any = None
         all_headers = dict(headers or {})
         if json_body is not None:
-            data = encode_json(json_body)
+            encoded = encode_json(json_body)
+            # aiohttp wants big bodies (base64 images) as a stream so the loop is not blocked.
+            data = io.BytesIO(encoded) if len(encoded) > 512 * 1024 else encoded
             all_headers["Content-Type"] = "application/json; charset=utf-8"
         elif upload is not None or fields:
             form = aiohttp.FormData()
@@ -142,20 +147,14 @@ class HttpSeam:
             data = form
         try:
             async with self._client().request(method, url, params=params, data=data, headers=all_headers) as response:
-                raw = await response.read()
-                status = response.status
+                return response.status, await response.read()
         except TimeoutError as exc:
             raise WeChatError(TIMEOUT, f"timeout calling {_path(url)}", platform, delivery_unknown=True) from exc
         except aiohttp.ClientConnectorError as exc:
-            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform) from exc
+            raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, request_sent=False) from exc
         except aiohttp.ClientError as exc:
+            # Broken mid-request: the server may have acted on it.
             raise WeChatError(CONNECTION_FAILED, f"{_path(url)}: {exc}", platform, delivery_unknown=True) from exc
-        if status >= 500:
-            raise WeChatError(HTTP_SERVER_ERROR, f"HTTP {status} from {_path(url)}", platform, delivery_unknown=True)
-        try:
-            return status, json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return status, None
 
     async def download(self, url: str, *, limit: int, platform: Platform = Platform.WECOM) -> tuple[bytes, str]:
         """GET a file (a card's thumbnail) of at most `limit` bytes; return its bytes and content type."""
