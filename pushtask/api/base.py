@@ -44,8 +44,6 @@ class RouteSpec:
     body: type[BaseModel] | None
     responses: dict[int, type[BaseModel] | str]
     query: tuple[QueryParam, ...] = ()
-    # A request body that is not JSON (an upload): its OpenAPI `requestBody`, as is.
-    request_body: dict[str, Any] | None = None
     scopes: tuple[str, ...] = ("operator",)
     # A multipart/form-data body with one required file field of this name (instead of JSON).
     upload: str | None = None
@@ -115,7 +113,6 @@ def api_route(
     body: type[BaseModel] | None = None,
     query: tuple[QueryParam, ...] = (),
     tag: str | None = None,
-    request_body: dict[str, Any] | None = None,
     scopes: tuple[str, ...] = ("operator",),
     upload: str | None = None,
     also: dict[int, str] | None = None,
@@ -178,7 +175,6 @@ def api_route(
                 body=body,
                 responses=documented,
                 query=query,
-                request_body=request_body,
                 scopes=scopes,
                 upload=upload,
                 also=also,

@@ -94,8 +94,6 @@ def build_openapi() -> dict[str, Any]:
                 "required": bool(spec.body.model_json_schema().get("required")),
                 "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
             }
-        if spec.request_body is not None:
-            operation["requestBody"] = spec.request_body
         if spec.upload is not None:
             upload_schema = {
                 "type": "object",

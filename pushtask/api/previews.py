@@ -393,20 +393,7 @@ def delete_template(template_id: str) -> Response:
     summary="Upload an image (multipart field `file`): JPEG/PNG by its bytes, compressed to ≤2 MB.",
     role="operator",
     responses={201: MediaOut, 400: ErrorOut, 413: ErrorOut},
-    request_body={
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "A JPEG or PNG image."}
-                    },
-                }
-            }
-        },
-    },
+    upload="file",
 )
 def upload() -> Response:
     settings = runtime().settings
