@@ -115,6 +115,8 @@ class Delivery(Base):
     request_sent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The A/B variant key ("A".."D") this group received; None for a task with one content (issue 19).
+    variant: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class WorkerBeat(Base):
