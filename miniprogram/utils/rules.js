@@ -1,4 +1,4 @@
-// The step form's checks: the same rules and the same words as the server (pushtask/services/tasks.py),
+// The step form's checks: the same rules and the same words as the server (pushtask/services/tasks/checks.py),
 // so most mistakes are caught before a round trip. The server stays the judge: its 400 details are
 // mapped back onto the step that holds the field (stepOfField).
 const i18n = require('./i18n')

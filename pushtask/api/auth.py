@@ -20,7 +20,7 @@ from pushtask.schemas import (
     UserListOut,
     UserUpdate,
 )
-from pushtask.schemas_phone import SignInOut
+from pushtask.schemas.phone import SignInOut
 from pushtask.services import users as user_service
 from pushtask.services.schedules import iso_utc
 

@@ -16,7 +16,7 @@ from pushtask.errors import Conflict
 from pushtask.i18n import translate
 from pushtask.infra.wechatlink import wechat_link
 from pushtask.schemas import ErrorOut
-from pushtask.schemas_confirmations import RefreshOut, RemindIn, RemindOut
+from pushtask.schemas.confirmations import RefreshOut, RemindIn, RemindOut
 from pushtask.services import pushes
 from pushtask.worker import confirmations
 

@@ -21,7 +21,7 @@ from pushtask.schemas import (
     RecipientListOut,
     RecipientUpdate,
 )
-from pushtask.schemas_reach import GroupSyncIn, GroupSyncOut
+from pushtask.schemas.reach import GroupSyncIn, GroupSyncOut
 from pushtask.services import customer_groups, directory, group_tags
 
 groups_bp = Blueprint("groups", __name__, url_prefix="/api/groups")

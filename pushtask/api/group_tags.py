@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from pushtask.api.base import actor, api_route, json_response, session
 from pushtask.schemas import ErrorOut
-from pushtask.schemas_planner import GroupTagsIn, GroupTagsOut, TagListOut
+from pushtask.schemas.planner import GroupTagsIn, GroupTagsOut, TagListOut
 from pushtask.services import group_tags
 
 bp = Blueprint("group_tags", __name__, url_prefix="/api/groups")

@@ -11,7 +11,7 @@ from pushtask.api.tasks import _choices
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.models import STATUSES, Task
 from pushtask.schemas import YEARS_1970_2199, ErrorOut
-from pushtask.schemas_planner import CalendarOut, OccurrenceChanged, OccurrenceMoveIn
+from pushtask.schemas.planner import CalendarOut, OccurrenceChanged, OccurrenceMoveIn
 from pushtask.services import calendar as calendar_service
 from pushtask.services import occurrences
 from pushtask.services.schedules import iso_in_zone, localize

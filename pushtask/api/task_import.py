@@ -9,7 +9,7 @@ from pushtask.api.base import ApiError, QueryParam, actor, api_route, json_respo
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
 from pushtask.schemas import ErrorOut
-from pushtask.schemas_planner import ImportOut
+from pushtask.schemas.planner import ImportOut
 from pushtask.services import task_import
 
 bp = Blueprint("task_import", __name__, url_prefix="/api/tasks/import")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from pushtask.api.base import actor, api_route, json_response, runtime, session
 from pushtask.schemas import ErrorOut, TaskCreated
-from pushtask.schemas_planner import TrashListOut
+from pushtask.schemas.planner import TrashListOut
 from pushtask.services import trash
 from pushtask.services.schedules import iso_utc
 from pushtask.services.tasks import PRIORITY_NAMES

@@ -15,7 +15,7 @@ from pushtask.i18n import translate
 from pushtask.infra.wechatlink import wechat_link
 from pushtask.models import Organization, Recipient, Task
 from pushtask.schemas import ErrorOut
-from pushtask.schemas_phone import (
+from pushtask.schemas.phone import (
     MyPreviewsOut,
     MySubscriptionIn,
     MySubscriptionOut,

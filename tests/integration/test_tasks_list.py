@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pushtask.infra.counts import CountCache
 from pushtask.models import Task, new_id
 from pushtask.schemas import TaskListOut
 from pushtask.services import tasks as task_service
@@ -286,7 +287,7 @@ def test_a_large_total_is_reused_for_a_few_seconds_then_counted_again(
     world: World, twenty_five: list[str], sessions: sessionmaker[Session], clock: FrozenClock
 ) -> None:
     ticks = Ticks()
-    totals = task_service.CountCache(ttl=3.0, exact_below=10, timer=ticks)
+    totals = CountCache(ttl=3.0, exact_below=10, timer=ticks)
     olga = Actor(user_id=world.olga.user_id, org_id=world.olga.org_id, role="operator", name="olga")
     query = task_service.TaskQuery(limit=5)
     with sessions() as db:
@@ -305,7 +306,7 @@ def test_a_large_total_is_reused_for_a_few_seconds_then_counted_again(
 def test_a_small_total_is_always_exact(
     world: World, twenty_five: list[str], sessions: sessionmaker[Session], clock: FrozenClock
 ) -> None:
-    totals = task_service.CountCache(ttl=60.0, exact_below=1_000, timer=Ticks())
+    totals = CountCache(ttl=60.0, exact_below=1_000, timer=Ticks())
     olga = Actor(user_id=world.olga.user_id, org_id=world.olga.org_id, role="operator", name="olga")
     with sessions() as db:
         assert task_service.list_tasks(db, olga, task_service.TaskQuery(limit=5), totals)[1] == 25
@@ -316,7 +317,7 @@ def test_a_small_total_is_always_exact(
 
 def test_the_total_cache_stays_bounded() -> None:
     ticks = Ticks()
-    totals = task_service.CountCache(ttl=3.0, exact_below=0, size=4, timer=ticks)
+    totals = CountCache(ttl=3.0, exact_below=0, size=4, timer=ticks)
     for i in range(10):
         totals.put(("org", i), 100 + i)
     assert len(totals._entries) <= 4

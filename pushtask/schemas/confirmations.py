@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from pushtask.schemas import Id, Input, Output, PushDetailOut
+from pushtask.schemas.base import Id, Input, Output
+from pushtask.schemas.pushes import PushDetailOut
 
 DeliveryState = Literal[
     "pending", "sending", "sent", "failed", "uncertain", "awaiting_confirmation", "cancelled", "unconfirmed"

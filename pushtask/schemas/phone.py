@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from pushtask.schemas import Id, Input, Output, PreviewOut, UserOut
+from pushtask.schemas.auth import UserOut
+from pushtask.schemas.base import Id, Input, Output
+from pushtask.schemas.previews import PreviewOut
 
 Scope = Literal["operator", "reviewer", "member"]
 

@@ -1,7 +1,4 @@
-"""Request and response shapes of the planner API (issue 18): occurrences, the calendar, CSV import.
-
-Kept apart from pushtask.schemas so features can grow without everyone editing one file.
-"""
+"""Request and response shapes of the planner API (issue 18): occurrences, the calendar, CSV import."""
 
 from __future__ import annotations
 
@@ -9,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from pushtask.schemas import Id, Input, IsoDateTime, Output, PlannedOccurrenceOut, Priority, SkipReason, Status
+from pushtask.schemas.base import Id, Input, IsoDateTime, Output, Priority, Status
+from pushtask.schemas.tasks import PlannedOccurrenceOut, SkipReason
 
 
 class OccurrenceMoveIn(Input):
