@@ -348,6 +348,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name}：未配置{channel}，无法发送预览",
         "{name}: {channel} is not configured, so no preview can be sent",
     ),
+    # "Send a test to myself" (issue 18).
+    "self_test_unlinked": (
+        "你的账号还没有关联微信，测试无处可发：请在「通知设置」中选择代表你本人的接收人（企业微信或小程序），"
+        "或在小程序中用微信号和密码登录后点「绑定微信」，然后重试",
+        "Your account has no linked WeChat, so the test has nowhere to go: pick the recipient that is you in "
+        "Notification settings (WeCom or mini program), or sign in to the mini program with your WeChat ID and "
+        "password and tap 'Bind WeChat', then try again",
+    ),
+    "self_test_channel_off": (
+        "你关联的微信身份走{channel}通道，但服务器未配置该通道：请管理员配置后重试，或在「通知设置」中换一个接收人",
+        "Your linked WeChat identity is reached through {channel}, which this server has not configured: ask an "
+        "admin to configure it, or pick another recipient in Notification settings",
+    ),
+    "self_test_sent": ("测试已发到你的{where}", "Test sent to you ({where})"),
+    "self_test_queued": (
+        "测试暂未送达（{reason}），系统会自动重试",
+        "Not sent yet ({reason}); it is retried automatically",
+    ),
+    "self_test_failed": (
+        "测试未能发到你的{where}：{reason}（小程序需先接受订阅消息）",
+        "The test could not be sent to {where}: {reason} (the mini program needs an accepted subscription first)",
+    ),
     "template_name": ("模板名称应为 1–50 个字", "Template names have 1–50 characters"),
     "template_name_taken": ("已有同名模板，请换一个名称", "A template with this name exists; choose another name"),
     "template_builtin": (

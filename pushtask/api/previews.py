@@ -28,6 +28,10 @@ from pushtask.schemas import (
     PreviewListOut,
     PreviewOut,
     PreviewSent,
+    RenderIn,
+    RenderOut,
+    SelfTestIn,
+    SelfTestOut,
     SubscriptionIn,
     SubscriptionOut,
     TemplateIn,
@@ -37,7 +41,7 @@ from pushtask.schemas import (
     ValidateIn,
     ValidationResult,
 )
-from pushtask.services import approval, media, media_links, previews, quota, templates
+from pushtask.services import approval, media, media_links, preview_tools, previews, quota, templates
 from pushtask.services.previews import Decision, InvalidContent
 from pushtask.services.schedules import iso_utc
 from pushtask.services.tasks import _content_dict, get_task
@@ -203,6 +207,60 @@ def send(body: PreviewIn) -> Response:
             "warnings": [r["message"] for r in rows if r["message"]],
         }
     )
+
+
+@api_route(
+    bp,
+    "/render",
+    "POST",
+    summary="The content as one group will get it: {{群名}} and {{日期}} filled for that group (nothing is sent).",
+    role="viewer",
+    body=RenderIn,
+    responses={200: RenderOut, 400: ErrorOut, 404: ErrorOut},
+)
+def render(body: RenderIn) -> Response:
+    out = preview_tools.render_for_group(
+        session(), actor(), _content_dict(body.content), body.groupId, body.taskId, runtime().clock()
+    )
+    filled = out.content
+    return json_response(
+        {
+            "groupId": out.group_id,
+            "groupName": out.group_name,
+            "date": out.day.isoformat(),
+            "content": {"text": filled["text"], "link": filled["link"], "miniprogram": filled["miniprogram"]},
+        }
+    )
+
+
+_SELF_CHANNELS = {"wecom": ("企业微信", "WeCom"), "miniprogram": ("小程序订阅消息", "a mini-program notice")}
+
+
+@api_route(
+    bp,
+    "/self",
+    "POST",
+    summary="Send the content as a test to the signed-in user's own linked WeChat, through the engine (≤3 s).",
+    role="operator",
+    body=SelfTestIn,
+    responses={200: SelfTestOut, 400: InvalidContentOut, 404: ErrorOut, 429: ErrorOut},
+)
+def self_test(body: SelfTestIn) -> Response:
+    rt = runtime()
+    link = wechat_link(rt)
+    _limit(link, body.taskId)
+    db = session()
+    test = preview_tools.start_self_test(
+        db, actor(), body.taskId, body.content, rt.clock(), image_exists=_image_exists, channels=_channels(link)
+    )
+    db.commit()  # no HTTP call inside a transaction
+    _send_and_wait(test.send_id)
+    db.expire_all()
+    status, reason = preview_tools.self_test_outcome(db, test.key)
+    language = lang()
+    where = _SELF_CHANNELS[test.target.channel][1 if language == "en" else 0]
+    message = translate(f"self_test_{status}", language, where=where, reason=reason or "-")
+    return json_response({"status": status, "channel": test.target.channel, "to": test.target.name, "message": message})
 
 
 def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | None = None) -> None:

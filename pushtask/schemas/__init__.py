@@ -93,6 +93,13 @@ from pushtask.schemas.planner import (
     TrashItemOut,
     TrashListOut,
 )
+from pushtask.schemas.preview_tools import (
+    RenderedContentOut,
+    RenderIn,
+    RenderOut,
+    SelfTestIn,
+    SelfTestOut,
+)
 from pushtask.schemas.previews import (
     ConfirmIn,
     DecisionOut,
@@ -291,6 +298,9 @@ __all__ = [
     "RemindIn",
     "RemindOut",
     "ReminderOut",
+    "RenderIn",
+    "RenderOut",
+    "RenderedContentOut",
     "ResendIn",
     "ResendOut",
     "ReviewerIdentityOut",
@@ -299,6 +309,8 @@ __all__ = [
     "ScheduleOut",
     "SchedulePatch",
     "Scope",
+    "SelfTestIn",
+    "SelfTestOut",
     "SignInOut",
     "SkipReason",
     "Status",

@@ -22,6 +22,7 @@ from pushtask.domain.rendering import message_from_content
 from pushtask.domain.text import truncate_chars
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import (
+    InboxItem,
     Notification,
     Organization,
     Preview,
@@ -550,8 +551,27 @@ def _creator_userid(session: Session, task: Task) -> str | None:
 
 
 def _enqueue_modify_notice(session: Session, decision: Decision, now: datetime) -> None:
-    """Queue the "modify requested" notice to the creator (WeCom when linked, else the inbox)."""
+    """Tell the creator about a "modify": in the admin's bell at once, and in WeCom when they are a contact.
+
+    The bell item is written in the decision's own transaction (no channel involved), so the open
+    admin sees it on its next poll; the WeCom text is an outbox row the engine sends, and a WeCom
+    failure does not add a second bell item (the notice has no inbox fallback: it is there already).
+    """
     task = decision.task
+    text = modify_notice(decision)
+    title, _, body = text.partition("\n")
+    session.add(
+        InboxItem(
+            org_id=task.org_id,
+            user_id=task.creator_id,
+            type="preview",
+            title=title[:200],
+            body=body,
+            link=f"/tasks/{task.id}/edit",
+            task_id=task.id,
+            created_at=now,
+        )
+    )
     wechat_id = session.scalar(select(User.wechat_id).where(User.id == task.creator_id))
     recipient_id = session.scalar(
         select(Recipient.id).where(
@@ -561,7 +581,8 @@ def _enqueue_modify_notice(session: Session, decision: Decision, now: datetime) 
             Recipient.deleted_at.is_(None),
         )
     )
-    text = modify_notice(decision)
+    if recipient_id is None:
+        return  # the bell is where this creator hears it
     session.add(
         Notification(
             org_id=task.org_id,
@@ -569,7 +590,7 @@ def _enqueue_modify_notice(session: Session, decision: Decision, now: datetime) 
             dedupe_key=f"modify:{decision.preview.id}:{now.isoformat()}"[:191],
             recipient_id=recipient_id,
             task_id=task.id,
-            payload={"title": text, "lines": [], "fallbackUserId": task.creator_id, "taskName": task.name},
+            payload={"title": text, "lines": [], "taskName": task.name},
             state="pending",
             attempts=0,
             next_attempt_at=now,

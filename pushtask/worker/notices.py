@@ -36,7 +36,16 @@ from pushtask.channels.notices import MP_SUBSCRIBE, QUOTA_EXHAUSTED, WECOM_APP
 from pushtask.channels.wecom_robot import NAME as ROBOT
 from pushtask.config import Settings
 from pushtask.db import unit_of_work
-from pushtask.models import InboxItem, Maintenance, Notification, NotificationSettings, Recipient, Task, WorkerBeat
+from pushtask.models import (
+    InboxItem,
+    Maintenance,
+    Notification,
+    NotificationSettings,
+    Recipient,
+    Task,
+    WeChatBinding,
+    WorkerBeat,
+)
 from pushtask.notify import feedback_token, planning, retention
 from pushtask.obs import metrics
 from pushtask.services import previews
@@ -118,6 +127,10 @@ def _channel_for(
     """Return (channel, address, name) for a notice's person; channel None means the inbox."""
     wanted = (settings.channels if settings else "wecom,miniprogram,inbox").split(",")
     recipient = session.get(Recipient, row.recipient_id) if row.recipient_id else None
+    if recipient is None and row.payload.get("selfTest") and row.payload.get("selfTestUser"):
+        # "Send a test to myself" for a user known only by the WeChat they bound (issue 17).
+        binding = session.get(WeChatBinding, str(row.payload["selfTestUser"]))
+        return ("miniprogram", binding.openid, "") if binding is not None else (None, None, "")
     if recipient is None or recipient.deleted_at is not None:
         return None, None, ""
     if recipient.channel not in wanted:
@@ -296,6 +309,9 @@ class Notifier:
                 return Message(template=TemplateFields(fields, page, self.preview_template_id or ""))
             shown = message_from_content(dict(p.payload.get("content") or {}))
             return dataclasses.replace(shown, card=p.payload.get("card"))
+        if p.payload.get("selfTest") and p.channel == "wecom":
+            # A test to oneself in WeCom: the content as the groups get it (no card to answer).
+            return message_from_content(dict(p.payload.get("content") or {}))
         if p.channel == "miniprogram":
             fields = (
                 ("thing1", str(p.payload.get("taskName") or p.payload.get("title") or "通知")[:20]),
