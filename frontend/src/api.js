@@ -211,6 +211,8 @@ export const api = {
   // previews, templates, media
   validateContent: (content, groups) => post('/preview/validate', groups?.length ? { content, groups } : { content }),
   sendPreview: (body) => post('/preview', body),
+  renderPreview: (body) => post('/preview/render', body),
+  sendSelfTest: (body) => post('/preview/self', body),
   confirmPreview: (previewId, response, comment = '') => post('/preview/confirm', { previewId, response, comment }),
   taskPreviews: (taskId) => get(`/preview/tasks/${enc(taskId)}`),
   listTemplates: () => get('/preview/templates'),

@@ -7,6 +7,7 @@ import { api } from '../api.js'
 import { formToPayload } from '../lib/taskForm.js'
 import { contentPayload, debounce, hasContent, previewOutcome, splitValidation } from '../lib/push.js'
 import { showError, showSuccess } from '../ui.js'
+import { refreshBell } from '../lib/bell.js'
 
 export const FOLLOW_MS = 4000
 
@@ -66,7 +67,10 @@ export function useTaskPreview({ form, taskId, task, validate, leave, markClean,
       const before = preview.state?.status
       const state = latestDecision((await api.taskPreviews(taskId.value))?.previews)
       preview.state = state
-      if (before && state && before !== state.status) afterDecision(state)
+      if (before && state && before !== state.status) {
+        refreshBell() // a 修改 is in the creator's bell now
+        afterDecision(state)
+      }
     } catch { /* a failed poll is retried */ } finally {
       inFlight = false
     }
@@ -117,5 +121,29 @@ export function useTaskPreview({ form, taskId, task, validate, leave, markClean,
     }
   }
 
-  return { check, preview, sendPreview }
+  // ---- 发送测试给我: the content (as in the form, not saved) to the user's own linked WeChat ---------
+  const selfTest = reactive({ busy: false })
+  async function sendSelfTest() {
+    if (!taskId.value) return
+    if (!hasContent(form.content)) return showError(new Error(t('pv.needContent')))
+    selfTest.busy = true
+    try {
+      const res = await api.sendSelfTest({ taskId: taskId.value, content: contentPayload(form.content) })
+      if (res.status === 'failed') showError(new Error(res.message))
+      else showSuccess(res.message)
+    } catch (e) {
+      if (e.status === 400 && e.body?.validation) {
+        preview.errors = e.body.validation.errors || []
+        showError(new Error(t('pv.invalid')))
+      } else if (e.status === 400 && e.details?.length) {
+        showError(new Error(e.details.map((d) => d.message).join('；'))) // e.g. how to link a WeChat
+      } else {
+        showError(e)
+      }
+    } finally {
+      selfTest.busy = false
+    }
+  }
+
+  return { check, preview, sendPreview, selfTest, sendSelfTest }
 }

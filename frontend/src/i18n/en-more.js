@@ -17,6 +17,7 @@ export default {
     state: { pending: 'Waiting', confirmed: 'Confirmed', modify_requested: 'Changes requested' },
     dec: { confirm: 'Confirmed', modify: 'Changes', waiting: 'Waiting' },
     rstatus: { sending: 'Sending', sent: 'Sent', failed: 'Failed', no_quota: 'No subscription quota', no_channel: 'No channel' },
+    renderFor: 'As this group sees it', selfTest: 'Send a test to me', selfTestHint: 'To your linked WeChat only; no review is asked',
     viaName: { api: 'Admin', card: 'Card', text: 'Text reply' },
   },
   push: {

@@ -17,6 +17,7 @@ export default {
     state: { pending: '待确认', confirmed: '已确认', modify_requested: '要求修改' },
     dec: { confirm: '确认', modify: '修改', waiting: '等待中' },
     rstatus: { sending: '发送中', sent: '已发送', failed: '发送失败', no_quota: '无订阅额度', no_channel: '无可用渠道' },
+    renderFor: '按群预览', selfTest: '发送测试给我', selfTestHint: '发到你关联的微信，仅你可见，不影响审核',
     viaName: { api: '后台', card: '卡片', text: '文字回复' },
   },
   push: {
