@@ -60,6 +60,8 @@ BUSINESS_RULES = {
     "import_group_unknown": "an uploaded CSV's cells are file content (and groups must exist)",
     "import_reviewer_unknown": "an uploaded CSV's cells are file content (and reviewers must exist)",
     "import_too_large": "an uploaded CSV's row count is file content",
+    "self_test_unlinked": "a test to oneself needs the caller's linked WeChat identity (stored data)",
+    "self_test_channel_off": "the linked identity's channel must be configured on the server",
 }
 
 
