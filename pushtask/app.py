@@ -103,7 +103,8 @@ class IdConverter(BaseConverter):
     `/api/preview/<id>`), and the methods a client is told are allowed there would be wrong.
     """
 
-    regex = r"(?!(?:batch|export|validate|confirm|subscriptions|templates|tasks|import|trash|sync|tags|render|self)$)[^/]+"
+    WORDS = "batch|export|validate|confirm|subscriptions|templates|tasks|import|trash|sync|tags|render|self"
+    regex = rf"(?!(?:{WORDS})$)[^/]+"
 
 
 def _register_error_handlers(app: Flask) -> None:
