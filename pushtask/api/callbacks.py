@@ -27,14 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pushtask.api.base import ApiError, api_route, runtime, session
-from pushtask.api.previews import after_decision
 from pushtask.errors import Conflict, NotFound
 from pushtask.i18n import translate
 from pushtask.infra import fieldcrypt
 from pushtask.infra.wechatlink import WeChatLink, callback_keys, wechat_link
 from pushtask.models import CallbackReceipt
 from pushtask.schemas import ErrorOut
-from pushtask.services import previews
+from pushtask.services import preview_requests, previews
 from pushtask.wechat.crypto import CryptoError, WXBizMsgCrypt, is_json, parse_json, parse_xml
 
 log = logging.getLogger("pushtask.callbacks")
@@ -234,7 +233,7 @@ def _decide(
     except NotFound:
         return False, translate("task_not_found")
     db.commit()
-    after_decision(link, decision, skip_card=skip_card)
+    preview_requests.relabel_cards(link, decision, skip_card=skip_card)
     return True, "已确认" if response == previews.CONFIRM_KEY else "已要求修改"
 
 

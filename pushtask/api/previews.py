@@ -1,9 +1,11 @@
-"""Preview routes (PRD §8.4): validate, send to reviewers, confirm/modify, templates; image upload."""
+"""Preview routes (PRD §8.4): validate, send to reviewers, confirm/modify, templates; image upload.
+
+Each route parses, calls one service and presents; a send's rate limit, commit and wait are in
+`services/preview_requests.py`.
+"""
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -16,7 +18,7 @@ from pushtask.api.quota_view import quota_warnings
 from pushtask.domain.images import ImageRejected
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
-from pushtask.infra.wechatlink import WeChatLink, wechat_link
+from pushtask.infra.wechatlink import wechat_link
 from pushtask.models import Organization, Preview, PreviewRecipient, Task
 from pushtask.schemas import (
     ConfirmIn,
@@ -41,17 +43,12 @@ from pushtask.schemas import (
     ValidateIn,
     ValidationResult,
 )
-from pushtask.services import approval, media, media_links, preview_tools, previews, quota, templates
-from pushtask.services.previews import Decision, InvalidContent
+from pushtask.services import approval, media, media_links, preview_requests, preview_tools, previews, quota, templates
+from pushtask.services.previews import InvalidContent
 from pushtask.services.schedules import iso_utc
 from pushtask.services.tasks import _content_dict, get_task
 
-log = logging.getLogger("pushtask.previews")
-
 bp = Blueprint("preview", __name__, url_prefix="/api/preview")
-
-SEND_TIMEOUT_S = 8.0
-PER_TASK = (6, 60.0)  # previews per task per minute
 
 
 def _validation(problems: list[FieldProblem]) -> dict[str, Any]:
@@ -103,47 +100,19 @@ def _org_zone() -> str:
     return zone or "Asia/Shanghai"
 
 
-def _limit(link: WeChatLink, task_id: str) -> None:
-    """Answer 429 when this user or this task has sent too many previews lately."""
-    store = link.store
-    now = runtime().clock().timestamp()
-    per_user = (runtime().settings.preview_rate_per_user, 60.0)
-    for key, (limit, window) in ((f"preview:user:{actor().user_id}", per_user), (f"preview:task:{task_id}", PER_TASK)):
-        wait = link.bridge.run(store.admit(key, now, window, limit), timeout=2)
-        if wait > 0:
-            raise ApiError(429, "Rate limit exceeded", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
-
-
-def _send_and_wait(preview_id: str, deadline_s: float = SEND_TIMEOUT_S) -> None:
-    """Have the engine send this preview's queued rows, and wait (a few seconds at most) for them.
-
-    The rows were committed with top priority and the engine woken. This process then claims
-    whatever no worker has taken yet — with the engine's own claim, so nothing is sent twice — and
-    sends it at once; rows a worker already holds are waited for until `deadline_s`.
-    """
+def _sending() -> preview_requests.Sending:
+    """What this request thread sends with (the WeChat link, sessions, clock, the engine's wake-up)."""
     rt = runtime()
-    link = wechat_link(rt)
-    rt.wakeup.notify()
-    started = time.monotonic()
-    try:
-        link.bridge.run(link.notifier(rt.sessions).send_previews(preview_id, rt.clock()), timeout=deadline_s)
-    except TimeoutError:
-        return
-    while time.monotonic() - started < deadline_s:
-        with rt.sessions() as db:
-            waiting = previews.sends_in_flight(db, preview_id)
-        if not waiting:
-            return
-        time.sleep(0.05)  # a worker holds them: its result is moments away
+    return preview_requests.Sending(
+        wechat_link(rt), rt.sessions, rt.clock, rt.wakeup.notify, rt.settings.preview_rate_per_user
+    )
 
 
-def _channels(link: WeChatLink) -> set[str]:
-    out = set()
-    if link.messenger.wecom is not None:
-        out.add("wecom")
-    if link.messenger.miniprogram is not None and link.messenger.subscribe_template_id:
-        out.add("miniprogram")
-    return out
+@bp.app_errorhandler(preview_requests.RateLimited)
+def rate_limited(exc: preview_requests.RateLimited) -> Response:
+    response = json_response({"error": "Rate limit exceeded"}, 429)
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 _CHANNEL_NAMES = {"wecom": ("企业微信应用", "the WeCom app"), "miniprogram": ("小程序", "the mini program")}
@@ -179,29 +148,13 @@ def _reviewer_out(row: PreviewRecipient, name: str) -> dict[str, Any]:
     responses={200: PreviewSent, 400: InvalidContentOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
 )
 def send(body: PreviewIn) -> Response:
-    rt = runtime()
-    link = wechat_link(rt)
-    _limit(link, body.taskId)
-    db = session()
-    plan = previews.start(
-        db,
-        actor(),
-        body.taskId,
-        body.content,
-        body.recipients,
-        rt.clock(),
-        image_exists=_image_exists,
-        channels=_channels(link),
-        subscribe_template_id=link.messenger.subscribe_template_id,
+    preview_id, reviewers = preview_requests.send_preview(
+        session(), _sending(), actor(), body.taskId, body.content, body.recipients, image_exists=_image_exists
     )
-    # Commit before sending: no HTTP call inside a transaction, and a fast reviewer's tap finds the preview.
-    db.commit()
-    _send_and_wait(plan.preview_id)
-    db.expire_all()
-    rows = [_reviewer_out(row, name) for row, name in previews.reviewers_of(db, plan.preview_id)]
+    rows = [_reviewer_out(row, name) for row, name in reviewers]
     return json_response(
         {
-            "previewId": plan.preview_id,
+            "previewId": preview_id,
             "validation": {"isValid": True, "errors": []},
             "recipients": rows,
             "warnings": [r["message"] for r in rows if r["message"]],
@@ -246,37 +199,13 @@ _SELF_CHANNELS = {"wecom": ("企业微信", "WeCom"), "miniprogram": ("小程序
     responses={200: SelfTestOut, 400: InvalidContentOut, 404: ErrorOut, 429: ErrorOut},
 )
 def self_test(body: SelfTestIn) -> Response:
-    rt = runtime()
-    link = wechat_link(rt)
-    _limit(link, body.taskId)
-    db = session()
-    test = preview_tools.start_self_test(
-        db, actor(), body.taskId, body.content, rt.clock(), image_exists=_image_exists, channels=_channels(link)
+    result = preview_requests.send_self_test(
+        session(), _sending(), actor(), body.taskId, body.content, image_exists=_image_exists
     )
-    db.commit()  # no HTTP call inside a transaction
-    _send_and_wait(test.send_id)
-    db.expire_all()
-    status, reason = preview_tools.self_test_outcome(db, test.key)
     language = lang()
-    where = _SELF_CHANNELS[test.target.channel][1 if language == "en" else 0]
-    message = translate(f"self_test_{status}", language, where=where, reason=reason or "-")
-    return json_response({"status": status, "channel": test.target.channel, "to": test.target.name, "message": message})
-
-
-def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | None = None) -> None:
-    """Relabel the WeCom cards — in the background, best effort (the card keeps its label otherwise)."""
-    label = "已确认" if decision.preview.status == "confirmed" else "已要求修改"
-    if decision.preview.status == "pending":
-        return
-    messenger = link.messenger
-
-    async def follow_up() -> None:
-        for code, userid in decision.cards:
-            if code != skip_card:
-                await messenger.update_card(code, userid, label)
-        # The "modify requested" notice to the creator is an outbox row the engine sends (see decide).
-
-    link.bridge.submit(follow_up())
+    where = _SELF_CHANNELS[result.channel][1 if language == "en" else 0]
+    message = translate(f"self_test_{result.status}", language, where=where, reason=result.reason or "-")
+    return json_response({"status": result.status, "channel": result.channel, "to": result.name, "message": message})
 
 
 @api_route(
@@ -295,7 +224,7 @@ def confirm(body: ConfirmIn) -> Response:
     decider = previews.api_decider(db, actor(), preview)
     decision = previews.decide(db, preview.id, body.response, body.comment, decider, runtime().clock())
     db.commit()
-    after_decision(wechat_link(runtime()), decision)
+    preview_requests.relabel_cards(wechat_link(runtime()), decision)
     message = "Preview confirmed" if body.response == "confirm" else "Modification requested"
     return json_response({"message": message})
 
