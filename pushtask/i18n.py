@@ -362,6 +362,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "admin to configure it, or pick another recipient in Notification settings",
     ),
     "self_test_sent": ("测试已发到你的{where}", "Test sent to you ({where})"),
+    "self_test_sent_wecom": (
+        "测试已发到你的企业微信（相同内容 30 分钟内只送达一次）",
+        "Test sent to you in WeCom (identical content reaches you once per 30 minutes)",
+    ),
     "self_test_queued": (
         "测试暂未送达（{reason}），系统会自动重试",
         "Not sent yet ({reason}); it is retried automatically",

@@ -123,6 +123,16 @@ describe('the edit page follows a reviewer and previews per group', { skip: SKIP
     await shot(page, '28-task-form-modify-in-bell')
   })
 
+  it('shows the same per-group rendering on the task\'s own page, with a test to me there too', async () => {
+    await page.goto(`${BASE_URL}/tasks/${taskId}`)
+    await page.waitForFunction((name) => (document.querySelector('[data-test="preview-text"]')?.textContent || '').startsWith(name), groupNames[0], { timeout: 10000 })
+    await choose(page, 'detail-preview-group', groupNames[1])
+    await page.waitForFunction((name) => (document.querySelector('[data-test="preview-text"]')?.textContent || '').startsWith(name), groupNames[1], { timeout: 10000 })
+    await page.click('[data-test="detail-send-self"]')
+    // The same content again within WeCom's duplicate window: accepted, and the answer says it reaches you once.
+    await page.locator('.el-message--success', { hasText: '30 分钟内只送达一次' }).waitFor({ timeout: 15000 })
+  })
+
   it('raised no uncaught page errors', () => {
     assert.deepEqual(consoleErrors, [])
   })

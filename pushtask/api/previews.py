@@ -204,7 +204,11 @@ def self_test(body: SelfTestIn) -> Response:
     )
     language = lang()
     where = _SELF_CHANNELS[result.channel][1 if language == "en" else 0]
-    message = translate(f"self_test_{result.status}", language, where=where, reason=result.reason or "-")
+    # WeCom drops an identical message to the same person inside its duplicate window: say so.
+    code = f"self_test_{result.status}"
+    if (result.status, result.channel) == ("sent", "wecom"):
+        code = "self_test_sent_wecom"
+    message = translate(code, language, where=where, reason=result.reason or "-")
     return json_response({"status": result.status, "channel": result.channel, "to": result.name, "message": message})
 
 

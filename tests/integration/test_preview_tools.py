@@ -163,7 +163,7 @@ def test_a_test_to_myself_goes_to_my_linked_wecom_identity_as_the_groups_get_it(
         "status": "sent",
         "channel": "wecom",
         "to": "张老师",
-        "message": "测试已发到你的企业微信",
+        "message": "测试已发到你的企业微信（相同内容 30 分钟内只送达一次）",
     }
     received = sandbox.state.messages("zhang")
     assert [m["msgtype"] for m in received] == ["text"]  # the content only: no card to answer
