@@ -25,6 +25,8 @@ from pushtask.schemas.base import (
     Status,
     StrictInt,
     WorkCalendar,
+    _iso_string,
+    _whole,
 )
 from pushtask.schemas.confirmations import DeliveryState, RefreshOut, ReminderOut, RemindIn, RemindOut
 from pushtask.schemas.directory import (
@@ -145,6 +147,7 @@ from pushtask.schemas.pushes import (
 )
 from pushtask.schemas.reach import GroupSyncIn, GroupSyncOut, QuotaWarningOut
 from pushtask.schemas.tasks import (
+    _CALENDAR_HELP,
     APPID_PATTERN,
     HTTP_URL_PATTERN,
     PAGE_PATH_PATTERN,
@@ -188,6 +191,7 @@ __all__ = [
     "SOMETHING_TO_SEND",
     "UNIQUE",
     "YEARS_1970_2199",
+    "_CALENDAR_HELP",
     "AwaitingOwnerOut",
     "BatchIn",
     "BatchOut",
@@ -349,4 +353,6 @@ __all__ = [
     "WeChatBindingOut",
     "WeChatCodeIn",
     "WorkCalendar",
+    "_iso_string",
+    "_whole",
 ]

@@ -3,15 +3,35 @@
 
 This package re-exports their names, so `from pushtask.services import tasks` and
 `tasks.create_task(...)` keep working.
-`_filtered`, `_ordered` and `_content_dict` are re-exported for the modules that already import them.
+The private names of the former services/tasks.py stay importable from here for code written before
+the split; new code imports them from their module.
 """
 
-from pushtask.services.tasks.audit import diff, snapshot, task_logs
+from pushtask.services.tasks.audit import _log, diff, snapshot, task_logs
 from pushtask.services.tasks.batch import batch
-from pushtask.services.tasks.checks import GROUP_LIMIT, NAME_LIMIT, TEXT_LIMIT, YEAR_RANGE, Draft, time_problem
+from pushtask.services.tasks.checks import (
+    GROUP_LIMIT,
+    NAME_LIMIT,
+    TEXT_LIMIT,
+    YEAR_RANGE,
+    Draft,
+    _check,
+    _check_ids,
+    _rule,
+    _zone_ok,
+    time_problem,
+)
 from pushtask.services.tasks.edit import (
     COPY_SUFFIX,
+    _apply,
     _content_dict,
+    _current_draft,
+    _merge_schedule,
+    _org_timezone,
+    _refuse_edit,
+    _replace_links,
+    _schedule_dict,
+    _with_tagged,
     copy_task,
     create_task,
     delete_task,
@@ -21,6 +41,7 @@ from pushtask.services.tasks.edit import (
     update_task,
 )
 from pushtask.services.tasks.query import (
+    _STATUS_ORDER,
     EDITABLE_CONTENT,
     LIST_TOTALS,
     PRIORITY_NAMES,
@@ -45,11 +66,25 @@ __all__ = [
     "SORT_KEYS",
     "TEXT_LIMIT",
     "YEAR_RANGE",
+    "_STATUS_ORDER",
     "Draft",
     "TaskQuery",
+    "_apply",
+    "_check",
+    "_check_ids",
     "_content_dict",
+    "_current_draft",
     "_filtered",
+    "_log",
+    "_merge_schedule",
     "_ordered",
+    "_org_timezone",
+    "_refuse_edit",
+    "_replace_links",
+    "_rule",
+    "_schedule_dict",
+    "_with_tagged",
+    "_zone_ok",
     "batch",
     "copy_task",
     "create_task",
