@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PUSHTASK_E2E_CHROMIUM", "/usr/bin/chromium")
 
 
-# Three scenario files (desktop, previews and pushes, phone and tablet) in one browser run.
+# Every scenario file of frontend/e2e (desktop, previews and pushes, phone and tablet, customer groups, the
+# edit page's per-group preview, test to oneself and live reviewer answers) in one browser run.
 @pytest.mark.timeout(1200)
 def test_admin_scenarios_pass_in_headless_chromium(tmp_path: Path) -> None:
     if not Path(CHROMIUM).exists():
