@@ -79,7 +79,7 @@ describe('the edit page follows a reviewer and previews per group', { skip: SKIP
     await choose(page, 'preview-group', groupNames[1])
     await page.waitForFunction((name) => document.querySelector('[data-test="preview-text"]')?.textContent.startsWith(name), groupNames[1], { timeout: 10000 })
     assert.match(await page.locator('[data-test="chat-preview"]').innerText(), new RegExp(groupNames[1]))
-    await shot(page, '27-task-form-preview-per-group')
+    await shot(page, '30-task-form-preview-per-group')
   })
 
   it('sends a test to me: first says how to link a WeChat, then reaches the linked one', async () => {
@@ -120,7 +120,7 @@ describe('the edit page follows a reviewer and previews per group', { skip: SKIP
     await item.waitFor()
     assert.match(await item.innerText(), new RegExp(`「${prefix}-家长会」需要修改（${prefix}-审核）`))
     assert.equal(await page.evaluate(() => window.__samePage), true, 'the page was not reloaded')
-    await shot(page, '28-task-form-modify-in-bell')
+    await shot(page, '31-task-form-modify-in-bell')
   })
 
   it('shows the same per-group rendering on the task\'s own page, with a test to me there too', async () => {
