@@ -35,8 +35,7 @@ def rss_mb() -> float:
 async def _run(fleet: Fleet, groups: list[str], rounds: int, tasks: int, top: int, trace: bool) -> None:
     from pushtask.config import load_settings
     from pushtask.models import Delivery, Push
-    from pushtask.runtime import build_runtime
-    from pushtask.wiring import build_notifier, build_sender
+    from pushtask.wiring import build_notifier, build_runtime, build_sender
     from pushtask.worker.runner import Worker, WorkerConfig
 
     rt = build_runtime(load_settings(fleet.process_env()))

@@ -31,8 +31,8 @@ from pushtask.api.previews import after_decision
 from pushtask.errors import Conflict, NotFound
 from pushtask.i18n import translate
 from pushtask.infra import fieldcrypt
-from pushtask.infra.wechatlink import WeChatLink, callback_keys, wechat_link
 from pushtask.models import CallbackReceipt
+from pushtask.runtime import WeChatLink, wechat_link
 from pushtask.schemas import ErrorOut
 from pushtask.services import previews
 from pushtask.wechat.crypto import CryptoError, WXBizMsgCrypt, is_json, parse_json, parse_xml
@@ -48,8 +48,7 @@ RECEIPT_CONTEXT = "t_callback_receipts.key"
 
 def _crypt(channel: str) -> tuple[str, WXBizMsgCrypt]:
     kind = CHANNELS.get(channel)
-    rt = runtime()
-    keys = callback_keys(rt.settings, rt.sandbox_url, kind) if kind else None
+    keys = wechat_link(runtime()).callback_keys(kind) if kind else None
     if kind is None or keys is None:
         raise ApiError(404, "Not found", "no callback is configured for this channel")
     return kind, WXBizMsgCrypt(keys.token, keys.encoding_aes_key, keys.receive_id)

@@ -130,7 +130,7 @@ def create_group(body: GroupCreate) -> Response:
     responses={200: GroupSyncOut, 400: ErrorOut, 409: ErrorOut},
 )
 def sync_groups(body: GroupSyncIn) -> Response:
-    from pushtask.infra.wechatlink import wechat_link
+    from pushtask.runtime import wechat_link
     from pushtask.wechat.customer_group import CustomerGroupClient
     from pushtask.wechat.errors import WeChatError
 

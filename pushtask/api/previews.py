@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -16,8 +15,8 @@ from pushtask.api.quota_view import quota_warnings
 from pushtask.domain.images import ImageRejected
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
-from pushtask.infra.wechatlink import WeChatLink, wechat_link
 from pushtask.models import Organization, Preview, PreviewRecipient, Task
+from pushtask.runtime import WeChatLink, wechat_link
 from pushtask.schemas import (
     ConfirmIn,
     ErrorOut,
@@ -45,9 +44,6 @@ from pushtask.services.tasks import _content_dict, get_task
 log = logging.getLogger("pushtask.previews")
 
 bp = Blueprint("preview", __name__, url_prefix="/api/preview")
-
-SEND_TIMEOUT_S = 8.0
-PER_TASK = (6, 60.0)  # previews per task per minute
 
 
 def _validation(problems: list[FieldProblem]) -> dict[str, Any]:
@@ -99,49 +95,6 @@ def _org_zone() -> str:
     return zone or "Asia/Shanghai"
 
 
-def _limit(link: WeChatLink, task_id: str) -> None:
-    """Answer 429 when this user or this task has sent too many previews lately."""
-    store = link.store
-    now = runtime().clock().timestamp()
-    per_user = (runtime().settings.preview_rate_per_user, 60.0)
-    for key, (limit, window) in ((f"preview:user:{actor().user_id}", per_user), (f"preview:task:{task_id}", PER_TASK)):
-        wait = link.bridge.run(store.admit(key, now, window, limit), timeout=2)
-        if wait > 0:
-            raise ApiError(429, "Rate limit exceeded", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
-
-
-def _send_and_wait(preview_id: str, deadline_s: float = SEND_TIMEOUT_S) -> None:
-    """Have the engine send this preview's queued rows, and wait (a few seconds at most) for them.
-
-    The rows were committed with top priority and the engine woken. This process then claims
-    whatever no worker has taken yet — with the engine's own claim, so nothing is sent twice — and
-    sends it at once; rows a worker already holds are waited for until `deadline_s`.
-    """
-    rt = runtime()
-    link = wechat_link(rt)
-    rt.wakeup.notify()
-    started = time.monotonic()
-    try:
-        link.bridge.run(link.notifier(rt.sessions).send_previews(preview_id, rt.clock()), timeout=deadline_s)
-    except TimeoutError:
-        return
-    while time.monotonic() - started < deadline_s:
-        with rt.sessions() as db:
-            waiting = previews.sends_in_flight(db, preview_id)
-        if not waiting:
-            return
-        time.sleep(0.05)  # a worker holds them: its result is moments away
-
-
-def _channels(link: WeChatLink) -> set[str]:
-    out = set()
-    if link.messenger.wecom is not None:
-        out.add("wecom")
-    if link.messenger.miniprogram is not None and link.messenger.subscribe_template_id:
-        out.add("miniprogram")
-    return out
-
-
 _CHANNEL_NAMES = {"wecom": ("企业微信应用", "the WeCom app"), "miniprogram": ("小程序", "the mini program")}
 
 
@@ -177,27 +130,24 @@ def _reviewer_out(row: PreviewRecipient, name: str) -> dict[str, Any]:
 def send(body: PreviewIn) -> Response:
     rt = runtime()
     link = wechat_link(rt)
-    _limit(link, body.taskId)
-    db = session()
-    plan = previews.start(
-        db,
+    sent = previews.send(
+        session(),
+        rt.sessions,
         actor(),
         body.taskId,
         body.content,
         body.recipients,
-        rt.clock(),
+        rt.clock,
+        reach=link,
+        engine=link.engine,
+        wakeup=rt.wakeup,
+        per_user_limit=rt.settings.preview_rate_per_user,
         image_exists=_image_exists,
-        channels=_channels(link),
-        subscribe_template_id=link.messenger.subscribe_template_id,
     )
-    # Commit before sending: no HTTP call inside a transaction, and a fast reviewer's tap finds the preview.
-    db.commit()
-    _send_and_wait(plan.preview_id)
-    db.expire_all()
-    rows = [_reviewer_out(row, name) for row, name in previews.reviewers_of(db, plan.preview_id)]
+    rows = [_reviewer_out(row, name) for row, name in sent.reviewers]
     return json_response(
         {
-            "previewId": plan.preview_id,
+            "previewId": sent.preview_id,
             "validation": {"isValid": True, "errors": []},
             "recipients": rows,
             "warnings": [r["message"] for r in rows if r["message"]],
@@ -232,11 +182,7 @@ def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | Non
     responses={200: MessageOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def confirm(body: ConfirmIn) -> Response:
-    db = session()
-    preview = previews.get_preview(db, actor().org_id, body.previewId, reviewer=actor().recipient_id)
-    decider = previews.api_decider(db, actor(), preview)
-    decision = previews.decide(db, preview.id, body.response, body.comment, decider, runtime().clock())
-    db.commit()
+    decision = previews.confirm(session(), actor(), body.previewId, body.response, body.comment, runtime().clock())
     after_decision(wechat_link(runtime()), decision)
     message = "Preview confirmed" if body.response == "confirm" else "Modification requested"
     return json_response({"message": message})

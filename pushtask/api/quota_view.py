@@ -43,7 +43,7 @@ def quota_warnings(
 
 def _reported(refs: list[str], start: datetime, end: datetime) -> dict[str, list[datetime]] | None:
     """What WeCom says these groups received, when the app may read it (else None: count our own)."""
-    from pushtask.infra.wechatlink import wechat_link
+    from pushtask.runtime import wechat_link
     from pushtask.wechat.customer_group import CustomerGroupClient
     from pushtask.wechat.errors import WeChatError
 

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
+from pushtask.domain.actor import Actor
 from pushtask.domain.text import count_chars, truncate_chars
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.infra.counts import CountCache
@@ -34,7 +35,6 @@ from pushtask.models import (
 )
 from pushtask.schemas import BatchUpdates, ContentIn, ScheduleIn, SchedulePatch, TaskCreate, TaskUpdate
 from pushtask.services import approval, group_tags, media_links, recipient_refs
-from pushtask.services.context import Actor
 from pushtask.services.schedules import localize, problems_of, rule_of, schedule_out
 
 NAME_LIMIT = 50
