@@ -7,9 +7,9 @@ Routes and the worker read them here and never construct a WeChat client themsel
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,9 +26,12 @@ from pushtask.infra.wakeup import Wakeup
 from pushtask.security import TokenClaims, TokenSigner
 from pushtask.services.confirmations import ConfirmationEngine
 from pushtask.services.previews import PreviewEngine
+from pushtask.wechat.customer_group import CustomerGroupClient
 from pushtask.wechat.http import HttpSeam
 from pushtask.wechat.kv import KeyValueStore
 from pushtask.wechat.reviewers import ReviewerMessenger
+
+T = TypeVar("T")
 
 # How long a process reuses a token's user and revocation lookups; other processes see a sign-out
 # or a removed user within this (this process at once).
@@ -55,6 +58,8 @@ class WeChatClients:
     notices: ChannelRegistry
     # Reviewer follow-ups (card relabels), the mini program's login, the WeCom directory.
     messenger: ReviewerMessenger
+    # The WeCom app's customer-group API (directory sync, what groups received), when WeCom is configured.
+    customer_groups: CustomerGroupClient | None = None
     callbacks: dict[str, CallbackKeys] = field(default_factory=dict)
 
     @property
@@ -108,6 +113,10 @@ class WeChatLink:
         if self.messenger.miniprogram is not None and self.messenger.subscribe_template_id:
             out.add("miniprogram")
         return out
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run `coro` on the link's loop (where its clients belong); TimeoutError after `timeout` seconds."""
+        return self.bridge.run(coro, timeout)
 
     def admit(self, key: str, now: float, window_s: float, limit: int) -> float:
         """Count one use of `key` in the shared store; return how long to wait (0: admitted)."""

@@ -299,8 +299,9 @@ def build_clients(
         bridge=ends.bridge,
         clock=clock,
     )
+    wecom = WeComClient(ends.wecom, seam, store, clock=clock) if ends.wecom else None
     messenger = ReviewerMessenger(
-        wecom=WeComClient(ends.wecom, seam, store, clock=clock) if ends.wecom else None,
+        wecom=wecom,
         miniprogram=MiniProgramClient(ends.miniprogram, seam, store, clock=clock) if ends.miniprogram else None,
         subscribe_template_id=ends.preview_template_id,
     )
@@ -310,6 +311,7 @@ def build_clients(
         channels=channels,
         notices=_notice_channels(ends, media, seam, store, clock),
         messenger=messenger,
+        customer_groups=CustomerGroupClient(wecom) if wecom is not None else None,
         callbacks=callback_keys(ends),
     )
 
@@ -319,14 +321,13 @@ async def customer_group_client(
     settings: Settings, sandbox_url: str | None = None
 ) -> AsyncIterator[CustomerGroupClient]:
     """WeCom's customer-group API for a one-off command (`pushtask groups sync`); SettingsError when not configured."""
-    wecom = endpoints(settings, sandbox_url).wecom
-    if wecom is None:
-        raise SettingsError("wecom_not_configured")
-    http = HttpSeam(HttpConfig())
+    clients = build_clients(settings, sandbox_url)
     try:
-        yield CustomerGroupClient(WeComClient(wecom, http, MemoryStore()))
+        if clients.customer_groups is None:
+            raise SettingsError("wecom_not_configured")
+        yield clients.customer_groups
     finally:
-        await http.close()
+        await clients.close()
 
 
 # ---- the worker ----------------------------------------------------------------------------------
