@@ -7,11 +7,16 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Protocol
 
 from pushtask.worker.runner import Worker
 
 log = logging.getLogger("pushtask.worker")
+
+
+class Parts(Protocol):
+    @property
+    def worker(self) -> Worker: ...
 
 
 class BackgroundWorker:
@@ -21,7 +26,7 @@ class BackgroundWorker:
     the worker over that loop's WeChat clients and closes them when the worker has stopped.
     """
 
-    def __init__(self, parts: Callable[[], AbstractAsyncContextManager[Any]]) -> None:
+    def __init__(self, parts: Callable[[], AbstractAsyncContextManager[Parts]]) -> None:
         self._parts = parts
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
@@ -40,9 +45,8 @@ class BackgroundWorker:
     async def _run(self) -> None:
         self._stop = asyncio.Event()
         async with self._parts() as parts:
-            worker: Worker = parts.worker
             self._ready.set()
-            await worker.run(self._stop)
+            await parts.worker.run(self._stop)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the worker to finish what is in flight, and wait for it."""
