@@ -27,8 +27,8 @@ from pushtask.config import Settings
 from pushtask.db import create_db_engine, create_session_factory, unit_of_work
 from pushtask.migrations import upgrade
 from pushtask.notify import retention
-from pushtask.runtime import build_runtime
 from pushtask.services.bootstrap import ensure_initial_data
+from pushtask.wiring import build_runtime
 from tests.support import FrozenClock
 
 # MariaDB's sequence engine: seq_1_to_N is a table of N numbers.

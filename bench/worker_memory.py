@@ -18,6 +18,7 @@ import tempfile
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -34,16 +35,19 @@ def rss_mb() -> float:
 
 async def _run(fleet: Fleet, groups: list[str], rounds: int, tasks: int, top: int, trace: bool) -> None:
     from pushtask.config import load_settings
-    from pushtask.models import Delivery, Push
-    from pushtask.runtime import build_runtime
-    from pushtask.wiring import build_notifier, build_sender
-    from pushtask.worker.runner import Worker, WorkerConfig
+    from pushtask.wiring import build_runtime, worker_for
 
     rt = build_runtime(load_settings(fleet.process_env()))
-    target = rt.settings.wechat_base_url
-    sender = build_sender(rt.settings, target)
-    notices = build_notifier(rt.settings, rt.sessions, target)
-    worker = Worker(rt.sessions, sender, rt.clock, wakeup=rt.wakeup, config=WorkerConfig(), notifier=notices.notifier)
+    # Built as `pushtask worker` builds it: the sender and the notifier over one set of WeChat clients.
+    async with worker_for(rt) as parts:
+        await _measure(fleet, rt, parts.worker, groups, rounds, tasks, top, trace)
+
+
+async def _measure(
+    fleet: Fleet, rt: Any, worker: Any, groups: list[str], rounds: int, tasks: int, top: int, trace: bool
+) -> None:
+    from pushtask.models import Delivery, Push
+
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     baseline = None
@@ -73,8 +77,6 @@ async def _run(fleet: Fleet, groups: list[str], rounds: int, tasks: int, top: in
     finally:
         stop.set()
         await running
-        await sender.close()
-        await notices.close()
 
 
 def main(argv: list[str] | None = None) -> int:

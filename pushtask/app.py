@@ -24,7 +24,7 @@ from pushtask.api import task_import as task_import_api
 from pushtask.api import trash as trash_api
 from pushtask.api.base import ApiError, json_response, lang
 from pushtask.db import is_unavailable
-from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound
+from pushtask.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from pushtask.i18n import translate
 from pushtask.infra.outage import describe
 from pushtask.runtime import Runtime
@@ -127,6 +127,12 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Forbidden)
     def forbidden(exc: Forbidden) -> Response:
         return json_response({"error": "Forbidden", "reason": str(exc)}, 403)
+
+    @app.errorhandler(RateLimited)
+    def rate_limited(exc: RateLimited) -> Response:
+        response = json_response({"error": exc.error}, 429)
+        response.headers["Retry-After"] = str(max(1, round(exc.retry_after_s + 0.5)))
+        return response
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:

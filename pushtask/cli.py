@@ -18,7 +18,8 @@ from pushtask.errors import InvalidInput
 from pushtask.i18n import translate
 from pushtask.migrations import upgrade
 from pushtask.obs.logs import configure as configure_logging
-from pushtask.runtime import Runtime, build_runtime
+from pushtask.runtime import Runtime
+from pushtask.wiring import build_runtime
 
 if TYPE_CHECKING:
     from pushtask.sandbox import SandboxHandle, SandboxState
@@ -85,6 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
     from pushtask.app import create_app
+    from pushtask.wiring import worker_for
     from pushtask.worker.background import BackgroundWorker
 
     rt = _runtime(args)
@@ -115,7 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    worker = BackgroundWorker(rt, rt.sandbox_url or _wechat_target(rt))
+    worker = BackgroundWorker(lambda: worker_for(rt))
     worker.start()
     _on_stop(server.close)
     if sandbox is not None:
@@ -174,14 +176,6 @@ def _next_free_port(host: str, start: int) -> int:
     return 0
 
 
-def _wechat_target(rt: Runtime) -> str | None:
-    """A separate sandbox named by PUSHTASK_WECHAT_BASE_URL is used with its built-in credentials."""
-    settings = rt.settings
-    if settings.wechat_base_url and not settings.wecom_corp_id and settings.sandbox != "off":
-        return settings.wechat_base_url
-    return None
-
-
 def _start_sandbox(rt: Runtime, host: str, port: int) -> SandboxHandle:
     """Start the in-process sandbox and tell it about every group in the database."""
     from pushtask.sandbox import SandboxState, start_in_thread
@@ -236,8 +230,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run a scheduler/delivery worker until SIGTERM, then drain (production: any number of these)."""
     import asyncio
 
-    from pushtask.wiring import build_notifier, build_sender
-    from pushtask.worker.runner import Worker, WorkerConfig
+    from pushtask.wiring import worker_for
 
     rt = _runtime(args)
     engine = rt.engine
@@ -249,22 +242,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        sender = build_sender(rt.settings, _wechat_target(rt))
-        notices = build_notifier(rt.settings, rt.sessions, _wechat_target(rt))
-        worker = Worker(
-            rt.sessions,
-            sender,
-            rt.clock,
-            wakeup=rt.wakeup,
-            config=WorkerConfig(concurrency=rt.settings.worker_concurrency, lease_s=rt.settings.worker_lease_seconds),
-            notifier=notices.notifier,
-        )
-        print(f"PushTask worker {worker.id} running (channels: {', '.join(sender.registry.names())})", flush=True)
-        try:
-            await worker.run(stop)
-        finally:
-            await sender.close()
-            await notices.close()
+        async with worker_for(rt) as parts:
+            print(f"PushTask worker {parts.worker.id} running (channels: {', '.join(parts.channels)})", flush=True)
+            await parts.worker.run(stop)
 
     asyncio.run(main())
     print("PushTask worker stopped.", flush=True)
@@ -371,28 +351,21 @@ def cmd_groups_sync(args: argparse.Namespace) -> int:
 
     from pushtask.models import Organization
     from pushtask.services import customer_groups
-    from pushtask.wechat.customer_group import CustomerGroupClient, GroupChat
+    from pushtask.wechat.customer_group import GroupChat
     from pushtask.wechat.errors import WeChatError
-    from pushtask.wechat.http import HttpConfig, HttpSeam
-    from pushtask.wechat.kv import MemoryStore
-    from pushtask.wechat.wecom import WeComClient
-    from pushtask.wiring import endpoints
+    from pushtask.wiring import customer_group_client
 
     rt = _runtime(args)
-    wecom = endpoints(rt.settings, args.sandbox_url).wecom
-    if wecom is None:
-        print(translate("wecom_not_configured", "en"), file=sys.stderr)
-        return 2
 
     async def fetch() -> list[GroupChat]:
-        http = HttpSeam(HttpConfig())
-        try:
-            return await customer_groups.fetch_chats(CustomerGroupClient(WeComClient(wecom, http, MemoryStore())))
-        finally:
-            await http.close()
+        async with customer_group_client(rt.settings, args.sandbox_url) as client:
+            return await customer_groups.fetch_chats(client)
 
     try:
         chats = asyncio.run(fetch())
+    except SettingsError:
+        print(translate("wecom_not_configured", "en"), file=sys.stderr)
+        return 2
     except WeChatError as exc:
         print(translate("wecom_sync_failed", "en", errcode=exc.code, reason=exc.info.en), file=sys.stderr)
         return 1

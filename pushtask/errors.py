@@ -51,3 +51,12 @@ class Conflict(ServiceError):
 
 class Forbidden(ServiceError):
     """The caller's role does not allow the action."""
+
+
+class RateLimited(ServiceError):
+    """Too many of these lately; answered as 429 with Retry-After (whole seconds)."""
+
+    def __init__(self, retry_after_s: float, error: str = "Rate limit exceeded") -> None:
+        super().__init__(error)
+        self.error = error
+        self.retry_after_s = retry_after_s

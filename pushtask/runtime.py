@@ -1,30 +1,129 @@
-"""The collaborators one process builds from its settings and hands to requests and workers."""
+"""What one process holds: its settings, database, caches and its link to WeChat.
+
+These are records; `pushtask/wiring.py`, the composition root, builds them from `Settings`.
+Routes and the worker read them here and never construct a WeChat client themselves.
+"""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.clock import Clock, system_clock
-from pushtask.config import Settings, SettingsError, ensure_secret_key
-from pushtask.db import create_db_engine, create_session_factory
+from pushtask.channels.registry import ChannelRegistry
+from pushtask.clock import Clock
+from pushtask.config import Settings
 from pushtask.domain.actor import Actor
-from pushtask.infra import fieldcrypt
-from pushtask.infra.listcache import ListCache, MemoryVersions, RedisVersions, Versions
-from pushtask.infra.outage import Outage
+from pushtask.infra.asyncbridge import AsyncBridge
+from pushtask.infra.listcache import ListCache
 from pushtask.infra.recent import Recent
-from pushtask.infra.throttle import Counter, FallbackCounter, LoginThrottle, MemoryCounter, RedisCounter
-from pushtask.infra.wakeup import RedisWakeup, Wakeup
+from pushtask.infra.throttle import LoginThrottle
+from pushtask.infra.wakeup import Wakeup
 from pushtask.security import TokenClaims, TokenSigner
-from pushtask.services.task_list import track_writes
+from pushtask.services.confirmations import ConfirmationEngine
+from pushtask.services.previews import PreviewEngine
+from pushtask.wechat.customer_group import CustomerGroupClient
+from pushtask.wechat.http import HttpSeam
+from pushtask.wechat.kv import KeyValueStore
+from pushtask.wechat.reviewers import ReviewerMessenger
 
-if TYPE_CHECKING:
-    from pushtask.infra.wechatlink import WeChatLink
+T = TypeVar("T")
+
+# How long a process reuses a token's user and revocation lookups; other processes see a sign-out
+# or a removed user within this (this process at once).
+AUTH_CACHE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class CallbackKeys:
+    """What verifies and decrypts one channel's callbacks."""
+
+    token: str
+    encoding_aes_key: str
+    receive_id: str
+
+
+@dataclass
+class WeChatClients:
+    """One event loop's WeChat: one HTTP session and one token store, and every client built on them."""
+
+    http: HttpSeam
+    store: KeyValueStore
+    # The group channels (what a push is sent through) and the channels that reach people and the ops robot.
+    channels: ChannelRegistry
+    notices: ChannelRegistry
+    # Reviewer follow-ups (card relabels), the mini program's login, the WeCom directory.
+    messenger: ReviewerMessenger
+    # The WeCom app's customer-group API (directory sync, what groups received), when WeCom is configured.
+    customer_groups: CustomerGroupClient | None = None
+    callbacks: dict[str, CallbackKeys] = field(default_factory=dict)
+
+    @property
+    def preview_template_id(self) -> str | None:
+        """The mini-program subscribe template previews use."""
+        return self.messenger.subscribe_template_id
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.store.close()
+
+
+class EngineCalls(PreviewEngine, ConfirmationEngine, Protocol):
+    """What a request may ask of the delivery engine at once, on this process's WeChat loop."""
+
+
+class WeChatLink:
+    """How request threads reach WeChat: one event loop (the bridge), the clients built on it, the engine's calls.
+
+    `channels` may be replaced (tests hand in their own registry); the engine's calls read it when they run.
+    """
+
+    def __init__(
+        self, bridge: AsyncBridge, clients: WeChatClients, engine: Callable[[WeChatLink], EngineCalls]
+    ) -> None:
+        self.bridge = bridge
+        self.clients = clients
+        self.channels = clients.channels
+        self.messenger = clients.messenger
+        self.engine = engine(self)
+
+    @property
+    def store(self) -> KeyValueStore:
+        """The token/rate-limit store (Redis when configured); use it on the bridge's loop only."""
+        return self.clients.store
+
+    @property
+    def subscribe_template_id(self) -> str | None:
+        """The mini-program subscribe template previews use (None: previews do not go to the mini program)."""
+        return self.messenger.subscribe_template_id
+
+    def callback_keys(self, kind: str) -> CallbackKeys | None:
+        """The Token/EncodingAESKey/receive id for `wecom` or `miniprogram` callbacks, if configured."""
+        return self.clients.callbacks.get(kind)
+
+    def reviewer_channels(self) -> set[str]:
+        """The people channels that can reach a reviewer now (`wecom`, `miniprogram`)."""
+        out = set()
+        if self.messenger.wecom is not None:
+            out.add("wecom")
+        if self.messenger.miniprogram is not None and self.messenger.subscribe_template_id:
+            out.add("miniprogram")
+        return out
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run `coro` on the link's loop (where its clients belong); TimeoutError after `timeout` seconds."""
+        return self.bridge.run(coro, timeout)
+
+    def admit(self, key: str, now: float, window_s: float, limit: int) -> float:
+        """Count one use of `key` in the shared store; return how long to wait (0: admitted)."""
+        return self.bridge.run(self.store.admit(key, now, window_s, limit), timeout=2)
+
+    def close(self) -> None:
+        self.bridge.close(self.clients.close())
 
 
 @dataclass
@@ -38,82 +137,27 @@ class Runtime:
     login_throttle: LoginThrottle
     # One pooled client per process for the synchronous uses (wake-ups, throttling, health).
     redis: Any = None
-    # Base URL of the WeChat sandbox this process started (embedded default), else None.
+    # The WeChat emulator this process started or was pointed at, shown by /api/health (set by the composition root).
     sandbox_url: str | None = None
-    # Reviewer messages from request threads: built on first use (pushtask.infra.wechatlink).
+    # Request threads' link to WeChat: built on first use by `connect_wechat` (the composition root's).
     wechat_link: WeChatLink | None = None
+    connect_wechat: Callable[[Runtime], WeChatLink] | None = None
     # Pages of the task list, fresh by data version (None: off; see pushtask.infra.listcache).
     list_cache: ListCache | None = None
     # Who a token belongs to, for AUTH_CACHE_SECONDS (a revoked token stops working within that).
     token_cache: Recent[tuple[Actor, TokenClaims]] | None = None
 
 
-# How long a process reuses a token's user and revocation lookups; other processes see a sign-out
-# or a removed user within this (this process at once).
-AUTH_CACHE_SECONDS = 0.5
+_LOCK = threading.Lock()
 
 
-REDIS_MEANWHILE = (
-    "sign-in failures are counted in this process, workers notice changes by polling every second "
-    "and task lists are read from the database each time until it is back; check the Redis server"
-)
-
-
-def connect_redis(url: str) -> Any:
-    """Return a pooled client with short timeouts: a slow Redis must not hold up a request."""
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-
-def build_runtime(
-    settings: Settings,
-    *,
-    clock: Clock = system_clock,
-    sessions: sessionmaker[Session] | None = None,
-    sole_writer: bool = True,
-) -> Runtime:
-    """Create the engine, session factory and token signer for these settings.
-
-    `sole_writer`: this process does every write (`pushtask serve`, tests), so the list cache may keep
-    its data versions in the process when there is no Redis; `pushtask api` passes False.
-    """
-    settings = ensure_secret_key(settings)
-    try:
-        ring = fieldcrypt.load_or_create(settings.encryption_keys, settings.data_dir, embedded=settings.is_embedded)
-    except fieldcrypt.KeyRingError as exc:
-        raise SettingsError(str(exc)) from None
-    fieldcrypt.install(ring)
-    engine = None
-    if sessions is None:
-        engine = create_db_engine(settings.database_url, pool_size=max(5, settings.api_threads + 2))
-        sessions = create_session_factory(engine)
-    signer = TokenSigner(
-        secret=settings.secret_key, issuer=settings.jwt_issuer, ttl=timedelta(seconds=settings.jwt_ttl_seconds)
-    )
-    redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
-    wakeup: Wakeup = Wakeup()
-    counter: Counter = MemoryCounter()
-    versions: Versions | None = MemoryVersions() if sole_writer else None
-    if settings.redis_url:
-        outage = Outage("Redis", logging.getLogger("pushtask.redis"), meanwhile=REDIS_MEANWHILE)
-        wakeup = RedisWakeup(settings.redis_url, redis_client, outage)
-        counter = FallbackCounter(RedisCounter(redis_client), MemoryCounter(), outage)
-        versions = RedisVersions(redis_client, outage)
-    throttle = LoginThrottle(counter, clock=lambda: clock().timestamp())
-    token_cache: Recent[tuple[Actor, TokenClaims]] = Recent(AUTH_CACHE_SECONDS, lambda: clock().timestamp())
-    list_cache = ListCache(versions) if versions is not None and settings.list_cache else None
-    # Every process bumps the versions of what it writes (the worker too), whether or not it serves lists.
-    track_writes(sessions, versions or MemoryVersions(), token_cache.clear)
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        signer=signer,
-        clock=clock,
-        wakeup=wakeup,
-        login_throttle=throttle,
-        redis=redis_client,
-        list_cache=list_cache,
-        token_cache=token_cache,
-    )
+def wechat_link(rt: Runtime) -> WeChatLink:
+    """Return the runtime's link to WeChat, building it on first use (once per process)."""
+    link = rt.wechat_link
+    if link is not None:
+        return link
+    with _LOCK:
+        if rt.wechat_link is None:
+            assert rt.connect_wechat is not None, "the composition root (pushtask.wiring) builds runtimes"
+            rt.wechat_link = rt.connect_wechat(rt)
+        return rt.wechat_link

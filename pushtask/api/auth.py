@@ -20,7 +20,6 @@ from pushtask.schemas import (
     UserListOut,
     UserUpdate,
 )
-from pushtask.schemas.phone import SignInOut
 from pushtask.services import users as user_service
 from pushtask.services.schedules import iso_utc
 
@@ -87,31 +86,6 @@ def login(body: LoginIn) -> Response:
 def logout() -> Response:
     user_service.logout(session(), g.claims)
     return json_response({"message": "Signed out"})
-
-
-@api_route(
-    auth_bp,
-    "/refresh",
-    "POST",
-    summary="Exchange a valid token (any scope) for a fresh one of the same scope; the old one stops working.",
-    role="viewer",
-    scopes=("operator", "reviewer", "member"),
-    responses={200: SignInOut, 401: ErrorOut},
-)
-def refresh() -> Response:
-    if actor().scope != "operator":
-        from pushtask.api.wechat_auth import refresh_any
-
-        return refresh_any()
-    rt = runtime()
-    user = session().get(User, actor().user_id)
-    org = session().get(Organization, actor().org_id)
-    assert user is not None and org is not None
-    token, claims = rt.signer.issue(user.id, org.id, rt.clock())
-    user_service.logout(session(), g.claims)
-    return json_response(
-        {"token": token, "expiresAt": iso_utc(claims.expires_at), "scope": "operator", "user": user_out(user, org)}
-    )
 
 
 @api_route(auth_bp, "/me", "GET", summary="The signed-in user.", role="viewer", responses={200: MeOut, 401: ErrorOut})

@@ -23,17 +23,12 @@ from xml.sax.saxutils import escape
 
 from defusedxml.ElementTree import fromstring as safe_fromstring
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from pushtask.api.base import ApiError, api_route, runtime, session
-from pushtask.errors import Conflict, NotFound
-from pushtask.i18n import translate
-from pushtask.infra import fieldcrypt
-from pushtask.infra.wechatlink import WeChatLink, callback_keys, wechat_link
-from pushtask.models import CallbackReceipt
+from pushtask.api.previews import after_decision
+from pushtask.runtime import wechat_link
 from pushtask.schemas import ErrorOut
-from pushtask.services import preview_requests, previews
+from pushtask.services import reviewer_replies
 from pushtask.wechat.crypto import CryptoError, WXBizMsgCrypt, is_json, parse_json, parse_xml
 
 log = logging.getLogger("pushtask.callbacks")
@@ -42,13 +37,11 @@ bp = Blueprint("wechat_callback", __name__, url_prefix="/wechat/callback")
 
 # The docs name the WeCom app's URL after its channel; both spellings reach the same handler.
 CHANNELS = {"wecom": "wecom", "wecom_appchat": "wecom", "miniprogram": "miniprogram"}
-RECEIPT_CONTEXT = "t_callback_receipts.key"
 
 
 def _crypt(channel: str) -> tuple[str, WXBizMsgCrypt]:
     kind = CHANNELS.get(channel)
-    rt = runtime()
-    keys = callback_keys(rt.settings, rt.sandbox_url, kind) if kind else None
+    keys = wechat_link(runtime()).callback_keys(kind) if kind else None
     if kind is None or keys is None:
         raise ApiError(404, "Not found", "no callback is configured for this channel")
     return kind, WXBizMsgCrypt(keys.token, keys.encoding_aes_key, keys.receive_id)
@@ -150,91 +143,19 @@ def receive(channel: str) -> Response:
         log.warning("callback refused (%s): %s", channel, exc)
         return _text("forbidden", 403)
     fields = message.fields
-    db = session()
-    if not _first_time(db, kind, fields):
-        return _text("success")
-    reply = _handle(db, kind, message)
-    db.commit()
+    handled = reviewer_replies.handle(session(), kind, fields, message.accepted_templates, runtime().clock())
+    if handled.decision is not None:
+        after_decision(wechat_link(runtime()), handled.decision, skip_card=handled.skip_card)
+    reply = None
+    if handled.reply is not None:
+        what, value = handled.reply
+        if what == "update_button":
+            reply = _passive(fields, "update_button", f"<Button><ReplaceName>{escape(value)}</ReplaceName></Button>")
+        else:
+            reply = _text_reply(kind, fields, value)
     if reply is None:
         return _text("success")
     return Response(crypt.encrypt_reply(reply).to_xml(), mimetype="text/xml")
-
-
-def _receipt_key(kind: str, fields: dict[str, str]) -> str:
-    """The callback's identity, kept as a keyed hash: an event's identity includes the sender's userid/openid."""
-    if fields.get("MsgId"):
-        identity = f"msg:{fields['MsgId']}"
-    else:
-        # Events carry no MsgId: WeChat's advice is sender + CreateTime (plus what the event is about).
-        parts = [fields.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")]
-        identity = "evt:" + ":".join(parts)
-    return f"{kind}:{fieldcrypt.lookup_hash(identity, RECEIPT_CONTEXT)}"
-
-
-def _first_time(db: Session, kind: str, fields: dict[str, str]) -> bool:
-    """Record this callback; False when it was handled before (a retry)."""
-    savepoint = db.begin_nested()
-    try:
-        db.add(CallbackReceipt(key=_receipt_key(kind, fields), channel=kind, received_at=runtime().clock()))
-        db.flush()
-    except IntegrityError:
-        savepoint.rollback()
-        return False
-    savepoint.commit()
-    return True
-
-
-def _handle(db: Session, kind: str, message: Message) -> str | None:
-    fields = message.fields
-    msg_type, event = fields.get("MsgType", ""), fields.get("Event", "")
-    sender = fields.get("FromUserName", "")
-    link = wechat_link(runtime())
-    if msg_type == "event" and event == "template_card_event":
-        found = previews.reviewer_by_card(db, fields.get("TaskId", ""), sender)
-        if found is None:
-            return None
-        response = previews.CONFIRM_KEY if fields.get("EventKey") == previews.CONFIRM_KEY else previews.MODIFY_KEY
-        ok, label = _decide(db, link, found, response, "", skip_card=fields.get("ResponseCode"))
-        if not ok:
-            return None
-        return _passive(fields, "update_button", f"<Button><ReplaceName>{escape(label)}</ReplaceName></Button>")
-    if msg_type == "text":
-        parsed = previews.parse_reply(fields.get("Content", ""))
-        if parsed is None:
-            return _text_reply(kind, fields, "回复“确认”通过预览，或回复“修改 意见”退回修改。")
-        found = previews.open_preview_for(db, kind, sender)
-        if found is None:
-            return _text_reply(kind, fields, "没有待确认的预览。")
-        _ok, label = _decide(db, link, found, parsed[0], parsed[1])
-        return _text_reply(kind, fields, label)
-    if msg_type == "event" and event == "subscribe_msg_popup_event" and kind == "miniprogram":
-        for template_id in message.accepted_templates:
-            previews.grant_by_openid(db, sender, template_id, runtime().clock())
-    return None
-
-
-def _decide(
-    db: Session,
-    link: WeChatLink,
-    found: tuple[str, previews.Decider],
-    response: str,
-    comment: str,
-    *,
-    skip_card: str | None = None,
-) -> tuple[bool, str]:
-    """Decide through the one service; return whether it was taken and what to tell the reviewer."""
-    preview_id, decider = found
-    try:
-        decision = previews.decide(db, preview_id, response, comment, decider, runtime().clock())
-    except Conflict as exc:
-        # The recipient id, not the name: logs carry no personal data.
-        log.info("decision refused", extra={"recipient_id": decider.recipient_id, "code": exc.code})
-        return False, translate(exc.code, **exc.params)
-    except NotFound:
-        return False, translate("task_not_found")
-    db.commit()
-    preview_requests.relabel_cards(link, decision, skip_card=skip_card)
-    return True, "已确认" if response == previews.CONFIRM_KEY else "已要求修改"
 
 
 def _passive(fields: dict[str, str], msg_type: str, inner: str) -> str:

@@ -1,44 +1,35 @@
 """Two-phase pushes (a group owner confirms the send later): check now, remind the owners now.
 
-Both run the engine's own round (`worker/confirmations.run_round`) for one push on this
-process's WeChat loop, with the same claim and lease as the worker's housekeeping.
+Each route calls `services.confirmations.run_now`, which has the engine run its own round for
+one push on this process's WeChat loop, with the same claim and lease as the worker's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response
 
 from pushtask.api.base import ApiError, actor, api_route, json_response, lang, runtime, session
 from pushtask.api.presenters import push_detail_out
-from pushtask.errors import Conflict
 from pushtask.i18n import translate
-from pushtask.infra.wechatlink import wechat_link
+from pushtask.runtime import wechat_link
 from pushtask.schemas import ErrorOut
 from pushtask.schemas.confirmations import RefreshOut, RemindIn, RemindOut
-from pushtask.services import pushes
-from pushtask.worker import confirmations
+from pushtask.services import confirmations, pushes
 
 bp = Blueprint("push_confirmations", __name__, url_prefix="/api/push")
 
-ROUND_TIMEOUT_S = 8.0
-_ROUNDS = confirmations.Rounds("api")
 
-
-def _run(push_id: str, *, check: bool, remind: bool, group_ids: list[str] | None = None) -> list[confirmations.Report]:
-    """Make the push's awaiting groups due, commit, and run one round for them."""
+def _run(
+    push_id: str, *, check: bool, remind: bool, group_ids: list[str] | None = None
+) -> Sequence[confirmations.RoundReport]:
     rt = runtime()
-    db = session()
-    push = pushes.get_push(db, actor(), push_id)
-    if not confirmations.request(db, push.id, rt.clock(), check=check, remind=remind, group_ids=group_ids):
-        raise Conflict("nothing_awaiting")
-    db.commit()
-    link = wechat_link(rt)
+    engine = wechat_link(rt).engine
     try:
-        return link.bridge.run(
-            confirmations.run_round(rt.sessions, link.channel, rt.clock(), _ROUNDS, push_id=push.id),
-            timeout=ROUND_TIMEOUT_S,
+        return confirmations.run_now(
+            session(), actor(), push_id, rt.clock(), engine, check=check, remind=remind, group_ids=group_ids
         )
     except TimeoutError:
         raise ApiError(503, "Service unavailable", translate("channel_busy", lang())) from None
@@ -55,7 +46,6 @@ def _run(push_id: str, *, check: bool, remind: bool, group_ids: list[str] | None
 def refresh(push_id: str) -> Response:
     reports = _run(push_id, check=True, remind=False)
     db = session()
-    db.expire_all()
     push = pushes.get_push(db, actor(), push_id)
     out: dict[str, Any] = push_detail_out(push, pushes.deliveries_of(db, push), lang())
     out["checked"] = len(reports)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
 from pushtask.api.base import QueryParam, actor, api_route, json_response, runtime, session
-from pushtask.errors import Conflict, FieldProblem, InvalidInput
+from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.models import Group, Recipient
 from pushtask.schemas import (
     CreatedId,
@@ -130,21 +130,11 @@ def create_group(body: GroupCreate) -> Response:
     responses={200: GroupSyncOut, 400: ErrorOut, 409: ErrorOut},
 )
 def sync_groups(body: GroupSyncIn) -> Response:
-    from pushtask.infra.wechatlink import wechat_link
-    from pushtask.wechat.customer_group import CustomerGroupClient
-    from pushtask.wechat.errors import WeChatError
+    from pushtask.runtime import wechat_link
 
     rt = runtime()
     link = wechat_link(rt)
-    wecom = link.messenger.wecom
-    if wecom is None:
-        raise Conflict("wecom_not_configured")
-    try:
-        # No transaction is open across the WeCom calls: the directory is read first, written after.
-        chats = link.bridge.run(customer_groups.fetch_chats(CustomerGroupClient(wecom)), timeout=60)
-    except WeChatError as exc:
-        raise Conflict("wecom_sync_failed", errcode=exc.code, reason=exc.info.zh) from exc
-    result = customer_groups.apply_sync(session(), actor().org_id, chats, rt.clock())
+    result = customer_groups.sync(session(), actor(), rt.clock(), link.clients.customer_groups, link.run)
     return json_response(result.to_json())
 
 

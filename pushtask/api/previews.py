@@ -1,11 +1,8 @@
-"""Preview routes (PRD §8.4): validate, send to reviewers, confirm/modify, templates; image upload.
-
-Each route parses, calls one service and presents; a send's rate limit, commit and wait are in
-`services/preview_requests.py`.
-"""
+"""Preview routes (PRD §8.4): validate, send to reviewers, confirm/modify, templates; image upload."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -18,8 +15,8 @@ from pushtask.api.quota_view import quota_warnings
 from pushtask.domain.images import ImageRejected
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.i18n import translate
-from pushtask.infra.wechatlink import wechat_link
 from pushtask.models import Organization, Preview, PreviewRecipient, Task
+from pushtask.runtime import WeChatLink, wechat_link
 from pushtask.schemas import (
     ConfirmIn,
     ErrorOut,
@@ -44,9 +41,11 @@ from pushtask.schemas import (
     ValidationResult,
 )
 from pushtask.services import approval, media, media_links, preview_requests, preview_tools, previews, quota, templates
-from pushtask.services.previews import InvalidContent
+from pushtask.services.previews import Decision, InvalidContent
 from pushtask.services.schedules import iso_utc
 from pushtask.services.tasks import _content_dict, get_task
+
+log = logging.getLogger("pushtask.previews")
 
 bp = Blueprint("preview", __name__, url_prefix="/api/preview")
 
@@ -100,21 +99,6 @@ def _org_zone() -> str:
     return zone or "Asia/Shanghai"
 
 
-def _sending() -> preview_requests.Sending:
-    """What this request thread sends with (the WeChat link, sessions, clock, the engine's wake-up)."""
-    rt = runtime()
-    return preview_requests.Sending(
-        wechat_link(rt), rt.sessions, rt.clock, rt.wakeup.notify, rt.settings.preview_rate_per_user
-    )
-
-
-@bp.app_errorhandler(preview_requests.RateLimited)
-def rate_limited(exc: preview_requests.RateLimited) -> Response:
-    response = json_response({"error": "Rate limit exceeded"}, 429)
-    response.headers["Retry-After"] = str(exc.retry_after_s)
-    return response
-
-
 _CHANNEL_NAMES = {"wecom": ("企业微信应用", "the WeCom app"), "miniprogram": ("小程序", "the mini program")}
 
 
@@ -148,13 +132,26 @@ def _reviewer_out(row: PreviewRecipient, name: str) -> dict[str, Any]:
     responses={200: PreviewSent, 400: InvalidContentOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
 )
 def send(body: PreviewIn) -> Response:
-    preview_id, reviewers = preview_requests.send_preview(
-        session(), _sending(), actor(), body.taskId, body.content, body.recipients, image_exists=_image_exists
+    rt = runtime()
+    link = wechat_link(rt)
+    sent = previews.send(
+        session(),
+        rt.sessions,
+        actor(),
+        body.taskId,
+        body.content,
+        body.recipients,
+        rt.clock,
+        reach=link,
+        engine=link.engine,
+        wakeup=rt.wakeup,
+        per_user_limit=rt.settings.preview_rate_per_user,
+        image_exists=_image_exists,
     )
-    rows = [_reviewer_out(row, name) for row, name in reviewers]
+    rows = [_reviewer_out(row, name) for row, name in sent.reviewers]
     return json_response(
         {
-            "previewId": preview_id,
+            "previewId": sent.preview_id,
             "validation": {"isValid": True, "errors": []},
             "recipients": rows,
             "warnings": [r["message"] for r in rows if r["message"]],
@@ -199,8 +196,20 @@ _SELF_CHANNELS = {"wecom": ("企业微信", "WeCom"), "miniprogram": ("小程序
     responses={200: SelfTestOut, 400: InvalidContentOut, 404: ErrorOut, 429: ErrorOut},
 )
 def self_test(body: SelfTestIn) -> Response:
+    rt = runtime()
+    link = wechat_link(rt)
     result = preview_requests.send_self_test(
-        session(), _sending(), actor(), body.taskId, body.content, image_exists=_image_exists
+        session(),
+        rt.sessions,
+        actor(),
+        body.taskId,
+        body.content,
+        rt.clock,
+        reach=link,
+        engine=link.engine,
+        wakeup=rt.wakeup,
+        per_user_limit=rt.settings.preview_rate_per_user,
+        image_exists=_image_exists,
     )
     language = lang()
     where = _SELF_CHANNELS[result.channel][1 if language == "en" else 0]
@@ -210,6 +219,22 @@ def self_test(body: SelfTestIn) -> Response:
         code = "self_test_sent_wecom"
     message = translate(code, language, where=where, reason=result.reason or "-")
     return json_response({"status": result.status, "channel": result.channel, "to": result.name, "message": message})
+
+
+def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | None = None) -> None:
+    """Relabel the WeCom cards — in the background, best effort (the card keeps its label otherwise)."""
+    label = "已确认" if decision.preview.status == "confirmed" else "已要求修改"
+    if decision.preview.status == "pending":
+        return
+    messenger = link.messenger
+
+    async def follow_up() -> None:
+        for code, userid in decision.cards:
+            if code != skip_card:
+                await messenger.update_card(code, userid, label)
+        # The "modify requested" notice to the creator is an outbox row the engine sends (see decide).
+
+    link.bridge.submit(follow_up())
 
 
 @api_route(
@@ -223,12 +248,8 @@ def self_test(body: SelfTestIn) -> Response:
     responses={200: MessageOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def confirm(body: ConfirmIn) -> Response:
-    db = session()
-    preview = previews.get_preview(db, actor().org_id, body.previewId, reviewer=actor().recipient_id)
-    decider = previews.api_decider(db, actor(), preview)
-    decision = previews.decide(db, preview.id, body.response, body.comment, decider, runtime().clock())
-    db.commit()
-    preview_requests.relabel_cards(wechat_link(runtime()), decision)
+    decision = previews.confirm(session(), actor(), body.previewId, body.response, body.comment, runtime().clock())
+    after_decision(wechat_link(runtime()), decision)
     message = "Preview confirmed" if body.response == "confirm" else "Modification requested"
     return json_response({"message": message})
 

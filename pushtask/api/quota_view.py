@@ -43,16 +43,15 @@ def quota_warnings(
 
 def _reported(refs: list[str], start: datetime, end: datetime) -> dict[str, list[datetime]] | None:
     """What WeCom says these groups received, when the app may read it (else None: count our own)."""
-    from pushtask.infra.wechatlink import wechat_link
-    from pushtask.wechat.customer_group import CustomerGroupClient
+    from pushtask.runtime import wechat_link
     from pushtask.wechat.errors import WeChatError
 
     try:
         link = wechat_link(runtime())
-        wecom = link.messenger.wecom
-        if wecom is None:
+        client = link.clients.customer_groups
+        if client is None:
             return None
-        return link.bridge.run(customer_groups.reported_sends(CustomerGroupClient(wecom), refs, start, end), timeout=5)
+        return link.run(customer_groups.reported_sends(client, refs, start, end), timeout=5)
     except (WeChatError, TimeoutError) as exc:
         log.info("WeCom mass-send history unreadable, counting PushTask's own: %s", exc)
         return None

@@ -12,8 +12,8 @@ from pushtask.api.auth import auth_bp, user_out
 from pushtask.api.base import ApiError, actor, api_route, json_response, lang, runtime, session
 from pushtask.api.previews import preview_out
 from pushtask.i18n import translate
-from pushtask.infra.wechatlink import wechat_link
-from pushtask.models import Organization, Recipient, Task
+from pushtask.models import Organization, Recipient, Task, User
+from pushtask.runtime import wechat_link
 from pushtask.schemas import ErrorOut
 from pushtask.schemas.phone import (
     MyPreviewsOut,
@@ -106,8 +106,31 @@ def wechat_sign_in(body: WeChatCodeIn) -> Response:
     return json_response(_token_out(result.token, result.claims.expires_at, result.scope, **who))
 
 
+@api_route(
+    auth_bp,
+    "/refresh",
+    "POST",
+    summary="Exchange a valid token (any scope) for a fresh one of the same scope; the old one stops working.",
+    role="viewer",
+    scopes=("operator", "reviewer", "member"),
+    responses={200: SignInOut, 401: ErrorOut},
+)
+def refresh() -> Response:
+    if actor().scope != "operator":
+        return refresh_any()
+    rt = runtime()
+    user = session().get(User, actor().user_id)
+    org = session().get(Organization, actor().org_id)
+    assert user is not None and org is not None
+    token, claims = rt.signer.issue(user.id, org.id, rt.clock())
+    user_service.logout(session(), g.claims)
+    return json_response(
+        {"token": token, "expiresAt": iso_utc(claims.expires_at), "scope": "operator", "user": user_out(user, org)}
+    )
+
+
 def refresh_any() -> Response:
-    """The refresh of a reviewer's or member's token (operators' go through pushtask.api.auth.refresh)."""
+    """The refresh of a reviewer's or member's token (an operator's is issued in `refresh`)."""
     rt = runtime()
     who = actor()
     token, claims = wechat_identity.reissue(rt.signer, who, rt.clock())

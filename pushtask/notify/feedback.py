@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.models import Feedback, Group, Task
 from pushtask.notify import feedback_token
-from pushtask.services.context import Actor
 
 
 class Rejected(Exception):

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.models import Delivery, Feedback, Group, Push, Task
-from pushtask.services.context import Actor
 
 TOP = 20
 EXAMPLES = 3

@@ -92,30 +92,6 @@ def summarize_push(session: Session, push: Push, now: datetime) -> None:
     )
 
 
-def summarized_deliveries(session: Session, push_id: str) -> list[tuple[Delivery, str]]:
-    """Return a purged push's per-group results as (unsaved) deliveries with group names, from its summary."""
-    summary = session.get(PushSummary, push_id)
-    if summary is None:
-        return []
-    ids = {*summary.sent_groups, *summary.uncertain_groups, *(f["groupId"] for f in summary.failed_groups)}
-    names = dict(session.execute(select(Group.id, Group.name).where(Group.id.in_(ids))).tuples().all())
-
-    def view(group_id: str, state: str, zh: str | None = None, en: str | None = None) -> tuple[Delivery, str]:
-        # Not added to the session: a read-only stand-in for the purged row.
-        return Delivery(
-            group_id=group_id, push_id=push_id, state=state, channel="", attempts=0, error_zh=zh, error_en=en
-        ), names.get(group_id, "")
-
-    return (
-        [view(g, "sent") for g in summary.sent_groups]
-        + [
-            view(f["groupId"], f.get("state", "failed"), f.get("error"), f.get("errorEn"))
-            for f in summary.failed_groups
-        ]
-        + [view(g, "uncertain") for g in summary.uncertain_groups]
-    )
-
-
 def _purge_receipts(sessions: sessionmaker[Session], cutoff: datetime) -> int:
     with unit_of_work(sessions) as session:
         keys = list(

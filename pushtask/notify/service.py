@@ -10,11 +10,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pushtask.domain import pages
+from pushtask.domain.actor import Actor
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.models import InboxItem, Notification, NotificationSettings, Recipient, Task, User
 from pushtask.models.notification import NOTIFY_CHANNELS
 from pushtask.notify import outbox
-from pushtask.services.context import Actor
 
 TITLES = {"reminder": "推送提醒", "result": "推送结果", "preview": "预览通知"}
 DEFAULT_CHANNELS = ["wecom", "miniprogram", "inbox"]

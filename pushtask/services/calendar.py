@@ -16,8 +16,8 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence, workcalendar
+from pushtask.domain.actor import Actor
 from pushtask.models import Push, Task
-from pushtask.services.context import Actor
 from pushtask.services.schedules import iso_in_zone, rule_of
 from pushtask.services.tasks import PRIORITY_NAMES, TaskQuery, _filtered
 

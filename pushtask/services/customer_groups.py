@@ -7,16 +7,30 @@ with the name, owner and member count `groupchat/get` gives. A group gone from W
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import GroupTarget
+from pushtask.domain.actor import Actor
+from pushtask.errors import Conflict
 from pushtask.models import Group, Recipient, new_id
 from pushtask.wechat.customer_group import RESULT_SENT, TASK_SENT, CustomerGroupClient, GroupChat
+from pushtask.wechat.errors import WeChatError
+
+T = TypeVar("T")
+SYNC_TIMEOUT_S = 60.0
+
+
+class Runner(Protocol):
+    """Runs a coroutine on the loop the WeChat clients belong to (`pushtask.runtime.WeChatLink.run`)."""
+
+    def __call__(self, coro: Coroutine[Any, Any, T], timeout: float) -> T: ...
+
 
 CHANNEL = "wecom_customer_group"
 
@@ -34,6 +48,18 @@ class SyncResult:
 async def fetch_chats(client: CustomerGroupClient) -> list[GroupChat]:
     """Every customer group the app may see, with name, owner and member count."""
     return [await client.get_chat(chat_id) for chat_id in await client.list_chat_ids()]
+
+
+def sync(session: Session, actor: Actor, now: datetime, client: CustomerGroupClient | None, run: Runner) -> SyncResult:
+    """Import the WeCom app's customer groups into the actor's organisation (409 when WeCom is not configured
+    or refuses). No transaction is open across the WeCom calls: the directory is read first, written after."""
+    if client is None:
+        raise Conflict("wecom_not_configured")
+    try:
+        chats = run(fetch_chats(client), SYNC_TIMEOUT_S)
+    except WeChatError as exc:
+        raise Conflict("wecom_sync_failed", errcode=exc.code, reason=exc.info.zh) from exc
+    return apply_sync(session, actor.org_id, chats, now)
 
 
 def owner_names(session: Session, org_id: str) -> dict[str, str]:

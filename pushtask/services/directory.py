@@ -8,10 +8,10 @@ from typing import TypeVar
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import Group, GroupTag, Recipient, Task, TaskGroup, TaskRecipient, User, new_id
 from pushtask.schemas import GroupCreate, GroupUpdate, RecipientCreate, RecipientUpdate
-from pushtask.services.context import Actor
 
 Row = TypeVar("Row", Group, Recipient)
 Named = TypeVar("Named", Group, Recipient, User)

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import FieldProblem, InvalidInput, NotFound
 from pushtask.models import Group, GroupTag
-from pushtask.services.context import Actor
 
 MAX_TAGS = 20
 

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput
 from pushtask.models import Task, TaskLog, new_id
-from pushtask.services.context import Actor
 from pushtask.services.schedules import iso_in_zone, rule_of
 from pushtask.services.tasks import get_task
 

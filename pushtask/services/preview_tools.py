@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from pushtask.domain import content as rules
 from pushtask.domain import pages
+from pushtask.domain.actor import Actor
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.models import Group, Notification, NotificationSettings, Organization, Recipient, User, WeChatBinding
 from pushtask.schemas import ContentIn
 from pushtask.services import tasks as task_service
 from pushtask.services.approval import group_targets
-from pushtask.services.context import Actor
 from pushtask.services.previews import InvalidContent, local_date, preview_key
 
 CONTENT_KEYS = ("text", "image", "link", "miniprogram")

@@ -1,26 +1,31 @@
-"""Previews: record what reviewers are shown, and decide them — one service for all three paths.
+"""Previews: record what reviewers are shown, send them, and decide them — one service for all three paths.
 
-`start` checks the content and records the preview (no I/O); the caller sends it outside the
-transaction and hands the outcome to `record_sends`. `decide` is what the API, a WeCom card tap
-and a text reply all call.
+`send` is the API's preview request: it rate-limits, checks the content and records the preview
+(`start`, no I/O), commits, has the engine send the queued rows at once (`PreviewEngine`) and
+waits a few seconds for their outcome, which the engine writes with `record_sends`. `decide` is
+what the API, a WeCom card tap and a text reply all call.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.channels.base import Message
 from pushtask.domain import content as rules
 from pushtask.domain import pages
+from pushtask.domain.actor import Actor
 from pushtask.domain.rendering import message_from_content
 from pushtask.domain.text import truncate_chars
-from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound, RateLimited
+from pushtask.infra.wakeup import Wakeup
 from pushtask.models import (
     InboxItem,
     Notification,
@@ -39,9 +44,12 @@ from pushtask.schemas import ContentIn, TaskUpdate
 from pushtask.services import recipient_refs
 from pushtask.services import tasks as task_service
 from pushtask.services.approval import group_targets
-from pushtask.services.context import Actor
+from pushtask.services.pushes import content_snapshot
 from pushtask.wechat import wecom_payloads as wp
-from pushtask.worker.planner import content_snapshot
+
+SEND_TIMEOUT_S = 8.0
+PER_TASK = (6, 60.0)  # previews per task per minute
+PER_USER_WINDOW_S = 60.0
 
 PROMPT = "请确认内容，回复‘确认’或‘修改’"
 CONFIRM_KEY, MODIFY_KEY = "confirm", "modify"
@@ -97,6 +105,114 @@ class Decision:
     # (response_code, userid) of WeCom cards to relabel; the creator's WeCom userid to tell about a "modify".
     cards: list[tuple[str, str]] = field(default_factory=list)
     creator_userid: str | None = None
+
+
+class ReviewerReach(Protocol):
+    """What a preview needs of this process's WeChat (`pushtask.runtime.WeChatLink` provides it)."""
+
+    def admit(self, key: str, now: float, window_s: float, limit: int) -> float:
+        """Count one use of `key` (shared by all processes); return how long to wait, 0 when admitted."""
+        ...
+
+    def reviewer_channels(self) -> set[str]:
+        """The people channels configured: `wecom`, `miniprogram`."""
+        ...
+
+    @property
+    def subscribe_template_id(self) -> str | None: ...
+
+
+class PreviewEngine(Protocol):
+    def send_previews(self, preview_id: str, now: datetime, timeout_s: float) -> None:
+        """Claim and send the preview's queued rows no worker has taken, with the engine's own claim
+        (so nothing is sent twice); TimeoutError after `timeout_s`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A preview request's answer: the preview and each reviewer's row with their name."""
+
+    preview_id: str
+    reviewers: list[tuple[PreviewRecipient, str]]
+
+
+def send(
+    session: Session,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    task_id: str,
+    content: ContentIn | None,
+    recipient_ids: list[str] | None,
+    clock: Callable[[], datetime],
+    *,
+    reach: ReviewerReach,
+    engine: PreviewEngine,
+    wakeup: Wakeup,
+    per_user_limit: int,
+    image_exists: rules.ImageLookup,
+) -> Sent:
+    """Record a preview of the task, send it to its reviewers in WeChat and wait (≤ SEND_TIMEOUT_S) for the outcome.
+
+    429 (RateLimited) when this user or this task sent too many previews lately; 400 (InvalidContent)
+    when the content breaks a rule, and nothing is sent.
+    """
+    admit(reach, actor, task_id, clock().timestamp(), per_user_limit)
+    plan = start(
+        session,
+        actor,
+        task_id,
+        content,
+        recipient_ids,
+        clock(),
+        image_exists=image_exists,
+        channels=reach.reviewer_channels(),
+        subscribe_template_id=reach.subscribe_template_id,
+    )
+    # Commit before sending: no HTTP call inside a transaction, and a fast reviewer's tap finds the preview.
+    session.commit()
+    send_and_wait(sessions, engine, wakeup, plan.preview_id, clock)
+    session.expire_all()
+    return Sent(plan.preview_id, reviewers_of(session, plan.preview_id))
+
+
+def admit(reach: ReviewerReach, actor: Actor, task_id: str, now: float, per_user: int) -> None:
+    """Raise RateLimited (429) when this user or this task has sent too many previews lately."""
+    for key, (limit, window) in (
+        (f"preview:user:{actor.user_id}", (per_user, PER_USER_WINDOW_S)),
+        (f"preview:task:{task_id}", PER_TASK),
+    ):
+        wait = reach.admit(key, now, window, limit)
+        if wait > 0:
+            raise RateLimited(wait)
+
+
+def send_and_wait(
+    sessions: sessionmaker[Session],
+    engine: PreviewEngine,
+    wakeup: Wakeup,
+    preview_id: str,
+    clock: Callable[[], datetime],
+    deadline_s: float = SEND_TIMEOUT_S,
+) -> None:
+    """Have the engine send this preview's queued rows, and wait (a few seconds at most) for them.
+
+    The rows were committed with top priority and the engine woken. This process then claims
+    whatever no worker has taken yet and sends it at once; rows a worker already holds are waited
+    for until `deadline_s`.
+    """
+    wakeup.notify()
+    started = time.monotonic()
+    try:
+        engine.send_previews(preview_id, clock(), deadline_s)
+    except TimeoutError:
+        return
+    while time.monotonic() - started < deadline_s:
+        with sessions() as db:
+            waiting = sends_in_flight(db, preview_id)
+        if not waiting:
+            return
+        time.sleep(0.05)  # a worker holds them: its result is moments away
 
 
 def local_date(task: Task, now: datetime) -> date:
@@ -442,6 +558,14 @@ def api_decider(session: Session, actor: Actor, preview: Preview) -> Decider:
     if actor.can("admin"):
         return Decider("api", actor.name, user_id=actor.user_id)
     raise Conflict("preview_not_reviewer", error="Forbidden")
+
+
+def confirm(session: Session, actor: Actor, preview_id: str, response: str, comment: str, now: datetime) -> Decision:
+    """The signed-in reviewer (or an admin) decides a preview they can see; committed when this returns."""
+    preview = get_preview(session, actor.org_id, preview_id, reviewer=actor.recipient_id)
+    decision = decide(session, preview.id, response, comment, api_decider(session, actor, preview), now)
+    session.commit()
+    return decision
 
 
 def decide(session: Session, preview_id: str, response: str, comment: str, decider: Decider, now: datetime) -> Decision:

@@ -1,4 +1,4 @@
-"""Occurrences seen from the API: start one now, read its per-group results, resend the failed."""
+"""Occurrences: create one (planner and API), start one now, read its per-group results, resend the failed."""
 
 from __future__ import annotations
 
@@ -6,17 +6,103 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from pushtask.models import Confirmation, Delivery, Group, Push, Task, TaskLog, new_id
-from pushtask.services.context import Actor
+from pushtask.models import Confirmation, Delivery, Group, Push, PushSummary, Task, TaskGroup, TaskLog, new_id
 from pushtask.services.tasks import EDITABLE_CONTENT, get_task, group_ids_of
-from pushtask.worker.planner import create_push
 
 ONE_PHASE_STATES = frozenset({"pending", "sending", "sent", "failed", "uncertain"})
 RESENDABLE = ("failed", "uncertain", "unconfirmed")
+
+
+def content_snapshot(task: Task) -> dict[str, Any]:
+    """Return the content a push sends: frozen when the occurrence is created."""
+    return {
+        "name": task.name,
+        "text": task.content_text,
+        "image": task.content_image,
+        "link": task.content_link,
+        "miniprogram": task.content_miniprogram,
+        # Each group's message then carries its own signed feedback link (pushtask.notify.feedback_token).
+        **({"feedback": True} if task.feedback_enabled else {}),
+        # The zone {{日期}} is read in when the push fills variables per group.
+        "timezone": task.timezone,
+    }
+
+
+def create_push(
+    session: Session,
+    task: Task,
+    fire_at: datetime,
+    now: datetime,
+    *,
+    trigger: str,
+    created_by: str | None = None,
+    status: str = "running",
+    missed_count: int = 0,
+) -> Push | None:
+    """Insert a push and one pending delivery per target group; None if the occurrence exists."""
+    push = Push(
+        id=new_id(),
+        task_id=task.id,
+        org_id=task.org_id,
+        fire_at=fire_at,
+        trigger=trigger,
+        status=status,
+        priority=task.priority,
+        content=content_snapshot(task),
+        content_version=task.content_version,
+        total=0,
+        sent_count=0,
+        failed_count=0,
+        uncertain_count=0,
+        missed_count=missed_count,
+        created_by=created_by,
+        created_at=now,
+        finished_at=now if status == "missed" else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(push)
+            session.flush()
+    except IntegrityError:
+        # Another scheduler created this occurrence first: nothing to do.
+        return None
+    if status != "running":
+        return push
+    groups = session.execute(
+        select(Group.id, Group.channel)
+        .join(TaskGroup, TaskGroup.group_id == Group.id)
+        .where(TaskGroup.task_id == task.id)
+        .order_by(TaskGroup.position)
+    ).all()
+    rank = 4 - task.priority
+    rows = [
+        {
+            "push_id": push.id,
+            "group_id": gid,
+            "org_id": task.org_id,
+            "channel": channel,
+            "state": "pending",
+            "claim_rank": rank,
+            "fire_at": fire_at,
+            "next_attempt_at": fire_at,
+            "attempts": 0,
+            "updated_at": now,
+        }
+        for gid, channel in groups
+    ]
+    if rows:
+        session.execute(insert(Delivery), rows)
+    push.total = len(rows)
+    if not rows:
+        push.status, push.finished_at = "completed", now
+    task.last_push_id = push.id
+    return push
 
 
 def start_push(session: Session, actor: Actor, task_id: str, now: datetime) -> Push:
@@ -61,8 +147,6 @@ def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
     ).all()
     if not rows and push.finished_at is not None:
         # Delivery rows past the retention period were purged; their summary keeps the results.
-        from pushtask.notify.retention import summarized_deliveries
-
         rows = summarized_deliveries(session, push.id)  # type: ignore[assignment]
     confirmations: dict[int, Confirmation] = {}
     owners: dict[str, str | None] = {}
@@ -76,6 +160,30 @@ def deliveries_of(session: Session, push: Push) -> list[DeliveryView]:
             ).all()
         )
     return [DeliveryView(d, name, confirmations.get(d.id), owners.get(d.group_id)) for d, name in rows]
+
+
+def summarized_deliveries(session: Session, push_id: str) -> list[tuple[Delivery, str]]:
+    """Return a purged push's per-group results as (unsaved) deliveries with group names, from its summary."""
+    summary = session.get(PushSummary, push_id)
+    if summary is None:
+        return []
+    ids = {*summary.sent_groups, *summary.uncertain_groups, *(f["groupId"] for f in summary.failed_groups)}
+    names = dict(session.execute(select(Group.id, Group.name).where(Group.id.in_(ids))).tuples().all())
+
+    def view(group_id: str, state: str, zh: str | None = None, en: str | None = None) -> tuple[Delivery, str]:
+        # Not added to the session: a read-only stand-in for the purged row.
+        return Delivery(
+            group_id=group_id, push_id=push_id, state=state, channel="", attempts=0, error_zh=zh, error_en=en
+        ), names.get(group_id, "")
+
+    return (
+        [view(g, "sent") for g in summary.sent_groups]
+        + [
+            view(f["groupId"], f.get("state", "failed"), f.get("error"), f.get("errorEn"))
+            for f in summary.failed_groups
+        ]
+        + [view(g, "uncertain") for g in summary.uncertain_groups]
+    )
 
 
 def push_history(session: Session, actor: Actor, task_id: str, page: int, limit: int) -> tuple[list[Push], int]:

@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.i18n import translate
 from pushtask.models import Group, Organization, Recipient
 from pushtask.schemas import TaskCreate
 from pushtask.services import tasks as task_service
-from pushtask.services.context import Actor
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 1000

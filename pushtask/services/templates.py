@@ -9,10 +9,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pushtask.domain import content as rules
+from pushtask.domain.actor import Actor
 from pushtask.domain.text import count_chars
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import Template, new_id
-from pushtask.services.context import Actor
 
 NAME_LIMIT = 50
 

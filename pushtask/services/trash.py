@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, NotFound
 from pushtask.models import Task, TaskLog, new_id
-from pushtask.services.context import Actor
 
 KEEP = timedelta(days=30)
 LIMIT = 500

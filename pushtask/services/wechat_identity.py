@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict
 from pushtask.models import Organization, Recipient, User, WeChatBinding
 from pushtask.security import InvalidToken, TokenClaims, TokenSigner
-from pushtask.services.context import Actor
 
 _MEMBER_PURPOSE = b"pushtask-member-v1:"
 

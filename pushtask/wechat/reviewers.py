@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import contextlib
 
-from pushtask.channels.base import MediaSource
-from pushtask.channels.media_cache import MediaCache
 from pushtask.wechat import wecom_payloads as wp
 from pushtask.wechat.errors import WeChatError
-from pushtask.wechat.kv import KeyValueStore
 from pushtask.wechat.miniprogram import MiniProgramClient
 from pushtask.wechat.wecom import WeComClient
 
@@ -28,15 +25,11 @@ class ReviewerMessenger:
         *,
         wecom: WeComClient | None,
         miniprogram: MiniProgramClient | None,
-        media: MediaSource,
-        store: KeyValueStore,
         subscribe_template_id: str | None,
     ) -> None:
         self.wecom = wecom
         self.miniprogram = miniprogram
         self.subscribe_template_id = subscribe_template_id
-        self._media = media
-        self._cache = MediaCache(store, f"wecom:{wecom.credentials.corp_id}") if wecom is not None else None
 
     async def update_card(self, response_code: str, userid: str, replace_name: str) -> None:
         """Replace the card's buttons with the decision (best effort: the code may be used up)."""

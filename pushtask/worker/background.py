@@ -5,20 +5,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
-from pushtask.runtime import Runtime
-from pushtask.wiring import build_notifier, build_sender
-from pushtask.worker.runner import Worker, WorkerConfig
+from pushtask.worker.runner import Worker
 
 log = logging.getLogger("pushtask.worker")
 
 
-class BackgroundWorker:
-    """A worker thread that drains its sends when stopped."""
+class Parts(Protocol):
+    @property
+    def worker(self) -> Worker: ...
 
-    def __init__(self, rt: Runtime, sandbox_url: str | None) -> None:
-        self._rt = rt
-        self._sandbox_url = sandbox_url
+
+class BackgroundWorker:
+    """A worker thread that drains its sends when stopped.
+
+    `parts` is the composition root's `worker_for(rt)`: called on the thread's own loop, it yields
+    the worker over that loop's WeChat clients and closes them when the worker has stopped.
+    """
+
+    def __init__(self, parts: Callable[[], AbstractAsyncContextManager[Parts]]) -> None:
+        self._parts = parts
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -35,24 +44,9 @@ class BackgroundWorker:
 
     async def _run(self) -> None:
         self._stop = asyncio.Event()
-        sender = build_sender(self._rt.settings, self._sandbox_url)
-        notices = build_notifier(self._rt.settings, self._rt.sessions, self._sandbox_url)
-        worker = Worker(
-            self._rt.sessions,
-            sender,
-            self._rt.clock,
-            wakeup=self._rt.wakeup,
-            config=WorkerConfig(
-                concurrency=self._rt.settings.worker_concurrency, lease_s=self._rt.settings.worker_lease_seconds
-            ),
-            notifier=notices.notifier,
-        )
-        self._ready.set()
-        try:
-            await worker.run(self._stop)
-        finally:
-            await sender.close()
-            await notices.close()
+        async with self._parts() as parts:
+            self._ready.set()
+            await parts.worker.run(self._stop)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the worker to finish what is in flight, and wait for it."""

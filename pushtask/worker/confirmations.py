@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.channels.base import ActionResult, Channel, GroupTarget, Outcome, Pending, TwoPhaseChannel, is_two_phase
+from pushtask.channels.base import ActionResult, Channel, GroupTarget, Pending, ReadBack, TwoPhaseChannel, is_two_phase
 from pushtask.db import unit_of_work
 from pushtask.models import Confirmation, Delivery, Group, Organization, Push, Task
 from pushtask.notify import planning
@@ -142,35 +142,6 @@ class Due:
             self.group_id, self.group_name, self.channel, self.ref, owner=self.owner, owner_name=self.owner_name
         )
         return Pending(target, self.external_ref, self.accepted_at.timestamp(), self.reminders)
-
-
-def request(
-    session: Session,
-    push_id: str,
-    now: datetime,
-    *,
-    check: bool = False,
-    remind: bool = False,
-    group_ids: Sequence[str] | None = None,
-) -> int:
-    """Make a push's awaiting deliveries (or those of `group_ids`) due now; return how many are awaiting."""
-    values: dict[str, Any] = {}
-    if check:
-        values["check_at"] = now
-    if remind:
-        values["remind_at"] = now
-    open_rows = and_(Confirmation.push_id == push_id, Confirmation.check_at.is_not(None))
-    if group_ids is not None:
-        chosen = select(Delivery.id).where(Delivery.push_id == push_id, Delivery.group_id.in_(list(group_ids)))
-        open_rows = and_(open_rows, Confirmation.delivery_id.in_(chosen))
-    # Rows another worker holds (lease in the future) are left to it.
-    result = session.execute(
-        update(Confirmation)
-        .where(open_rows, or_(Confirmation.lease_token.is_(None), Confirmation.check_at <= now))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def flag_cancellations(session: Session, now: datetime) -> int:
@@ -311,7 +282,7 @@ def _outcome_at(seconds: float | None, now: datetime) -> datetime:
     return datetime.fromtimestamp(seconds, UTC) if seconds is not None else now
 
 
-def _apply(decision: Decision, outcome: Outcome, now: datetime) -> None:
+def _apply(decision: Decision, outcome: ReadBack, now: datetime) -> None:
     decision.state = outcome.state
     decision.errcode = outcome.errcode
     decision.reason_zh, decision.reason_en = outcome.reason_zh, outcome.reason_en

@@ -36,6 +36,7 @@ from pushtask.channels.notices import MP_SUBSCRIBE, QUOTA_EXHAUSTED, WECOM_APP
 from pushtask.channels.wecom_robot import NAME as ROBOT
 from pushtask.config import Settings
 from pushtask.db import unit_of_work
+from pushtask.domain.rendering import message_from_content
 from pushtask.models import (
     InboxItem,
     Maintenance,
@@ -50,7 +51,6 @@ from pushtask.notify import feedback_token, planning, retention
 from pushtask.obs import metrics
 from pushtask.services import previews
 from pushtask.services.previews import preview_key
-from pushtask.services.rendering import message_from_content
 from pushtask.worker import lease
 
 log = logging.getLogger("pushtask.notify")

@@ -10,14 +10,14 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
-from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskLog, new_id
+from pushtask.models import Push, Task, TaskLog, new_id
 from pushtask.notify import planning as notices
 from pushtask.services import approval
+from pushtask.services.pushes import create_push
 from pushtask.services.schedules import rule_of
 
 log = logging.getLogger("pushtask.worker.planner")
@@ -28,92 +28,6 @@ MISSED_SCAN_LIMIT = 1000
 def skip_locked(session: Session) -> bool:
     """Tell whether the backend supports FOR UPDATE SKIP LOCKED (MySQL 8, MariaDB ≥ 10.6)."""
     return session.get_bind().dialect.name in {"mysql", "mariadb"}
-
-
-def content_snapshot(task: Task) -> dict[str, Any]:
-    """Return the content a push sends: frozen when the occurrence is created."""
-    return {
-        "name": task.name,
-        "text": task.content_text,
-        "image": task.content_image,
-        "link": task.content_link,
-        "miniprogram": task.content_miniprogram,
-        # Each group's message then carries its own signed feedback link (pushtask.notify.feedback_token).
-        **({"feedback": True} if task.feedback_enabled else {}),
-        # The zone {{日期}} is read in when the push fills variables per group.
-        "timezone": task.timezone,
-    }
-
-
-def create_push(
-    session: Session,
-    task: Task,
-    fire_at: datetime,
-    now: datetime,
-    *,
-    trigger: str,
-    created_by: str | None = None,
-    status: str = "running",
-    missed_count: int = 0,
-) -> Push | None:
-    """Insert a push and one pending delivery per target group; None if the occurrence exists."""
-    push = Push(
-        id=new_id(),
-        task_id=task.id,
-        org_id=task.org_id,
-        fire_at=fire_at,
-        trigger=trigger,
-        status=status,
-        priority=task.priority,
-        content=content_snapshot(task),
-        content_version=task.content_version,
-        total=0,
-        sent_count=0,
-        failed_count=0,
-        uncertain_count=0,
-        missed_count=missed_count,
-        created_by=created_by,
-        created_at=now,
-        finished_at=now if status == "missed" else None,
-    )
-    try:
-        with session.begin_nested():
-            session.add(push)
-            session.flush()
-    except IntegrityError:
-        # Another scheduler created this occurrence first: nothing to do.
-        return None
-    if status != "running":
-        return push
-    groups = session.execute(
-        select(Group.id, Group.channel)
-        .join(TaskGroup, TaskGroup.group_id == Group.id)
-        .where(TaskGroup.task_id == task.id)
-        .order_by(TaskGroup.position)
-    ).all()
-    rank = 4 - task.priority
-    rows = [
-        {
-            "push_id": push.id,
-            "group_id": gid,
-            "org_id": task.org_id,
-            "channel": channel,
-            "state": "pending",
-            "claim_rank": rank,
-            "fire_at": fire_at,
-            "next_attempt_at": fire_at,
-            "attempts": 0,
-            "updated_at": now,
-        }
-        for gid, channel in groups
-    ]
-    if rows:
-        session.execute(insert(Delivery), rows)
-    push.total = len(rows)
-    if not rows:
-        push.status, push.finished_at = "completed", now
-    task.last_push_id = push.id
-    return push
 
 
 def _log_system(session: Session, task: Task, action: str, changes: dict[str, Any], now: datetime) -> None:

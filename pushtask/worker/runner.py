@@ -25,9 +25,9 @@ from pushtask.channels.base import Channel, GroupTarget, Message, SendResult, Tw
 from pushtask.clock import Clock
 from pushtask.db import is_unavailable, unit_of_work
 from pushtask.domain.content import fill_variables
+from pushtask.domain.rendering import message_from_content
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
-from pushtask.services.rendering import message_from_content
 from pushtask.worker import confirmations, deliveries, planner
 from pushtask.worker.notices import Notifier
 

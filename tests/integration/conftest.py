@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.app import create_app
 from pushtask.config import Settings
 from pushtask.models import Group, Organization, Recipient, User, new_id
-from pushtask.runtime import Runtime, build_runtime
+from pushtask.runtime import Runtime
 from pushtask.security import hash_password
+from pushtask.wiring import build_runtime
 from tests.support import FrozenClock
 
 PASSWORD = "correct horse battery"

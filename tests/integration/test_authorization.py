@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.api.base import ROUTES, RouteSpec
+from pushtask.domain.actor import ROLE_RANK
 from pushtask.models import User, new_id
 from pushtask.runtime import Runtime
-from pushtask.services.context import ROLE_RANK
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock
 

@@ -17,11 +17,12 @@ from pushtask.db import unit_of_work
 from pushtask.infra import fieldcrypt
 from pushtask.migrations import upgrade
 from pushtask.models import Organization
-from pushtask.runtime import Runtime, build_runtime
+from pushtask.runtime import Runtime
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.sandbox.customer_group_api import add_msg_template, owner_sends
 from pushtask.sandbox.directory import CUSTOMER_GROUPS, DEFAULT_AGENT_ID, DEFAULT_CORP_ID
 from pushtask.services.bootstrap import ensure_initial_data
+from pushtask.wiring import build_runtime
 
 from .conftest import World, task_body
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from pushtask.app import create_app
 from pushtask.config import Settings
 from pushtask.models import Task
-from pushtask.runtime import AUTH_CACHE_SECONDS, Runtime, build_runtime
+from pushtask.runtime import AUTH_CACHE_SECONDS, Runtime
+from pushtask.wiring import build_runtime
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock, redis_url
 

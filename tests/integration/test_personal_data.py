@@ -33,9 +33,9 @@ from pushtask.models import (
     new_id,
 )
 from pushtask.notify import feedback_token
-from pushtask.runtime import build_runtime
 from pushtask.services.bootstrap import ensure_initial_data
 from pushtask.services.keys import rotate
+from pushtask.wiring import build_runtime
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock
 

@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.infra.wechatlink import wechat_link
 from pushtask.models import Notification, Preview, Recipient, WeChatBinding, new_id
-from pushtask.runtime import Runtime
+from pushtask.runtime import Runtime, wechat_link
 from pushtask.sandbox import SandboxHandle
+from pushtask.wiring import build_notifier
 from tests.integration import test_previews as previews_test
 from tests.integration.conftest import World
 from tests.integration.test_previews import draft, preview, reply, task_of
@@ -84,7 +84,15 @@ def test_a_creator_who_is_a_wecom_contact_also_gets_it_in_wecom_and_once_in_the_
     preview(client, world, task_id)
     reply(sandbox, **{"from": "zhang", "text": "修改 换个链接"})
     link = wechat_link(runtime)
-    link.bridge.run(link.notifier(sessions).housekeeping(clock()), timeout=10)
+
+    async def housekeeping() -> None:
+        notices = build_notifier(runtime.settings, sessions, sandbox.url)
+        try:
+            await notices.notifier.housekeeping(clock())
+        finally:
+            await notices.close()
+
+    link.run(housekeeping(), timeout=10)
     texts = [m["payload"]["text"]["content"] for m in sandbox.state.messages("olga-wecom") if m["msgtype"] == "text"]
     assert texts == ["「周一课程提醒」需要修改（张老师）：换个链接\n任务已退回草稿，请修改后重新发送预览。"]
     assert bell(client, world)["unread"] == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pushtask.config import load_settings
-from pushtask.runtime import build_runtime
+from pushtask.wiring import build_runtime
 from tests.support import redis_url
 
 pytestmark = pytest.mark.redis

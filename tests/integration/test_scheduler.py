@@ -295,7 +295,7 @@ def test_pushes_are_unique_per_task_and_fire_time(db: Session, world: World, cli
     task_id = create_task(client, world.olga, task_body(world))
     task = db.get(Task, task_id)
     assert task is not None
-    from pushtask.worker.planner import create_push
+    from pushtask.services.pushes import create_push
 
     first = create_push(db, task, task.schedule_time, task.schedule_time, trigger="schedule")
     second = create_push(db, task, task.schedule_time, task.schedule_time, trigger="schedule")

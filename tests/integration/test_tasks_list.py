@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pushtask.domain.actor import Actor
 from pushtask.infra.counts import CountCache
 from pushtask.models import Task, new_id
 from pushtask.schemas import TaskListOut
 from pushtask.services import tasks as task_service
-from pushtask.services.context import Actor
 from tests.integration.conftest import Persona, World, create_task, task_body
 from tests.support import FrozenClock
 

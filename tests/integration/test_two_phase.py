@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.channels.fake import TwoPhaseFake
 from pushtask.channels.registry import ChannelRegistry
-from pushtask.infra.wechatlink import wechat_link
 from pushtask.models import Group, Organization, Task, TaskGroup, new_id
-from pushtask.runtime import Runtime
+from pushtask.runtime import Runtime, wechat_link
 from pushtask.wiring import ChannelSender
 from pushtask.worker.runner import Worker, WorkerConfig
 from tests.integration.conftest import World, create_task, task_body

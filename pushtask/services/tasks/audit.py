@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.models import (
     Recipient,
     Task,
@@ -15,7 +16,6 @@ from pushtask.models import (
     User,
     new_id,
 )
-from pushtask.services.context import Actor
 from pushtask.services.schedules import schedule_out
 from pushtask.services.tasks.query import PRIORITY_NAMES, get_task
 

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, InvalidInput, NotFound
 from pushtask.models import (
     Task,
 )
 from pushtask.schemas import BatchUpdates
-from pushtask.services.context import Actor
 from pushtask.services.tasks.edit import copy_task, delete_task, pause_task, resume_task, update_task
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
+from pushtask.domain.actor import Actor
 from pushtask.domain.text import count_chars
 from pushtask.errors import FieldProblem, InvalidInput
 from pushtask.models import (
@@ -19,7 +20,6 @@ from pushtask.models import (
     Recipient,
 )
 from pushtask.services import approval, media_links
-from pushtask.services.context import Actor
 from pushtask.services.schedules import localize, problems_of
 
 NAME_LIMIT = 50

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
+from pushtask.domain.actor import Actor
 from pushtask.domain.text import count_chars, truncate_chars
 from pushtask.errors import Conflict, FieldProblem, InvalidInput
 from pushtask.models import (
@@ -26,7 +27,6 @@ from pushtask.models import (
 )
 from pushtask.schemas import BatchUpdates, ContentIn, ScheduleIn, SchedulePatch, TaskCreate, TaskUpdate
 from pushtask.services import approval, group_tags, recipient_refs
-from pushtask.services.context import Actor
 from pushtask.services.schedules import rule_of
 from pushtask.services.tasks.audit import _log, diff, snapshot
 from pushtask.services.tasks.checks import NAME_LIMIT, Draft, _check, _zone_ok, time_problem

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
+from pushtask.domain.actor import Actor
 from pushtask.errors import NotFound
 from pushtask.infra.counts import CountCache
 from pushtask.models import (
@@ -18,7 +19,6 @@ from pushtask.models import (
     TaskGroup,
     TaskRecipient,
 )
-from pushtask.services.context import Actor
 
 PRIORITY_NAMES = {v: k for k, v in PRIORITIES.items()}
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.models import Delivery, Feedback, Notification, Push, PushSummary, Task, TaskLog, new_id
 from pushtask.notify import retention
-from pushtask.worker.planner import create_push
+from pushtask.services.pushes import create_push
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock
 
