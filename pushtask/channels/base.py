@@ -153,7 +153,7 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class ReadBack:
+class Reading:
     """What a two-phase channel read back for one pending delivery.
 
     state: "awaiting_confirmation" (still waiting; ask again after `check_after_s`), "sent",
@@ -191,7 +191,7 @@ class TwoPhaseChannel(Channel, Protocol):
 
     async def send_batch(self, targets: Sequence[GroupTarget], message: Message) -> list[SendResult]: ...
 
-    async def check(self, pending: Sequence[Pending]) -> list[ReadBack]:
+    async def check(self, pending: Sequence[Pending]) -> list[Reading]:
         """Read back the outcome of each pending delivery, in order; never raise for a channel error."""
         ...
 

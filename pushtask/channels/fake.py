@@ -19,7 +19,7 @@ from pushtask.channels.base import (
     GroupTarget,
     Message,
     Pending,
-    ReadBack,
+    Reading,
     Refusal,
     SendResult,
     refused,
@@ -111,17 +111,17 @@ class TwoPhaseFake:
             )
         return out
 
-    async def check(self, pending: Sequence[Pending]) -> list[ReadBack]:
+    async def check(self, pending: Sequence[Pending]) -> list[Reading]:
         self.calls.append("check")
         out = []
         for p in pending:
             job = self.jobs.get(p.external_ref)
             if job is None:
-                out.append(ReadBack("failed", errcode=404, reason_zh="群发任务不存在", reason_en="No such job"))
+                out.append(Reading("failed", errcode=404, reason_zh="群发任务不存在", reason_en="No such job"))
             elif job.state == "failed":
-                out.append(ReadBack("failed", errcode=job.errcode, reason_zh="群主未能发送", reason_en="Not sent"))
+                out.append(Reading("failed", errcode=job.errcode, reason_zh="群主未能发送", reason_en="Not sent"))
             else:
-                out.append(ReadBack(job.state, sent_at=job.sent_at))
+                out.append(Reading(job.state, sent_at=job.sent_at))
         return out
 
     async def cancel(self, pending: Sequence[Pending]) -> list[ActionResult]:

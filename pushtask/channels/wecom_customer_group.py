@@ -23,7 +23,7 @@ from pushtask.channels.base import (
     MediaSource,
     Message,
     Pending,
-    ReadBack,
+    Reading,
     Refusal,
     SendResult,
     failed,
@@ -273,10 +273,10 @@ class WeComCustomerGroupChannel:
 
     # -- read back, remind, cancel ---------------------------------------------------------
 
-    async def check(self, pending: Sequence[Pending]) -> list[ReadBack]:
+    async def check(self, pending: Sequence[Pending]) -> list[Reading]:
         now = self._clock()
         answers: dict[tuple[str, str], dict[str, cg.ChatResult] | WeChatError | None] = {}
-        out: list[ReadBack] = []
+        out: list[Reading] = []
         for item in pending:
             key = (item.external_ref, item.target.owner)
             if key not in answers:
@@ -295,12 +295,12 @@ class WeComCustomerGroupChannel:
         except WeChatError as exc:
             return exc
 
-    def _outcome(self, item: Pending, answer: dict[str, cg.ChatResult] | WeChatError | None, now: float) -> ReadBack:
+    def _outcome(self, item: Pending, answer: dict[str, cg.ChatResult] | WeChatError | None, now: float) -> Reading:
         delay = check_delay(now - item.accepted_at)
         zh, en = _waiting(item.target.owner_name or self._owner_name(item.target.owner))
         if isinstance(answer, WeChatError):
             # A read-back failure says nothing about the delivery: ask again later.
-            return ReadBack(
+            return Reading(
                 "awaiting_confirmation",
                 errcode=answer.code,
                 reason_zh=answer.info.zh,
@@ -311,17 +311,17 @@ class WeComCustomerGroupChannel:
             )
         result = None if answer is None else answer.get(item.target.ref)
         if result is None or result.status == cg.RESULT_UNSENT:
-            return ReadBack("awaiting_confirmation", check_after_s=delay, detail_zh=zh, detail_en=en)
+            return Reading("awaiting_confirmation", check_after_s=delay, detail_zh=zh, detail_en=en)
         if result.status == cg.RESULT_SENT:
-            return ReadBack("sent", sent_at=float(result.send_time) if result.send_time else None)
+            return Reading("sent", sent_at=float(result.send_time) if result.send_time else None)
         if result.status == cg.RESULT_OVER_CAP:
-            return ReadBack(
+            return Reading(
                 "failed",
                 errcode=result.status,
                 reason_zh="该客户群本月接收的群发次数已达企业微信上限（每月最多为当月天数），未发送",
                 reason_en="This customer group reached WeCom's monthly mass-send cap (days in the month); not sent",
             )
-        return ReadBack(
+        return Reading(
             "failed",
             errcode=result.status,
             reason_zh=f"企业微信未能发送到该群（状态 {result.status}）",

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.channels.base import ActionResult, Channel, GroupTarget, Pending, ReadBack, TwoPhaseChannel, is_two_phase
+from pushtask.channels.base import ActionResult, Channel, GroupTarget, Pending, Reading, TwoPhaseChannel, is_two_phase
 from pushtask.db import unit_of_work
 from pushtask.models import Confirmation, Delivery, Group, Organization, Push, Task
 from pushtask.notify import planning
@@ -282,7 +282,7 @@ def _outcome_at(seconds: float | None, now: datetime) -> datetime:
     return datetime.fromtimestamp(seconds, UTC) if seconds is not None else now
 
 
-def _apply(decision: Decision, outcome: ReadBack, now: datetime) -> None:
+def _apply(decision: Decision, outcome: Reading, now: datetime) -> None:
     decision.state = outcome.state
     decision.errcode = outcome.errcode
     decision.reason_zh, decision.reason_en = outcome.reason_zh, outcome.reason_en
