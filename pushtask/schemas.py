@@ -428,7 +428,18 @@ class TaskLogOut(Output):
     logId: Id
     taskId: Id
     action: Literal[
-        "create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move", "undelete"
+        "create",
+        "update",
+        "delete",
+        "pause",
+        "resume",
+        "mark_sent",
+        "resend",
+        "skip",
+        "restore",
+        "move",
+        "undelete",
+        "auto_verify",
     ]
     userId: Id
     userName: str

@@ -81,6 +81,7 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
             settings.bridge_token or "",
             protocol=settings.bridge_protocol,
             pause_s=settings.bridge_pause_ms / 1000,
+            status_url=settings.bridge_status_url or "",
         )
         if settings.bridge_url
         else None
@@ -122,7 +123,11 @@ class ChannelSender:
 
 
 def build_sender(
-    settings: Settings, sandbox_url: str | None = None, clock: Callable[[], float] = time.time
+    settings: Settings,
+    sandbox_url: str | None = None,
+    clock: Callable[[], float] = time.time,
+    *,
+    http_config: HttpConfig | None = None,
 ) -> ChannelSender:
     """Create the channels for one worker process (call inside the worker's event loop).
 
@@ -130,7 +135,7 @@ def build_sender(
     from the send time the engine recorded, so it must tell the same time as the engine.
     """
     ends = endpoints(settings, sandbox_url)
-    http = HttpSeam(HttpConfig())
+    http = HttpSeam(http_config or HttpConfig())
     store = token_store(settings)
     registry = build_channels(
         http=http,
