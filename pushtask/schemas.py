@@ -13,6 +13,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, W
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from pushtask.schemas_rules import RECURRING_RULES, TAG_PATTERN
+
 Priority = Literal["high", "medium", "low"]
 Status = Literal["draft", "scheduled", "running", "completed", "failed", "paused"]
 Frequency = Literal["daily", "weekly", "monthly"]
@@ -109,7 +111,8 @@ class MeOut(Output):
 
 APPID_PATTERN = r"^wx[0-9a-f]{16}$"
 PAGE_PATH_PATTERN = r"^[A-Za-z0-9_\-.][A-Za-z0-9_\-./]*(\?[^\s#]*)?$"
-HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9][^\s/?#:@]*(:[0-9]{1,5})?([/?#][^\s]*)?$"
+# The host: no brackets (not an IPv6 literal) and no empty label ("a..b"), as is_http_url refuses them.
+HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9][^\s/?#:@\[\].]*(\.[^\s/?#:@\[\].]+)*\.?(:[0-9]{1,5})?([/?#][^\s]*)?$"
 
 
 class MiniProgramIn(Input):
@@ -135,8 +138,11 @@ class MiniProgramIn(Input):
         return self
 
 
+TEXT_HELP = "At most 500 characters as a reader counts them (an emoji is one); maxLength bounds code points."
+
+
 class ContentIn(Input):
-    text: str | None = Field(default=None, max_length=20000)
+    text: str | None = Field(default=None, max_length=20000, description=TEXT_HELP)
     image: str | None = Field(default=None, max_length=255)
     # Declared only: the link's rule is checked with the other content rules, whose answer the routes shape.
     link: str | None = Field(default=None, max_length=2048, json_schema_extra={"pattern": f"^$|{HTTP_URL_PATTERN}"})
@@ -144,6 +150,7 @@ class ContentIn(Input):
 
 
 class ScheduleIn(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=RECURRING_RULES)
     type: Literal["once", "recurring"]
     time: IsoDateTime = Field(
         description="First (or only) push time, ISO 8601; without an offset it is read in `timezone`."
@@ -177,8 +184,8 @@ class SchedulePatch(Input):
 SOMETHING_TO_SEND: dict[str, Any] = {
     "anyOf": [
         {"required": ["text"], "properties": {"text": {"type": "string", "pattern": r"\S"}}},
-        {"required": ["image"], "properties": {"image": {"type": "string"}}},
-        {"required": ["link"], "properties": {"link": {"type": "string"}}},
+        {"required": ["image"], "properties": {"image": {"type": "string", "minLength": 1}}},
+        {"required": ["link"], "properties": {"link": {"type": "string", "minLength": 1}}},
         {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object", "minProperties": 1}}},
     ]
 }
@@ -201,7 +208,7 @@ class TaskCreate(Input):
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
     groups: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
-    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32, pattern=TAG_PATTERN)]] | None = Field(
         default=None,
         max_length=20,
         description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
@@ -218,7 +225,7 @@ class TaskUpdate(Input):
     schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
     groups: Annotated[list[Id], Field(max_length=100, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
-    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32, pattern=TAG_PATTERN)]] | None = Field(
         default=None,
         max_length=20,
         description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
@@ -236,7 +243,7 @@ class PauseIn(Input):
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
     groups: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
-    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32, pattern=TAG_PATTERN)]] | None = Field(
         default=None,
         max_length=20,
         description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
@@ -953,17 +960,6 @@ class PreviewIn(Input):
     recipients: list[Id] | None = Field(default=None, max_length=100, description="Default: the task's reviewers.")
 
 
-class ValidateIn(Input):
-    content: ContentIn
-    groups: list[Id] | None = Field(
-        default=None, max_length=1000, description="Also apply these groups' channel limits."
-    )
-    schedule: ScheduleIn | None = Field(
-        default=None, description="With groups: warn when a push would exceed a WeCom customer group's cap."
-    )
-    taskId: Id | None = Field(default=None, description="The task being edited (its own pushes are not counted twice).")
-
-
 class ValidationOut(Output):
     isValid: bool
     errors: list[FieldError]
@@ -1067,8 +1063,12 @@ class MediaOut(Output):
 
 
 class TemplateIn(Input):
+    # Beside the model, not the field: a $ref's sibling keywords are ignored by many tools.
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"allOf": [{"properties": {"content": SOMETHING_TO_SEND}}]}
+    )
     name: str = Field(max_length=200, pattern=NO_CONTROL)
-    content: ContentIn = Field(json_schema_extra=SOMETHING_TO_SEND)
+    content: ContentIn
 
 
 class TemplateUpdate(Input):

@@ -34,9 +34,9 @@ from pushtask.schemas import (
     TemplateListOut,
     TemplateSaved,
     TemplateUpdate,
-    ValidateIn,
     ValidationResult,
 )
+from pushtask.schemas_validate import ValidateIn
 from pushtask.services import approval, media, media_links, previews, quota, templates
 from pushtask.services.previews import Decision, InvalidContent
 from pushtask.services.schedules import iso_utc
