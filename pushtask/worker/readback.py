@@ -42,6 +42,7 @@ log = logging.getLogger("pushtask.worker.readback")
 SCHEDULE_S = (60.0, 300.0, 900.0, 3600.0, 6 * 3600.0)
 LEASE = timedelta(seconds=60)
 BATCH = 100
+EVERY = timedelta(seconds=10)  # the schedule counts in minutes: a round per housekeeping second is waste
 SYSTEM_USER = "system"
 ACTION = "auto_verify"
 NOTES = {
@@ -396,6 +397,7 @@ class Verifier:
         self._names: list[str] | None = None
         self._task: asyncio.Task[list[Resolution]] | None = None
         self._deferred: datetime | None = None
+        self._last: datetime | None = None
 
     def _channel(self, name: str) -> Channel | None:
         lookup = getattr(self._sender, "channel", None)  # a test's fake sender may have none
@@ -416,6 +418,9 @@ class Verifier:
         """Start a round unless one is running or no channel can read back; `defer`: at `settle`."""
         if not self.channels() or (self._task is not None and not self._task.done()):
             return
+        if self._last is not None and self._last <= now < self._last + EVERY:
+            return
+        self._last = now
         if defer:
             self._deferred = now  # a stepped worker: one database call at a time
             return

@@ -86,6 +86,7 @@ export default {
     result: { running: 'Sending', completed: 'Completed', failed: 'Failed', missed: 'Missed' },
     resultSummary: '{sent} of {total} groups delivered, {failed} failed, {uncertain} uncertain',
     field: {
+      note: 'Verification',
       name: 'Name', priority: 'Priority', status: 'Status', groups: 'Groups', previewRecipients: 'Reviewers', pausedUntil: 'Paused until',
       schedule_type: 'Type', schedule_time: 'Time', schedule_timezone: 'Time zone', schedule_recurringInterval: 'Repeat',
       schedule_interval: 'Interval', schedule_weekdays: 'Weekdays', schedule_monthDay: 'Day', schedule_recurringEnd: 'Until',

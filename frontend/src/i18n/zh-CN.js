@@ -86,6 +86,7 @@ export default {
     result: { running: '发送中', completed: '已完成', failed: '失败', missed: '已错过' },
     resultSummary: '{sent}/{total} 个群已送达，{failed} 个失败，{uncertain} 个待确认',
     field: {
+      note: '核实结果',
       name: '名称', priority: '优先级', status: '状态', groups: '目标群', previewRecipients: '预览接收人', pausedUntil: '暂停至',
       schedule_type: '类型', schedule_time: '时间', schedule_timezone: '时区', schedule_recurringInterval: '重复',
       schedule_interval: '间隔', schedule_weekdays: '星期', schedule_monthDay: '日期', schedule_recurringEnd: '截止',
