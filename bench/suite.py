@@ -197,10 +197,13 @@ class Bench:
                     cpu_s=round(cpu, 2),
                 )
                 if isinstance(system, PushTaskSystem):
-                    # Losses and duplicates PushTask shows an operator (state `uncertain`) are not silent.
+                    # Losses and duplicates PushTask shows an operator (state `uncertain`, or `failed` once
+                    # read back from the channel as not received) are not silent.
                     states = system.fleet.state_by_pair()
                     out["uncertain"] = sum(1 for v in states.values() if v == "uncertain")
-                    out["lost_silent"] = sum(1 for p in out.pop("lost_pairs") if states.get(p) != "uncertain")
+                    out["lost_silent"] = sum(
+                        1 for p in out.pop("lost_pairs") if states.get(p) not in ("uncertain", "failed")
+                    )
                     out["duplicates_silent"] = sum(
                         n for p, n in out.pop("dup_pairs").items() if states.get(p) != "uncertain"
                     )

@@ -58,6 +58,7 @@ class Settings:
     bridge_token: str | None = None
     bridge_protocol: str = "pushtask"
     bridge_pause_ms: int = 2000
+    bridge_status_url: str | None = None
     # Notifications, feedback and operations (issue 8).
     retention_days: int = 30
     alert_robot_key: str | None = None
@@ -170,6 +171,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "What the bridge speaks: pushtask (our contract), wcfhttp, wechatbot-webhook or wechaty (docs/wechat.md).",
     ),
     ("PUSHTASK_BRIDGE_PAUSE_MS", "2000", "Pause between two messages through the same bridge account (0: none)."),
+    (
+        "PUSHTASK_BRIDGE_STATUS_URL",
+        "(none)",
+        "Protocol pushtask: the bridge's status call, to read back uncertain sends (docs/wechat.md).",
+    ),
     ("PUSHTASK_RETENTION_DAYS", "30", "Task logs, notifications, inbox and feedback older than this are purged daily."),
     (
         "PUSHTASK_ALERT_ROBOT_KEY",
@@ -345,6 +351,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
             {p: p for p in ("pushtask", "wcfhttp", "wechatbot-webhook", "wechaty")},
         ),
         bridge_pause_ms=_int(env, "PUSHTASK_BRIDGE_PAUSE_MS", 2000, 0, 60_000),
+        bridge_status_url=_url(env, "PUSHTASK_BRIDGE_STATUS_URL"),
         retention_days=_int(env, "PUSHTASK_RETENTION_DAYS", 30, 1, 3650),
         alert_robot_key=_secret(env, "PUSHTASK_ALERT_ROBOT_KEY"),
         alert_window_seconds=_int(env, "PUSHTASK_ALERT_WINDOW_SECONDS", 600, 10, 86400),

@@ -212,6 +212,7 @@ def endpoints(settings: Settings, sandbox_url: str | None = None) -> Endpoints:
             settings.bridge_token or "",
             protocol=settings.bridge_protocol,
             pause_s=settings.bridge_pause_ms / 1000,
+            status_url=settings.bridge_status_url or "",
         )
         if settings.bridge_url
         else None
@@ -396,10 +397,14 @@ async def worker_for(rt: Runtime) -> AsyncIterator[WorkerParts]:
 
 
 def build_sender(
-    settings: Settings, sandbox_url: str | None = None, clock: Callable[[], float] = time.time
+    settings: Settings,
+    sandbox_url: str | None = None,
+    clock: Callable[[], float] = time.time,
+    *,
+    http_config: HttpConfig | None = None,
 ) -> ChannelSender:
     """A sender with clients of its own (tests and benchmarks drive a Worker with it; call inside its loop)."""
-    return _sender(build_clients(settings, sandbox_url, clock=clock))
+    return _sender(build_clients(settings, sandbox_url, clock=clock, http=http_config))
 
 
 @dataclass

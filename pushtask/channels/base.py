@@ -24,6 +24,10 @@ class GroupTarget:
     ref: str
     owner: str = ""  # who must act for a two-phase channel (WeCom customer group: the owner's userid)
     owner_name: str = ""  # that person's display name, for people ("等待群主 张三 确认发送"); "" = unknown
+    # The engine's stable name for this group's delivery of one push ("<push id>:<group id>"): the
+    # same for every attempt and every resend of it. A channel that passes idempotency keys derives
+    # them from it, so it can read back later what became of an attempt (see `ReadBack`).
+    delivery_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class Reading:
     check_after_s: float | None = None
     detail_zh: str = ""
     detail_en: str = ""
+    external_ref: str = ""  # read back: the channel job found for an uncertain delivery (WeCom msgid)
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,39 @@ class TwoPhaseChannel(Channel, Protocol):
     async def remind(self, pending: Sequence[Pending]) -> list[ActionResult]:
         """Ask the people who must act to act (may be refused by the channel's limits)."""
         ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An uncertain delivery as the engine knows it: where it went, what it said, and when."""
+
+    target: GroupTarget  # with `delivery_key`
+    message: Message
+    attempted_at: float  # epoch seconds of the attempt whose outcome is unknown
+
+
+class ReadBack(Protocol):
+    """An optional capability: a channel that can find out later what became of an uncertain send.
+
+    The engine's housekeeping asks it about deliveries that ended `uncertain` (a timeout, a 5xx, a
+    worker lost mid-send), on a schedule and up to a cap (`worker/readback.py`). A channel without
+    it is never asked: its uncertain deliveries wait for a person (mark as sent, or resend).
+    """
+
+    reads_back: bool  # False when this configuration cannot (e.g. a bridge without a status call)
+
+    async def read_back(self, attempt: Attempt) -> Reading | None:
+        """Say what became of the attempt; never raise for a channel error.
+
+        Reading "sent" (it arrived), "failed" (it certainly did not: safe to resend; reason given),
+        "awaiting_confirmation" (a two-phase job was created: `external_ref`, a person must still
+        confirm), or None: the channel cannot tell yet (asked again later, until the cap).
+        """
+        ...
+
+
+def can_read_back(channel: Channel | None) -> bool:
+    return channel is not None and bool(getattr(channel, "reads_back", False)) and hasattr(channel, "read_back")
 
 
 def is_two_phase(channel: Channel) -> bool:

@@ -8,6 +8,11 @@ request per message part to the configured URL (contract in docs/wechat.md): `Au
 "base64"}, "link": {"title", "description", "url", "thumbUrl"}, "idempotencyKey"}`, answered by
 `{"errcode": 0, "errmsg": "ok", "msgid": "..."}` or a non-zero errcode (1001 unknown room,
 1002 not logged in, 1003 rate limited, 1004 bad request, 1005 bad token).
+
+The idempotency key of part i is "<delivery key>:<i>", the same for every attempt and resend of
+one group's delivery. A bridge that remembers keys (docs/wechat.md) drops a repeat of a part it
+already sent, and — when `status_url` is set — answers `POST status_url {"idempotencyKeys": [...]}`
+with each key's state, which `read_back` turns into sent / failed for an uncertain delivery.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ from typing import Any
 from pushtask.channels import bridge_protocols as bp
 from pushtask.channels import rules
 from pushtask.channels.base import (
+    Attempt,
     GroupTarget,
     MediaBlob,
     MediaSource,
     Message,
+    Reading,
     Refusal,
     SendResult,
     failed,
@@ -52,6 +59,8 @@ class BotBridgeConfig:
     protocol: str = "pushtask"
     # Seconds between two messages through the same account (bridge users advise 1–3 s); 0 = none.
     pause_s: float = 0.0
+    # Protocol pushtask: the bridge's status call (read back what became of an idempotency key); "" = none.
+    status_url: str = ""
 
 
 class BotBridgeChannel:
@@ -111,51 +120,72 @@ class BotBridgeChannel:
                 return failed(NAME, error, parts_delivered=0, deduplicates=self.deduplicates)
         if self._adapter is not None:
             return await self._send_parts(self._adapter, target, message, blob)
-        bodies: list[dict[str, Any]] = []
-        if message.text.strip():
-            mentions = list(message.mentions) + (["notify@all"] if message.mention_all else [])
-            bodies.append({"kind": "text", "text": message.text, "mentions": mentions})
-        if blob is not None:
-            bodies.append(
-                {
-                    "kind": "image",
-                    "image": {
-                        "filename": blob.filename,
-                        "mime": rules.sniff_mime(blob.data),
-                        "base64": base64.b64encode(blob.data).decode("ascii"),
-                    },
-                }
-            )
-        if message.link is not None:
-            link = message.link
-            bodies.append(
-                {
-                    "kind": "link",
-                    "link": {
-                        "title": link.title,
-                        "description": link.description,
-                        "url": link.url,
-                        "thumbUrl": link.thumb_url,
-                    },
-                }
-            )
+        bodies = _bodies(message, blob)
         delivered = 0
         msgids: list[str] = []
-        batch = uuid.uuid4().hex
+        keys = _keys(target, len(bodies))
         try:
-            for index, body in enumerate(bodies):
+            for key, body in zip(keys, bodies, strict=True):
                 answer = await self._http.call(
                     "POST",
                     self._config.url,
                     platform=Platform.BRIDGE,
                     headers={"Authorization": f"Bearer {self._config.token}"},
-                    json_body={"roomId": target.ref, **body, "idempotencyKey": f"{batch}:{index}"},
+                    json_body={"roomId": target.ref, **body, "idempotencyKey": key},
                 )
                 msgids.append(str(answer.get("msgid", "")))
                 delivered += 1
         except WeChatError as exc:
             return failed(NAME, exc, parts_delivered=delivered, deduplicates=self.deduplicates)
         return sent(NAME, msgids)
+
+    # -- read back (protocol pushtask with a status call) ------------------------------------
+
+    @property
+    def reads_back(self) -> bool:
+        return self._adapter is None and bool(self._config.status_url)
+
+    async def read_back(self, attempt: Attempt) -> Reading | None:
+        """Ask the bridge what became of each part's idempotency key."""
+        if not self.reads_back or not attempt.target.delivery_key:
+            return None
+        message = attempt.message
+        count = bool(message.text.strip()) + (message.image is not None) + (message.link is not None)
+        keys = _keys(attempt.target, count)
+        try:
+            answer = await self._http.call(
+                "POST",
+                self._config.status_url,
+                platform=Platform.BRIDGE,
+                headers={"Authorization": f"Bearer {self._config.token}"},
+                json_body={"idempotencyKeys": keys},
+            )
+        except WeChatError:
+            return None  # the bridge cannot say now: asked again later
+        states = {
+            str(row.get("idempotencyKey")): row
+            for row in answer.get("results") or []
+            if isinstance(row, dict) and row.get("idempotencyKey") in keys
+        }
+        done = [states[k] for k in keys if k in states and states[k].get("state") == "sent"]
+        if len(done) == len(keys):
+            times = [float(row["sentAt"]) for row in done if isinstance(row.get("sentAt"), int | float)]
+            return Reading("sent", sent_at=max(times) if times else None)
+        if any(k not in states or states[k].get("state") not in ("sent", "failed", "unknown") for k in keys):
+            return None  # still in the bridge's queue ("accepted"), or an answer we do not know: ask later
+        if done:
+            return Reading(
+                "failed",
+                reason_zh=f"桥接只送达了 {len(done)}/{len(keys)} 条消息；重发只补发未送达的部分"
+                "（已送达的会被桥接去重）",
+                reason_en=f"The bridge delivered {len(done)} of {len(keys)} parts; a resend sends only the rest "
+                "(the bridge drops the parts it already sent)",
+            )
+        return Reading(
+            "failed",
+            reason_zh="桥接从未收到或未能发送这条消息，群内没有；可以放心重发",
+            reason_en="The bridge never received or could not send this message; it is not in the group, resend safely",
+        )
 
     async def _send_parts(
         self, adapter: bp.Adapter, target: GroupTarget, message: Message, blob: MediaBlob | None
@@ -170,3 +200,42 @@ class BotBridgeChannel:
         except WeChatError as exc:
             return failed(NAME, exc, parts_delivered=delivered, deduplicates=self.deduplicates)
         return sent(NAME, msgids)
+
+
+def _keys(target: GroupTarget, count: int) -> list[str]:
+    """One idempotency key per part: stable per delivery when the engine names it, else random."""
+    stem = target.delivery_key or uuid.uuid4().hex
+    return [f"{stem}:{index}" for index in range(count)]
+
+
+def _bodies(message: Message, blob: MediaBlob | None) -> list[dict[str, Any]]:
+    """The pushtask protocol's request bodies, one per part, in order (text, image, link)."""
+    bodies: list[dict[str, Any]] = []
+    if message.text.strip():
+        mentions = list(message.mentions) + (["notify@all"] if message.mention_all else [])
+        bodies.append({"kind": "text", "text": message.text, "mentions": mentions})
+    if blob is not None:
+        bodies.append(
+            {
+                "kind": "image",
+                "image": {
+                    "filename": blob.filename,
+                    "mime": rules.sniff_mime(blob.data),
+                    "base64": base64.b64encode(blob.data).decode("ascii"),
+                },
+            }
+        )
+    if message.link is not None:
+        link = message.link
+        bodies.append(
+            {
+                "kind": "link",
+                "link": {
+                    "title": link.title,
+                    "description": link.description,
+                    "url": link.url,
+                    "thumbUrl": link.thumb_url,
+                },
+            }
+        )
+    return bodies

@@ -7,10 +7,16 @@ the WeCom client, so every accepted delivery answers `awaiting=True` with the ms
 "等待群主 <name> 确认发送". `check` reads the owner's task (`get_groupmsg_task`) and, once sent,
 each group's result (`get_groupmsg_send_result`); `remind` and `cancel` map WeCom's refusals
 (a mass send may be reminded at most 3 times in 24 h) to an ActionResult with the reason.
+
+`read_back` resolves an uncertain send (add_msg_template timed out or answered 5xx): the owner's
+mass sends created around the attempt (`get_groupmsg_list_v2`, creator = owner) are searched for
+one with this text that includes this group. Found: the delivery awaits the owner (or has its
+result); none: WeCom never took the request, so nothing can reach the group and a resend is safe.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -18,6 +24,7 @@ from typing import Any
 from pushtask.channels import rules
 from pushtask.channels.base import (
     ActionResult,
+    Attempt,
     GroupTarget,
     MediaBlob,
     MediaSource,
@@ -42,6 +49,9 @@ CAPS = rules.Capabilities(text_limit_bytes=TEXT_LIMIT, miniprogram=True, mention
 MINI_TITLE_LIMIT = 64  # "小程序消息标题，最多64个字节"
 REMIND_LIMIT_CODE = 45009  # WeCom's answer to a 4th reminder within 24 h
 _INVALID_MEDIA = 40007
+# Read back: the owner's mass sends created from a minute before the attempt to an hour after it.
+READ_BACK_SLACK_S = 60
+READ_BACK_WINDOW_S = 3600
 
 ThumbSource = Callable[[str], Awaitable[MediaBlob]]
 OwnerNames = Callable[[str], str]
@@ -54,6 +64,11 @@ def check_delay(age_s: float) -> float:
     if age_s < 6 * 3600:
         return 1800.0
     return 3600.0
+
+
+def _same_text(created: str, sent: str) -> bool:
+    """Whether a mass send's text is the one we sent (a feedback link may follow the text)."""
+    return created.strip() == sent.strip() or (bool(sent.strip()) and created.startswith(sent.strip()))
 
 
 def _waiting(name: str) -> tuple[str, str]:
@@ -326,6 +341,46 @@ class WeComCustomerGroupChannel:
             errcode=result.status,
             reason_zh=f"企业微信未能发送到该群（状态 {result.status}）",
             reason_en=f"WeCom could not send to this group (status {result.status})",
+        )
+
+    # -- read back an uncertain send ---------------------------------------------------------
+
+    reads_back = True
+
+    async def read_back(self, attempt: Attempt) -> Reading | None:
+        target = attempt.target
+        start = int(attempt.attempted_at) - READ_BACK_SLACK_S
+        try:
+            records = await self._client.group_msgs(start, start + READ_BACK_WINDOW_S, creator=target.owner)
+            for record in records:
+                if not _same_text(record.text, attempt.message.text):
+                    continue
+                answer = await self._read(record.msgid, target.owner)
+                if isinstance(answer, WeChatError):
+                    return None
+                if answer is None:  # the owner has not sent it yet: is our group in it at all?
+                    chats = {r.chat_id for r in await self._client.send_results(record.msgid, target.owner)}
+                    if target.ref not in chats:
+                        continue
+                    zh, en = _waiting(target.owner_name or self._owner_name(target.owner))
+                    return Reading(
+                        "awaiting_confirmation",
+                        external_ref=record.msgid,
+                        check_after_s=check_delay(0),
+                        detail_zh=zh,
+                        detail_en=en,
+                    )
+                if target.ref in answer:
+                    pending = Pending(target, record.msgid, attempt.attempted_at)
+                    outcome = self._outcome(pending, answer, self._clock())
+                    return dataclasses.replace(outcome, external_ref=record.msgid)
+        except WeChatError:
+            return None  # WeCom cannot say now: asked again later
+        return Reading(
+            "failed",
+            reason_zh="企业微信没有这次群发的记录：请求未被受理，群内不会收到；可以放心重发",
+            reason_en="WeCom has no record of this mass send: the request was not taken, nothing will reach "
+            "the group; resend safely",
         )
 
     async def remind(self, pending: Sequence[Pending]) -> list[ActionResult]:

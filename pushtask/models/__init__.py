@@ -25,7 +25,16 @@ from pushtask.models.preview import (
     PreviewRecipient,
     Subscription,
 )
-from pushtask.models.push import DELIVERY_STATES, FINAL_STATES, PUSH_STATUSES, Confirmation, Delivery, Push, WorkerBeat
+from pushtask.models.push import (
+    DELIVERY_STATES,
+    FINAL_STATES,
+    PUSH_STATUSES,
+    Confirmation,
+    Delivery,
+    Push,
+    ReadBackCheck,
+    WorkerBeat,
+)
 from pushtask.models.task import PREVIEW_STATES, PRIORITIES, STATUSES, Task, TaskGroup, TaskLog, TaskRecipient
 from pushtask.models.template import Template
 
@@ -62,6 +71,7 @@ __all__ = [
     "PreviewRecipient",
     "Push",
     "PushSummary",
+    "ReadBackCheck",
     "Recipient",
     "RevokedToken",
     "Subscription",

@@ -166,3 +166,29 @@ class Confirmation(Base):
     remind_refused_en: Mapped[str | None] = mapped_column(String(255), nullable=True)
     lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ReadBackCheck(Base):
+    """An uncertain delivery whose channel can read back (`channels.base.ReadBack`): when to ask next.
+
+    Beside t_deliveries like Confirmation, so the send path moves nothing more. `attempt_at` is the
+    delivery's `last_attempt_at` it was made for: a delivery resent and uncertain again is asked
+    afresh. `check_at` is NULL once resolved or when the cap was reached (a person decides).
+    """
+
+    __tablename__ = "t_readbacks"
+    __table_args__ = (
+        Index("ix_t_readbacks_check_at", "check_at"),
+        Index("ix_t_readbacks_push_id", "push_id"),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("t_deliveries.id"), primary_key=True)
+    push_id: Mapped[str] = mapped_column(String(36))
+    channel: Mapped[str] = mapped_column(String(32))
+    attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    checks: Mapped[int] = mapped_column(SmallInteger, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # sent | failed | awaiting_confirmation once the channel answered; gave_up when the cap was reached.
+    outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

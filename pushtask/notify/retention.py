@@ -34,6 +34,7 @@ from pushtask.models import (
     Notification,
     Push,
     PushSummary,
+    ReadBackCheck,
     TaskLog,
 )
 
@@ -120,6 +121,7 @@ def _purge_deliveries(sessions: sessionmaker[Session], cutoff: datetime, now: da
         if pushes:
             ids = [p.id for p in pushes]
             session.execute(delete(Confirmation).where(Confirmation.push_id.in_(ids)))
+            session.execute(delete(ReadBackCheck).where(ReadBackCheck.push_id.in_(ids)))
             session.execute(delete(Delivery).where(Delivery.push_id.in_(ids)))
     return len(pushes)
 

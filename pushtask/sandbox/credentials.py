@@ -32,4 +32,5 @@ def bridge(base_url: str, protocol: str = "pushtask", pause_s: float = 0.0) -> B
     """The sandbox's endpoint for the configured bridge protocol (B/bridge/send, B/bridge/<protocol>)."""
     root = base_url.rstrip("/")
     url = f"{root}/bridge/send" if protocol == "pushtask" else f"{root}/bridge/{protocol}"
-    return BotBridgeConfig(url, d.DEFAULT_BRIDGE_TOKEN, protocol=protocol, pause_s=pause_s)
+    status = f"{root}/bridge/status" if protocol == "pushtask" else ""
+    return BotBridgeConfig(url, d.DEFAULT_BRIDGE_TOKEN, protocol=protocol, pause_s=pause_s, status_url=status)

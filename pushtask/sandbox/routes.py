@@ -238,6 +238,17 @@ async def bridge_send(request: web.Request) -> web.Response:
     )
 
 
+async def bridge_status(request: web.Request) -> web.Response:
+    body = await _json_or_error(request, WECHAT)
+    if isinstance(body, web.Response):
+        return body
+    auth = request.headers.get("Authorization", "")
+    bearer = auth[7:] if auth.startswith("Bearer ") else None
+    return await run(
+        request, "bridge", "bridge/status", [], lambda: bridge_api.status(request.app[STATE], bearer, body)
+    )
+
+
 _EXTERNALCONTACT = {
     "groupchat/list": customer_group_api.groupchat_list,
     "groupchat/get": customer_group_api.groupchat_get,
@@ -284,3 +295,4 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/cgi-bin/token", token)
     r.add_post("/cgi-bin/message/subscribe/send", subscribe_send)
     r.add_post("/bridge/send", bridge_send)
+    r.add_post("/bridge/status", bridge_status)

@@ -91,6 +91,8 @@ class SandboxState:
             self.logins: Any = None
             self.groupmsgs: dict[str, Any] = {}  # msgid -> customer_group_api.GroupMsg
             self.group_sends: dict[str, list[float]] = {}  # customer chat_id -> mass sends received
+            # The bridge's memory of idempotency keys: key -> (state, msgid, sent at), see bridge_api.
+            self.bridge_keys: dict[str, tuple[str, str, float]] = {}
             self.apply_directory(d.default_entries())
 
     # -- directory ---------------------------------------------------------------------------

@@ -18,8 +18,19 @@ class PreviewIn(Input):
     recipients: list[Id] | None = Field(default=None, max_length=100, description="Default: the task's reviewers.")
 
 
+class ContentToCheck(ContentIn):
+    """Content as validate takes it: a link that is no http(s) URL is reported, not refused.
+
+    POST /api/preview/validate reports every content rule in a 200 answer (`validation.isValid`, field
+    by field) instead of refusing the request, so its document declares only what it refuses with a
+    400: the types and the size bounds. The link's pattern is here one of the reported rules.
+    """
+
+    link: str | None = Field(default=None, max_length=2048)
+
+
 class ValidateIn(Input):
-    content: ContentIn
+    content: ContentToCheck
     groups: list[Id] | None = Field(
         default=None, max_length=1000, description="Also apply these groups' channel limits."
     )

@@ -26,6 +26,7 @@ from pushtask.schemas.base import (
 )
 from pushtask.schemas.pushes import PushOut
 from pushtask.schemas.reach import QuotaWarningOut
+from pushtask.schemas.rules import RECURRING_RULES, TAG_PATTERN
 
 _CALENDAR_HELP = (
     "Recurring: all (every slot of the rule), cn_workdays (China's working days only: statutory holidays"
@@ -34,7 +35,8 @@ _CALENDAR_HELP = (
 
 APPID_PATTERN = r"^wx[0-9a-f]{16}$"
 PAGE_PATH_PATTERN = r"^[A-Za-z0-9_\-.][A-Za-z0-9_\-./]*(\?[^\s#]*)?$"
-HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9][^\s/?#:@]*(:[0-9]{1,5})?([/?#][^\s]*)?$"
+# The host: no brackets (not an IPv6 literal) and no empty label ("a..b"), as is_http_url refuses them.
+HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9][^\s/?#:@\[\].]*(\.[^\s/?#:@\[\].]+)*\.?(:[0-9]{1,5})?([/?#][^\s]*)?$"
 
 
 class MiniProgramIn(Input):
@@ -60,8 +62,11 @@ class MiniProgramIn(Input):
         return self
 
 
+TEXT_HELP = "At most 500 characters as a reader counts them (an emoji is one); maxLength bounds code points."
+
+
 class ContentIn(Input):
-    text: str | None = Field(default=None, max_length=20000)
+    text: str | None = Field(default=None, max_length=20000, description=TEXT_HELP)
     image: str | None = Field(default=None, max_length=255)
     # Declared only: the link's rule is checked with the other content rules, whose answer the routes shape.
     link: str | None = Field(default=None, max_length=2048, json_schema_extra={"pattern": f"^$|{HTTP_URL_PATTERN}"})
@@ -69,6 +74,7 @@ class ContentIn(Input):
 
 
 class ScheduleIn(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=RECURRING_RULES)
     type: Literal["once", "recurring"]
     time: IsoDateTime = Field(
         description="First (or only) push time, ISO 8601; without an offset it is read in `timezone`."
@@ -102,8 +108,8 @@ class SchedulePatch(Input):
 SOMETHING_TO_SEND: dict[str, Any] = {
     "anyOf": [
         {"required": ["text"], "properties": {"text": {"type": "string", "pattern": r"\S"}}},
-        {"required": ["image"], "properties": {"image": {"type": "string"}}},
-        {"required": ["link"], "properties": {"link": {"type": "string"}}},
+        {"required": ["image"], "properties": {"image": {"type": "string", "minLength": 1}}},
+        {"required": ["link"], "properties": {"link": {"type": "string", "minLength": 1}}},
         {"required": ["miniprogram"], "properties": {"miniprogram": {"type": "object", "minProperties": 1}}},
     ]
 }
@@ -126,7 +132,7 @@ class TaskCreate(Input):
     schedule: ScheduleIn
     content: ContentIn = Field(default_factory=ContentIn)
     groups: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
-    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32, pattern=TAG_PATTERN)]] | None = Field(
         default=None,
         max_length=20,
         description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
@@ -143,7 +149,7 @@ class TaskUpdate(Input):
     schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
     groups: Annotated[list[Id], Field(max_length=100, json_schema_extra=UNIQUE)] | SkipJsonSchema[None] = None
-    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32, pattern=TAG_PATTERN)]] | None = Field(
         default=None,
         max_length=20,
         description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
@@ -161,7 +167,7 @@ class PauseIn(Input):
 class BatchUpdates(Input):
     schedule: SchedulePatch | None = None
     groups: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
-    groupTags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+    groupTags: list[Annotated[str, Field(min_length=1, max_length=32, pattern=TAG_PATTERN)]] | None = Field(
         default=None,
         max_length=20,
         description="Add every group carrying one of these tags, as they are when the task is saved (docs/groups.md).",
@@ -353,7 +359,18 @@ class TaskLogOut(Output):
     logId: Id
     taskId: Id
     action: Literal[
-        "create", "update", "delete", "pause", "resume", "mark_sent", "resend", "skip", "restore", "move", "undelete"
+        "create",
+        "update",
+        "delete",
+        "pause",
+        "resume",
+        "mark_sent",
+        "resend",
+        "skip",
+        "restore",
+        "move",
+        "undelete",
+        "auto_verify",
     ]
     userId: Id
     userName: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
 from pushtask.schemas.base import NO_CONTROL, Id, Input, Output
@@ -12,8 +12,12 @@ from pushtask.schemas.tasks import SOMETHING_TO_SEND, ContentIn
 
 
 class TemplateIn(Input):
+    # Beside the model, not the field: a $ref's sibling keywords are ignored by many tools.
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"allOf": [{"properties": {"content": SOMETHING_TO_SEND}}]}
+    )
     name: str = Field(max_length=200, pattern=NO_CONTROL)
-    content: ContentIn = Field(json_schema_extra=SOMETHING_TO_SEND)
+    content: ContentIn
 
 
 class TemplateUpdate(Input):

@@ -61,6 +61,7 @@ class GroupMsgRecord:
     msgid: str
     creator: str
     create_time: int
+    text: str = ""  # text.content as created
 
 
 class CustomerGroupClient:
@@ -125,8 +126,14 @@ class CustomerGroupClient:
                 body["cursor"] = cursor
             answer = await self._post("get_groupmsg_list_v2", body)
             for row in answer.get("group_msg_list") or []:
+                text = row.get("text")
                 out.append(
-                    GroupMsgRecord(str(row["msgid"]), str(row.get("creator", "")), int(row.get("create_time", 0)))
+                    GroupMsgRecord(
+                        str(row["msgid"]),
+                        str(row.get("creator", "")),
+                        int(row.get("create_time", 0)),
+                        str(text.get("content", "")) if isinstance(text, dict) else "",
+                    )
                 )
             cursor = str(answer.get("next_cursor") or "")
             if not cursor:

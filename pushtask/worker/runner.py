@@ -28,7 +28,7 @@ from pushtask.domain.content import fill_variables
 from pushtask.domain.rendering import message_from_content
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Task, WorkerBeat
-from pushtask.worker import confirmations, deliveries, planner
+from pushtask.worker import confirmations, deliveries, planner, readback
 from pushtask.worker.notices import Notifier
 
 log = logging.getLogger("pushtask.worker")
@@ -98,6 +98,8 @@ class Worker:
         self._confirming: asyncio.Task[None] | None = None
         self._has_two_phase: bool | None = None
         self._confirm_at: datetime | None = None
+        # Uncertain deliveries on channels that can read back: resolved beside the cycle (worker/readback.py).
+        self.readback = readback.Verifier(sessions, sender, self.id, notifier.decorate if notifier else None)
 
     # ---- one cycle -------------------------------------------------------------------------
 
@@ -175,6 +177,8 @@ class Worker:
                 self._confirm_at = now
             elif self._confirming is None or self._confirming.done():
                 self._confirming = asyncio.create_task(self._confirm(now))
+        if housekeeping:
+            self.readback.kick(now, defer=self._stepping)
         free = self.config.concurrency - len(self._inflight)
         claimed: list[deliveries.Claimed] = []
         # Claim in batches: a claim per finished send would spend more time in the database than sending.
@@ -237,6 +241,7 @@ class Worker:
             ref=item.ref,
             owner=item.owner,
             owner_name=item.owner_name,
+            delivery_key=f"{item.push_id}:{item.group_id}",
         )
         # {{群名}} / {{日期}} are filled here, per group, in the task's zone on the occurrence's date.
         content = fill_variables(item.content, item.group_name, _local_date(item.fire_at, item.content))
@@ -322,6 +327,7 @@ class Worker:
         if self._confirm_at is not None:
             now, self._confirm_at = self._confirm_at, None
             await self._confirm(now)
+        await self.readback.settle()
 
     # ---- the loop --------------------------------------------------------------------------
 
@@ -379,6 +385,7 @@ class Worker:
             await asyncio.wait({self._notifying}, timeout=self.config.drain_s)
         if self._confirming is not None:
             await asyncio.wait({self._confirming}, timeout=self.config.drain_s)
+        await self.readback.settle(self.config.drain_s)
 
     def _stopped(self) -> None:
         with unit_of_work(self.sessions) as session:

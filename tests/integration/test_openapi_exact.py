@@ -73,3 +73,33 @@ def test_names_lists_uploads_and_conflicts_are_declared() -> None:
     assert upload["required"] is True and "file" in upload["content"]["multipart/form-data"]["schema"]["required"]
     for path in ("/api/groups", "/api/recipients"):
         assert "409" in _op(path, "post")["responses"], path
+
+
+def test_a_recurring_schedule_declares_its_frequency_and_where_weekdays_and_month_days_belong() -> None:
+    import jsonschema_rs  # schemathesis's own validator
+
+    schedule = jsonschema_rs.Draft202012Validator(DOC["components"]["schemas"]["ScheduleIn"])
+    at = "2026-03-02T09:00:00+08:00"
+    assert schedule.is_valid({"type": "once", "time": at})
+    assert schedule.is_valid({"type": "once", "time": at, "weekdays": [9]})  # ignored on a one-off
+    assert not schedule.is_valid({"type": "recurring", "time": at})
+    assert not schedule.is_valid({"type": "recurring", "time": at, "recurringInterval": None})
+    assert schedule.is_valid({"type": "recurring", "time": at, "recurringInterval": "weekly", "weekdays": [1, 7]})
+    assert not schedule.is_valid({"type": "recurring", "time": at, "recurringInterval": "daily", "weekdays": [1]})
+    assert not schedule.is_valid({"type": "recurring", "time": at, "recurringInterval": "weekly", "weekdays": [8]})
+    assert not schedule.is_valid({"type": "recurring", "time": at, "recurringInterval": "daily", "monthDay": 3})
+
+
+def test_content_rules_sit_where_tools_read_them_and_validate_reports_a_bad_link_instead_of_refusing_it(
+    client: FlaskClient, world: World
+) -> None:
+    template = DOC["components"]["schemas"]["TemplateIn"]
+    assert set(template["properties"]["content"]) == {"$ref"}  # no keywords beside a $ref
+    [rule] = template["allOf"]
+    assert rule["properties"]["content"]["anyOf"][2]["properties"]["link"]["minLength"] == 1
+    assert "pattern" in _props("ContentIn")["link"] and "pattern" not in _props("ContentToCheck")["link"]
+    answer = client.post("/api/preview/validate", json={"content": {"link": "ftp://x"}}, headers=world.olga.headers)
+    assert answer.status_code == 200 and answer.get_json()["validation"]["isValid"] is False
+    url = re.compile(DOC["components"]["schemas"]["MiniProgramIn"]["properties"]["thumbnail"]["pattern"])
+    assert url.match("https://a.example.com:8443/x.png") and not url.match("https://a..b/x.png")
+    assert not url.match("https://[x/y.png")

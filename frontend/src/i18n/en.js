@@ -86,12 +86,13 @@ export default {
     result: { running: 'Sending', completed: 'Completed', failed: 'Failed', missed: 'Missed' },
     resultSummary: '{sent} of {total} groups delivered, {failed} failed, {uncertain} uncertain',
     field: {
+      note: 'Verification',
       name: 'Name', priority: 'Priority', status: 'Status', groups: 'Groups', previewRecipients: 'Reviewers', pausedUntil: 'Paused until',
       schedule_type: 'Type', schedule_time: 'Time', schedule_timezone: 'Time zone', schedule_recurringInterval: 'Repeat',
       schedule_interval: 'Interval', schedule_weekdays: 'Weekdays', schedule_monthDay: 'Day', schedule_recurringEnd: 'Until',
       schedule_endAfter: 'Count', content_text: 'Text', content_image: 'Image', content_link: 'Link', content_miniprogram: 'Mini-program card',
     },
-    logAction_: { create: 'Created', update: 'Updated', delete: 'Deleted', pause: 'Paused', resume: 'Resumed', copy: 'Copied', mark_sent: 'Marked as sent', resend: 'Resend' },
+    logAction_: { create: 'Created', update: 'Updated', delete: 'Deleted', pause: 'Paused', resume: 'Resumed', copy: 'Copied', mark_sent: 'Marked as sent', resend: 'Resend', auto_verify: 'Verified automatically' },
   },
   groups: {
     title: 'Groups', name: 'Group name', channel: 'Channel', channelRef: 'Channel reference (secret)', memberCount: 'Members', id: 'Group ID',

@@ -86,12 +86,13 @@ export default {
     result: { running: '发送中', completed: '已完成', failed: '失败', missed: '已错过' },
     resultSummary: '{sent}/{total} 个群已送达，{failed} 个失败，{uncertain} 个待确认',
     field: {
+      note: '核实结果',
       name: '名称', priority: '优先级', status: '状态', groups: '目标群', previewRecipients: '预览接收人', pausedUntil: '暂停至',
       schedule_type: '类型', schedule_time: '时间', schedule_timezone: '时区', schedule_recurringInterval: '重复',
       schedule_interval: '间隔', schedule_weekdays: '星期', schedule_monthDay: '日期', schedule_recurringEnd: '截止',
       schedule_endAfter: '次数', content_text: '文本', content_image: '图片', content_link: '链接', content_miniprogram: '小程序卡片',
     },
-    logAction_: { create: '创建', update: '修改', delete: '删除', pause: '暂停', resume: '恢复', copy: '复制', mark_sent: '标记为已发送', resend: '重发' },
+    logAction_: { create: '创建', update: '修改', delete: '删除', pause: '暂停', resume: '恢复', copy: '复制', mark_sent: '标记为已发送', resend: '重发', auto_verify: '自动核实' },
   },
   groups: {
     title: '群管理', name: '群名称', channel: '通道', channelRef: '通道标识（密钥）', memberCount: '成员数', id: '群ID',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +25,16 @@ from pushtask.channels import (
     WeComCustomerGroupChannel,
     WeComRobotChannel,
 )
-from pushtask.channels.base import Pending, TemplateFields, TwoPhaseChannel, is_two_phase
+from pushtask.channels.base import (
+    Attempt,
+    Pending,
+    ReadBack,
+    Reading,
+    TemplateFields,
+    TwoPhaseChannel,
+    can_read_back,
+    is_two_phase,
+)
 from pushtask.channels.fake import TwoPhaseFake
 from pushtask.channels.notices import MiniProgramSubscribeChannel, WeComAppChannel
 from pushtask.channels.ratelimit import RateLimiter
@@ -93,7 +103,10 @@ async def channel(
         elif name == CUSTOMER:
             built = WeComCustomerGroupChannel(CustomerGroupClient(c.wecom), media, c.store, clock=clock)
         else:
-            built = BotBridgeChannel(BotBridgeConfig(f"{sandbox.url}/bridge/send", DEFAULT_BRIDGE_TOKEN), c.http, media)
+            config = BotBridgeConfig(
+                f"{sandbox.url}/bridge/send", DEFAULT_BRIDGE_TOKEN, status_url=f"{sandbox.url}/bridge/status"
+            )
+            built = BotBridgeChannel(config, c.http, media)
         yield built, GroupTarget(1, "测试群", name, REF[name] if ref is None else ref, owner=OWNER.get(name, ""))
 
 
@@ -239,6 +252,86 @@ def test_server_error_is_retryable(name: str, sandbox: SandboxHandle, clock: Fak
     sandbox.state.add_fault(endpoint=ENDPOINT[name], http_status=503, times=1)
     result = send(name, sandbox, clock, Message(text="hi"))
     assert not result.sent and not result.permanent and result.errcode == errors.HTTP_SERVER_ERROR
+
+
+# Channels that can find out later what became of an uncertain send (channels.base.ReadBack). WeCom
+# app chat and the group robot cannot: neither has a call that lists what a chat received.
+READS_BACK = {"bot_bridge", CUSTOMER}
+
+
+def read_back(name: str, sandbox: SandboxHandle, clock: FakeClock, message: Message, at: float) -> Reading | None:
+    async def scenario() -> Reading | None:
+        async with channel(name, sandbox, clock) as (ch, target):
+            assert can_read_back(ch)
+            reader: ReadBack = ch  # type: ignore[assignment]
+            return await reader.read_back(Attempt(dataclasses.replace(target, delivery_key=KEY), message, at))
+
+    return run(scenario)
+
+
+KEY = "push-1:group-1"
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_a_channel_says_whether_it_can_read_back(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    async def scenario() -> bool:
+        async with channel(name, sandbox, clock) as (ch, _target):
+            return can_read_back(ch)
+
+    assert run(scenario) is (name in READS_BACK)
+
+
+@pytest.mark.parametrize("name", sorted(READS_BACK))
+def test_read_back_finds_a_timed_out_send_that_arrived(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    sandbox.state.add_fault(endpoint=ENDPOINT[name], latency_ms=1200, times=1)
+    message = Message(text="周五家长会 19:00")
+
+    async def scenario() -> SendResult:
+        async with channel(name, sandbox, clock, timeout_s=0.3) as (ch, target):
+            return await ch.send(dataclasses.replace(target, delivery_key=KEY), message)
+
+    at = clock()
+    result = run(scenario)
+    assert result.may_duplicate and not result.sent
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (received(sandbox, name) or sandbox.state.groupmsgs):
+        time.sleep(0.05)
+    clock.advance(60)
+    outcome = read_back(name, sandbox, clock, message, at)
+    assert outcome is not None
+    if name == CUSTOMER:
+        # The mass send exists and waits for its owner: the confirmation rounds take over from here.
+        assert outcome.state == "awaiting_confirmation" and outcome.external_ref in sandbox.state.groupmsgs
+        assert outcome.detail_zh.startswith("等待群主")
+        with sandbox.state.lock:
+            owner_sends(sandbox.state, OWNER[name], outcome.external_ref)
+        outcome = read_back(name, sandbox, clock, message, at)
+        assert outcome is not None
+    assert outcome.state == "sent" and outcome.sent_at is not None
+    assert len(received(sandbox, name)) == 1
+
+
+@pytest.mark.parametrize("name", sorted(READS_BACK))
+def test_read_back_says_a_send_that_never_arrived_failed_and_can_be_resent(
+    name: str, sandbox: SandboxHandle, clock: FakeClock
+) -> None:
+    sandbox.state.add_fault(endpoint=ENDPOINT[name], http_status=503, times=1)
+    message = Message(text="周五家长会 19:00")
+    at = clock()
+    result = send(name, sandbox, clock, message)
+    assert not result.sent and result.may_duplicate  # a 5xx: the request arrived, its fate is unknown
+    clock.advance(60)
+    outcome = read_back(name, sandbox, clock, message, at)
+    assert outcome is not None and outcome.state == "failed" and outcome.reason_zh and outcome.reason_en
+    assert "重发" in outcome.reason_zh
+    assert received(sandbox, name) == []
+
+
+@pytest.mark.parametrize("name", sorted(READS_BACK))
+def test_read_back_cannot_tell_while_the_service_is_down(name: str, sandbox: SandboxHandle, clock: FakeClock) -> None:
+    endpoint = "bridge/status" if name == "bot_bridge" else "externalcontact/get_groupmsg_list_v2"
+    sandbox.state.add_fault(endpoint=endpoint, http_status=502)
+    assert read_back(name, sandbox, clock, Message(text="hi"), clock()) is None
 
 
 @pytest.mark.parametrize("name", [n for n in CHANNELS if n != CUSTOMER])  # one call carries every part
