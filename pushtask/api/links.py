@@ -7,7 +7,7 @@ import html
 import io
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, request
 
 from pushtask.api.base import (
     ApiError,
@@ -99,7 +99,7 @@ def follow(code: str) -> Response:
             db.commit()
     finally:
         db.close()
-    response = redirect(target, code=302)
+    response = Response(status=302, headers={"Location": target})
     response.headers["Cache-Control"] = "no-store"  # every open reaches us (and is counted)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -207,13 +207,13 @@ def engagement_report(
             }
         )
     variants = []
-    for key in sorted(by_variant, key=lambda v: (v is not None, v or "")):
-        items = by_variant[key]
+    for variant in sorted(by_variant, key=lambda v: (v is not None, v or "")):
+        items = by_variant[variant]
         summary = total(items, [(i["pushId"], i["groupId"]) for i in items])
         interval = stats.wilson(summary["interactors"], summary["membersReached"])
         variants.append(
             {
-                "variant": key,
+                "variant": variant,
                 "groups": len(items),
                 **summary,
                 "interval": {"low": round(interval[0], 4), "high": round(interval[1], 4)} if interval else None,
