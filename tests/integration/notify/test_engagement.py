@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from pushtask.models import Group, LinkClick, TrackedLink
 from tests.integration.conftest import World, create_task, task_body
@@ -209,3 +217,49 @@ def test_report_refuses_bad_queries_with_a_field_message(
 ) -> None:
     answer = client.get("/api/reports/engagement", query_string=query, headers=world.victor.headers)
     assert answer.status_code == 400 and answer.get_json()["details"][0]["field"] in query
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[str]:
+    """The app on a real port, so the sandbox's members can open its short links over HTTP."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _sandbox_click(harness: Harness, **body: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(  # noqa: S310 — the local sandbox
+        f"{harness.sandbox.url}/_sandbox/click",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 — the local sandbox
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def test_sandbox_members_open_the_link_they_received_and_the_report_counts_them(
+    client: FlaskClient, world: World, harness: Harness, db: Session, served: str
+) -> None:
+    harness.settings = dataclasses.replace(harness.settings, public_url=served)
+    task_id, codes = _push(client, world, harness, db)
+    group = db.get(Group, world.groups[0])
+    assert group is not None
+    link = f"{served}/l/{codes[group.id]}"
+    for member in ("m-amy", "m-amy", "m-bob"):
+        status, answer = _sandbox_click(harness, group=group.name, member=member, url=link)
+        assert (status, answer["status"], answer["location"]) == (200, 302, ORIGINAL), answer
+    other = f"{served}/l/{codes[world.groups[1]]}"
+    status, answer = _sandbox_click(harness, group=group.channel_ref, member="m-amy", url=other)
+    assert status == 400 and "没有收到过这个链接" in answer["error"]
+    status, answer = _sandbox_click(harness, group=group.name, member="m-amy")
+    assert status == 400 and "group" in answer["error"]
+    db.expire_all()
+    report = client.get("/api/reports/engagement", query_string={"taskId": task_id}, headers=world.victor.headers)
+    row = next(r for r in report.get_json()["rows"] if r["groupId"] == group.id)
+    assert (row["clicks"], row["uniqueClickers"], row["interactors"]) == (3, 2, 2)
