@@ -62,8 +62,8 @@ async def click(state: SandboxState, body: dict[str, Any]) -> dict[str, Any]:
         server = body.get("server")
         if not code or not isinstance(server, str) or not server.startswith(("http://", "https://")):
             raise ClickError(
-                '小程序卡片的页面路径需带 ptl，并给出 "server"（PushTask 地址） / a mini-program page path needs ptl=<code>'
-                ' and "server": the PushTask base URL'
+                '小程序卡片的页面路径需带 ptl，并给出 "server"（PushTask 地址） / '
+                'a mini-program page path needs ptl=<code> and "server": the PushTask base URL'
             )
         async with http.post(
             f"{server.rstrip('/')}/api/links/{code}/open",
