@@ -138,7 +138,11 @@ def test_short_links_are_rate_limited_per_address(
 def _answer(client: FlaskClient, db: Session, task_id: str, group_id: str, member: str, rating: int, text: str) -> None:
     from pushtask.notify import feedback_token
 
-    link = db.scalars(select(TrackedLink).where(TrackedLink.task_id == task_id, TrackedLink.group_id == group_id)).one()
+    link = db.scalars(
+        select(TrackedLink).where(
+            TrackedLink.task_id == task_id, TrackedLink.group_id == group_id, TrackedLink.kind == "link"
+        )
+    ).one()
     location = _click(client, link.code, addr="10.200.0.1", ua="python-requests/2").headers["Location"]
     token = dict(re.findall(r"([a-z]+)=([^&]+)", location.split("?", 1)[1]))[feedback_token.PARAM]
     answer = client.post(
@@ -263,3 +267,29 @@ def test_sandbox_members_open_the_link_they_received_and_the_report_counts_them(
     report = client.get("/api/reports/engagement", query_string={"taskId": task_id}, headers=world.victor.headers)
     row = next(r for r in report.get_json()["rows"] if r["groupId"] == group.id)
     assert (row["clicks"], row["uniqueClickers"], row["interactors"]) == (3, 2, 2)
+
+
+def test_a_mini_program_open_and_the_same_members_answer_count_as_one_person(
+    client: FlaskClient, world: World, harness: Harness, db: Session
+) -> None:
+    daily = {"type": "recurring", "time": AT_11, "recurringInterval": "daily", "timezone": "Asia/Shanghai"}
+    task_id, _codes = _push(client, world, harness, db, feedbackEnabled=True, schedule=daily)
+    g2 = world.groups[2]
+    link = db.scalars(select(TrackedLink).where(TrackedLink.task_id == task_id, TrackedLink.group_id == g2)).one()
+    mini = TrackedLink(**{**{c: getattr(link, c) for c in ("org_id", "task_id", "push_id", "group_id", "variant")}})
+    mini.code, mini.kind, mini.url, mini.created_at = "MiniCode0001", "mini", "pages/feedback/feedback", link.created_at
+    db.add(mini)
+    db.commit()
+    bot = client.post("/api/links/MiniCode0001/open", json={}, headers={"User-Agent": "Googlebot/2.1"})
+    assert bot.status_code == 200 and bot.get_json() == {"counted": False}
+    opened = client.post("/api/links/MiniCode0001/open", json={"memberId": "wx_amy"}, headers={"User-Agent": PHONE})
+    assert opened.status_code == 200 and opened.get_json() == {"counted": True}
+    assert client.get(f"/l/{mini.code}", headers={"User-Agent": PHONE}).status_code == 404  # not a web link
+    assert client.post(f"/api/links/{link.code}/open", json={}).status_code == 404  # not a mini-program code
+    bad = client.post("/api/links/MiniCode0001/open", json={"memberId": ""})
+    assert bad.status_code == 400 and bad.get_json()["details"][0]["field"] == "memberId"
+    _answer(client, db, task_id, g2, "wx_amy", 4, "好")
+    db.expire_all()
+    data = client.get("/api/reports/engagement", query_string={"groupId": g2}, headers=world.victor.headers).get_json()
+    (row,) = data["rows"]
+    assert (row["clicks"], row["uniqueClickers"], row["answers"], row["interactors"]) == (1, 1, 1, 1)
