@@ -94,7 +94,7 @@ class EngagementDayOut(Output):
     date: str
     membersReached: int
     clicks: int
-    uniqueClickers: int
+    newClickers: int = Field(description="People who first clicked a push's link in their group on this day.")
     answers: int
 
 

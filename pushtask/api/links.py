@@ -95,7 +95,7 @@ def follow(code: str) -> Response:
         if not bots.is_bot(agent):
             now = rt.clock()
             visitor = link_rules.visitor_key(rt.settings.secret_key, _address(), agent, now)
-            link_service.record(db, found.link, "click", visitor, now)
+            link_service.record(db, found, "click", visitor, now)
             db.commit()
     finally:
         db.close()
@@ -127,7 +127,7 @@ def report_open(code: str, body: LinkOpenIn) -> Response:
         visitor = fieldcrypt.lookup_hash(body.memberId, MEMBER)
     else:
         visitor = link_rules.visitor_key(rt.settings.secret_key, _address(), agent, now)
-    link_service.record(session(), found.link, "open", visitor, now)
+    link_service.record(session(), found, "open", visitor, now)
     return json_response({"counted": True})
 
 

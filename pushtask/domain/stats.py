@@ -26,7 +26,7 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None
     """Return the 95 % Wilson score interval of successes / n, or None when n is 0."""
     if n <= 0:
         return None
-    p = successes / n
+    p = min(max(successes, 0), n) / n  # stale member counts can make a group's interactors exceed them
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
@@ -88,6 +88,7 @@ class Comparison:
 
 def compare(successes: list[int], totals: list[int]) -> Comparison:
     """Compare 2–4 variants' rates; say whether there is enough data for the test to mean anything."""
+    successes = [min(max(s, 0), n) for s, n in zip(successes, totals, strict=True)]
     k = len(totals)
     if k < 2 or k > 4 or any(n <= 0 for n in totals):
         return Comparison("", None, None, None, False, False)

@@ -4,7 +4,7 @@ from pushtask.models.audit import AuditEntry
 from pushtask.models.base import Base, new_id
 from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, GroupTag, Recipient
 from pushtask.models.identity import WeChatBinding
-from pushtask.models.link import CLICK_KINDS, LINK_KINDS, LinkClick, TrackedLink
+from pushtask.models.link import CLICK_KINDS, LINK_KINDS, LinkClick, LinkDaily, LinkVisitor, TrackedLink
 from pushtask.models.media import MediaItem
 from pushtask.models.notification import (
     NOTIFICATION_STATES,
@@ -56,6 +56,8 @@ __all__ = [
     "GroupTag",
     "InboxItem",
     "LinkClick",
+    "LinkDaily",
+    "LinkVisitor",
     "Maintenance",
     "MediaItem",
     "Notification",

@@ -1,16 +1,18 @@
 """Tracked links (issue 19): one short code per push, group and link, and every counted click on it.
 
 A row of t_links is written for each group of a push when its deliveries are planned, so the send
-path only substitutes the link; `url` is the only place a redirect ever goes. t_link_clicks repeats
-the push, group, task and variant of its link so the engagement report groups clicks without a
-join, and holds no address: `visitor` is a keyed hash (see pushtask.domain.links.visitor_key).
+path only substitutes the link; `url` is the only place a redirect ever goes. t_link_clicks is the log of
+counted visits (no address: `visitor` is a keyed hash, see pushtask.domain.links.visitor_key). The report
+reads two roll-ups written with each click instead, so it never scans the log: t_link_visitors (one row
+per push, group and distinct visitor) and t_link_daily (clicks and first-time visitors per push, group
+and local day).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pushtask.models.base import Base, UTCDateTime
@@ -45,12 +47,7 @@ class LinkClick(Base):
     """One counted visit (bots and link-preview fetchers are not written)."""
 
     __tablename__ = "t_link_clicks"
-    __table_args__ = (
-        # The report reads clicks of an organisation (or a task) in order of push and group.
-        Index("ix_t_link_clicks_org_push", "org_id", "push_id", "group_id", "visitor"),
-        Index("ix_t_link_clicks_task_push", "task_id", "push_id", "group_id", "visitor"),
-        Index("ix_t_link_clicks_push_clicked_at", "push_id", "clicked_at"),
-    )
+    __table_args__ = (Index("ix_t_link_clicks_push_id_clicked_at", "push_id", "clicked_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(16))
@@ -63,3 +60,30 @@ class LinkClick(Base):
     # Keyed hash of address + user agent with a daily salt, or of the member id the mini program sent.
     visitor: Mapped[str] = mapped_column(String(100))
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkVisitor(Base):
+    """A distinct visitor of one group's links of one push (unique clickers; their union with answerers)."""
+
+    __tablename__ = "t_link_visitors"
+
+    push_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    visitor: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkDaily(Base):
+    """Clicks and first-time visitors of one group's links of one push on one day (the task's zone)."""
+
+    __tablename__ = "t_link_daily"
+    __table_args__ = (Index("ix_t_link_daily_org_id_day", "org_id", "day"),)
+
+    push_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(36))
+    task_id: Mapped[str] = mapped_column(String(36))
+    variant: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    visitors: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,11 +23,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select, text, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, select, text
 from sqlalchemy.orm import Session
 
 from pushtask.domain import stats
-from pushtask.models import Delivery, Feedback, Group, LinkClick, Organization, Push, Task
+from pushtask.models import Delivery, Feedback, Group, LinkDaily, LinkVisitor, Organization, Push, Task
 from pushtask.notify.report import common_opinions
 from pushtask.services.context import Actor
 
@@ -37,11 +37,12 @@ DEFINITION = {
     " reached",
     "details": "触达成员数：推送成功送达的群的成员数之和；点击：短链接被打开的次数（不含机器人和链接预览抓取），"
     "唯一点击人数：按访问者标识去重（同一手机同一网络同一天算一人）；反馈：该群对该次推送的反馈条数。"
-    "按推送时间筛选推送；按天统计使用组织时区的日期。",
+    "按推送时间筛选推送；按天统计时点击按任务时区的日期，“新点击人数”为当天首次点击该推送链接的人。",
     "detailsEn": "members reached: the member counts of the groups the push reached; clicks: opens of the short link"
     " (bots and link previews not counted) and mini-program opens; unique clickers: distinct visitors (one phone on one"
     " network on one day); answers: feedback answers from that group to that push. Pushes are selected by fire time;"
-    " days are in the organisation's time zone.",
+    " per day, clicks are dated in the task's zone and new clickers are those who first clicked that push's link"
+    " that day; sends and answers are dated in the organisation's zone.",
 }
 OPINION_SAMPLE = 2000  # the newest answers whose words are counted
 METRICS = ("membersReached", "clicks", "uniqueClickers", "answers", "interactors")
@@ -98,45 +99,49 @@ def engagement_report(
         Delivery.group_id,
     )
     clicks = scoped(
-        select(LinkClick.push_id, LinkClick.group_id, func.count(), func.count(func.distinct(LinkClick.visitor)))
-        .where(LinkClick.org_id == org)
-        .group_by(LinkClick.push_id, LinkClick.group_id),
-        LinkClick.push_id,
-        LinkClick.group_id,
+        select(LinkDaily.push_id, LinkDaily.group_id, func.sum(LinkDaily.clicks), func.sum(LinkDaily.visitors))
+        .where(LinkDaily.org_id == org)
+        .group_by(LinkDaily.push_id, LinkDaily.group_id),
+        LinkDaily.push_id,
+        LinkDaily.group_id,
     )
     answers = scoped(
         select(
-            Feedback.push_id, Feedback.group_id, func.count(), func.count(Feedback.rating), func.sum(Feedback.rating)
+            Feedback.push_id,
+            Feedback.group_id,
+            func.count(),
+            func.count(Feedback.rating),
+            func.sum(Feedback.rating),
+            func.count(func.distinct(Feedback.member_hash)),
         )
         .where(Feedback.org_id == org)
         .group_by(Feedback.push_id, Feedback.group_id),
         Feedback.push_id,
         Feedback.group_id,
     )
-    people = union_all(
-        scoped(
-            select(LinkClick.push_id, LinkClick.group_id, LinkClick.visitor.label("who")).where(
-                LinkClick.org_id == org
+    # Answerers who also clicked (the mini program names its member): counted once among interactors.
+    both = scoped(
+        select(Feedback.push_id, Feedback.group_id, func.count(func.distinct(Feedback.member_hash)))
+        .join(
+            LinkVisitor,
+            and_(
+                LinkVisitor.push_id == Feedback.push_id,
+                LinkVisitor.group_id == Feedback.group_id,
+                LinkVisitor.visitor == Feedback.member_hash,
             ),
-            LinkClick.push_id,
-            LinkClick.group_id,
-        ),
-        scoped(
-            select(Feedback.push_id, Feedback.group_id, Feedback.member_hash.label("who")).where(
-                Feedback.org_id == org
-            ),
-            Feedback.push_id,
-            Feedback.group_id,
-        ),
-    ).subquery()
-    interactors = select(people.c.push_id, people.c.group_id, func.count(func.distinct(people.c.who))).group_by(
-        people.c.push_id, people.c.group_id
+        )
+        .where(Feedback.org_id == org)
+        .group_by(Feedback.push_id, Feedback.group_id),
+        Feedback.push_id,
+        Feedback.group_id,
     )
 
     reached = session.execute(reach).all()
-    click_counts = {(p, g): (int(n), int(u)) for p, g, n, u in session.execute(clicks)}
-    answer_counts = {(p, g): (int(n), int(r), int(s or 0)) for p, g, n, r, s in session.execute(answers)}
-    interactor_counts = {(p, g): int(n) for p, g, n in session.execute(interactors)}
+    click_counts = {(p, g): (int(n or 0), int(u or 0)) for p, g, n, u in session.execute(clicks)}
+    answer_counts = {
+        (p, g): (int(n), int(r), int(total or 0), int(people)) for p, g, n, r, total, people in session.execute(answers)
+    }
+    overlap = {(p, g): int(n) for p, g, n in session.execute(both)}
     push_ids = sorted({p for p, *_ in reached})
     push_info = (
         {
@@ -156,9 +161,9 @@ def engagement_report(
     for push_id, gid, variant, group_name, members, _sent_at in reached:
         key = (push_id, gid)
         n_clicks, unique = click_counts.get(key, (0, 0))
-        n_answers, rated, rating_sum = answer_counts.get(key, (0, 0, 0))
+        n_answers, rated, rating_sum, answerers = answer_counts.get(key, (0, 0, 0, 0))
         rating_sums[key] = (rated, rating_sum)
-        people_n = interactor_counts.get(key, 0)
+        people_n = unique + answerers - overlap.get(key, 0)
         task, task_name, _deleted, _fire = push_info[push_id]
         rows.append(
             {
@@ -287,25 +292,24 @@ def _over_time(session: Session, org: str, scoped: Any, reach: Select[Any], now:
     dialect = session.get_bind().dialect.name
     reach_sq = reach.subquery()
     sent_day = _day(reach_sq.c.sent_at, minutes, dialect)
-    click_day = _day(LinkClick.clicked_at, minutes, dialect)
     answer_day = _day(Feedback.created_at, minutes, dialect)
     days: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"membersReached": 0, "clicks": 0, "uniqueClickers": 0, "answers": 0}
+        lambda: {"membersReached": 0, "clicks": 0, "newClickers": 0, "answers": 0}
     )
     for day, members in session.execute(
         select(sent_day, func.sum(reach_sq.c.member_count)).where(reach_sq.c.sent_at.is_not(None)).group_by(sent_day)
     ):
         days[str(day)]["membersReached"] = int(members or 0)
-    for day, n, unique in session.execute(
+    for day, n, fresh in session.execute(
         scoped(
-            select(click_day, func.count(), func.count(func.distinct(LinkClick.visitor))).where(
-                LinkClick.org_id == org
+            select(LinkDaily.day, func.sum(LinkDaily.clicks), func.sum(LinkDaily.visitors)).where(
+                LinkDaily.org_id == org
             ),
-            LinkClick.push_id,
-            LinkClick.group_id,
-        ).group_by(click_day)
+            LinkDaily.push_id,
+            LinkDaily.group_id,
+        ).group_by(LinkDaily.day)
     ):
-        days[str(day)].update(clicks=int(n), uniqueClickers=int(unique))
+        days[str(day)].update(clicks=int(n or 0), newClickers=int(fresh or 0))
     for day, n in session.execute(
         scoped(
             select(answer_day, func.count()).where(Feedback.org_id == org), Feedback.push_id, Feedback.group_id

@@ -9,15 +9,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pushtask.domain import links as rules
 from pushtask.errors import NotFound
-from pushtask.models import LinkClick, Organization, Push, TrackedLink
+from pushtask.models import LinkClick, LinkDaily, LinkVisitor, Organization, Push, TrackedLink
+
+DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def tracking_enabled(session: Session, org_id: str) -> bool:
@@ -78,6 +83,7 @@ class Destination:
     link: TrackedLink
     fire_at: datetime
     feedback: bool  # the push asks for feedback: the redirect carries the group's signed feedback token
+    timezone: str  # the task's zone: clicks are counted per day there
 
 
 def find(session: Session, code: str, kind: str) -> Destination:
@@ -92,11 +98,24 @@ def find(session: Session, code: str, kind: str) -> Destination:
     if row is None:
         raise NotFound("Link not found", "link_not_found")
     link, fire_at, content = row
-    return Destination(link, fire_at, bool((content or {}).get("feedback")))
+    content = content or {}
+    return Destination(link, fire_at, bool(content.get("feedback")), str(content.get("timezone") or DEFAULT_ZONE))
 
 
-def record(session: Session, link: TrackedLink, kind: str, visitor: str, now: datetime) -> None:
-    """Count one visit of a person (the caller has already left bots out)."""
+def _local_day(now: datetime, zone: str) -> date:
+    try:
+        return now.astimezone(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.astimezone(ZoneInfo(DEFAULT_ZONE)).date()
+
+
+def record(session: Session, found: Destination, kind: str, visitor: str, now: datetime) -> None:
+    """Count one visit of a person (the caller has already left bots out): the log and both roll-ups.
+
+    Each roll-up is one atomic statement (insert-or-ignore, insert-or-add), so two API processes
+    counting the same visitor at once count them once.
+    """
+    link = found.link
     session.execute(
         insert(LinkClick).values(
             code=link.code,
@@ -110,3 +129,35 @@ def record(session: Session, link: TrackedLink, kind: str, visitor: str, now: da
             clicked_at=now,
         )
     )
+    dialect = session.get_bind().dialect.name
+    first = {"push_id": link.push_id, "group_id": link.group_id, "visitor": visitor, "first_at": now}
+    if dialect == "sqlite":
+        result = session.execute(sqlite_insert(LinkVisitor).values(first).on_conflict_do_nothing())
+    else:
+        result = session.execute(mysql_insert(LinkVisitor).values(first).prefix_with("IGNORE"))
+    new_visitor = cast("CursorResult[Any]", result).rowcount
+    fresh = 1 if new_visitor else 0
+    day = {
+        "push_id": link.push_id,
+        "group_id": link.group_id,
+        "day": _local_day(now, found.timezone),
+        "org_id": link.org_id,
+        "task_id": link.task_id,
+        "variant": link.variant,
+        "clicks": 1,
+        "visitors": fresh,
+    }
+    if dialect == "sqlite":
+        statement = sqlite_insert(LinkDaily).values(day)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["push_id", "group_id", "day"],
+                set_={"clicks": LinkDaily.clicks + 1, "visitors": LinkDaily.visitors + fresh},
+            )
+        )
+    else:
+        session.execute(
+            mysql_insert(LinkDaily)
+            .values(day)
+            .on_duplicate_key_update(clicks=LinkDaily.clicks + 1, visitors=LinkDaily.visitors + fresh)
+        )

@@ -1,4 +1,4 @@
-"""engagement: tracked links per push and group, their counted clicks, the organisation's tracking switch
+"""engagement: tracked links per push and group, their counted clicks and roll-ups, the organisation's switch
 
 Revision ID: 0013
 Revises: 0012
@@ -47,18 +47,39 @@ def upgrade() -> None:
         sa.Column("clicked_at", pushtask.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_t_link_clicks")),
     )
-    op.create_index(
-        "ix_t_link_clicks_org_push", "t_link_clicks", ["org_id", "push_id", "group_id", "visitor"], unique=False
+    op.create_index("ix_t_link_clicks_push_id_clicked_at", "t_link_clicks", ["push_id", "clicked_at"], unique=False)
+    op.create_table(
+        "t_link_visitors",
+        sa.Column("push_id", sa.String(length=36), nullable=False),
+        sa.Column("group_id", sa.String(length=36), nullable=False),
+        sa.Column("visitor", sa.String(length=100), nullable=False),
+        sa.Column("first_at", pushtask.models.base.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("push_id", "group_id", "visitor", name=op.f("pk_t_link_visitors")),
     )
-    op.create_index(
-        "ix_t_link_clicks_task_push", "t_link_clicks", ["task_id", "push_id", "group_id", "visitor"], unique=False
+    op.create_table(
+        "t_link_daily",
+        sa.Column("push_id", sa.String(length=36), nullable=False),
+        sa.Column("group_id", sa.String(length=36), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("org_id", sa.String(length=36), nullable=False),
+        sa.Column("task_id", sa.String(length=36), nullable=False),
+        sa.Column("variant", sa.String(length=8), nullable=True),
+        sa.Column("clicks", sa.Integer(), nullable=False),
+        sa.Column("visitors", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("push_id", "group_id", "day", name=op.f("pk_t_link_daily")),
     )
-    op.create_index("ix_t_link_clicks_push_clicked_at", "t_link_clicks", ["push_id", "clicked_at"], unique=False)
+    op.create_index("ix_t_link_daily_org_id_day", "t_link_daily", ["org_id", "day"], unique=False)
+    op.create_index(
+        "ix_t_feedback_push_id_group_id", "t_feedback", ["push_id", "group_id", "member_hash"], unique=False
+    )
     with op.batch_alter_table("t_orgs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("link_tracking", sa.Boolean(), nullable=False, server_default="1"))
 
 
 def downgrade() -> None:
     op.execute("ALTER TABLE t_orgs DROP COLUMN link_tracking")
+    op.drop_index("ix_t_feedback_push_id_group_id", table_name="t_feedback")
+    op.drop_table("t_link_daily")
+    op.drop_table("t_link_visitors")
     op.drop_table("t_link_clicks")
     op.drop_table("t_links")
