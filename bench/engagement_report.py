@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--url", default="mysql+pymysql://root@127.0.0.1:3306/test")
     parser.add_argument("--profile", action="store_true", help="print each statement slower than 20 ms")
+    parser.add_argument("--cprofile", action="store_true", help="print where the organisation-wide report spends time")
     args = parser.parse_args()
     base = make_url(args.url)
     name = f"pt_bench_engage_{uuid.uuid4().hex[:8]}"
@@ -170,6 +171,15 @@ def main() -> None:
             median = statistics.median(times[1:]) * 1000
             first = times[0] * 1000
             print(f"{label:20s} first {first:5.0f} ms, median of {args.runs} {median:5.0f} ms (clicks: {clicks})")
+        if args.cprofile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+            client.get("/api/reports/engagement", headers=headers)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         if report is None:
             report = client.get("/api/reports/engagement", headers=headers).get_json()
         print("comparison:", report["comparison"]["test"], report["comparison"]["verdictEn"])
