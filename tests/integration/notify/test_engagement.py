@@ -80,6 +80,7 @@ def test_each_group_receives_its_own_short_link_that_leads_only_to_the_stored_ur
         answer = client.get(path, headers={"User-Agent": PHONE})
         # Not a short link (the admin's page, or not found): never a redirect elsewhere.
         assert answer.status_code != 302 and "evil" not in answer.headers.get("Location", ""), path
+        answer.close()  # the admin's page is a file response
 
 
 def test_unknown_codes_are_404(client: FlaskClient, world: World, harness: Harness, db: Session) -> None:
