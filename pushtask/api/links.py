@@ -92,7 +92,8 @@ def follow(code: str) -> Response:
             token = feedback_token.sign(rt.settings.secret_key, link.task_id, link.group_id, link.push_id, expires)
             target = link_rules.with_param(target, feedback_token.PARAM, token)
         agent = request.headers.get("User-Agent", "")
-        if not bots.is_bot(agent):
+        # HEAD is what preview fetchers and link checkers send; a person's tap is a GET.
+        if request.method == "GET" and not bots.is_bot(agent):
             now = rt.clock()
             visitor = link_rules.visitor_key(rt.settings.secret_key, _address(), agent, now)
             link_service.record(db, found, "click", visitor, now)

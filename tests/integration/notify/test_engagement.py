@@ -119,6 +119,8 @@ def test_bots_and_link_previews_are_redirected_but_not_counted(
     ):
         answer = _click(client, code, ua=ua)
         assert answer.status_code == 302 and answer.headers["Location"] == ORIGINAL
+    head = client.head(f"/l/{code}", headers={"User-Agent": PHONE})
+    assert head.status_code == 302 and head.headers["Location"] == ORIGINAL
     assert db.scalar(select(func.count()).select_from(LinkClick)) == 0
     assert _click(client, code).status_code == 302
     assert db.scalar(select(func.count()).select_from(LinkClick)) == 1
