@@ -21,7 +21,7 @@ from pushtask.domain.actor import Actor
 from pushtask.infra.asyncbridge import AsyncBridge
 from pushtask.infra.listcache import ListCache
 from pushtask.infra.recent import Recent
-from pushtask.infra.throttle import LoginThrottle
+from pushtask.infra.throttle import AddressRate, LoginThrottle
 from pushtask.infra.wakeup import Wakeup
 from pushtask.security import TokenClaims, TokenSigner
 from pushtask.services.confirmations import ConfirmationEngine
@@ -36,6 +36,8 @@ T = TypeVar("T")
 # How long a process reuses a token's user and revocation lookups; other processes see a sign-out
 # or a removed user within this (this process at once).
 AUTH_CACHE_SECONDS = 0.5
+# Short-link requests one address may make per minute (a family's phones share one address; a script does not).
+LINK_RATE = (120, 60.0)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,8 @@ class Runtime:
     list_cache: ListCache | None = None
     # Who a token belongs to, for AUTH_CACHE_SECONDS (a revoked token stops working within that).
     token_cache: Recent[tuple[Actor, TokenClaims]] | None = None
+    # Requests per address to the public short links (/l/<code>, /api/links/<code>/open).
+    link_rate: AddressRate | None = None
 
 
 _LOCK = threading.Lock()

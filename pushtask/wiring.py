@@ -45,9 +45,9 @@ from pushtask.infra.listcache import ListCache, MemoryVersions, RedisVersions, V
 from pushtask.infra.media import MediaStore
 from pushtask.infra.outage import Outage
 from pushtask.infra.recent import Recent
-from pushtask.infra.throttle import Counter, FallbackCounter, LoginThrottle, MemoryCounter, RedisCounter
+from pushtask.infra.throttle import AddressRate, Counter, FallbackCounter, LoginThrottle, MemoryCounter, RedisCounter
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
-from pushtask.runtime import AUTH_CACHE_SECONDS, CallbackKeys, Runtime, WeChatClients, WeChatLink
+from pushtask.runtime import AUTH_CACHE_SECONDS, LINK_RATE, CallbackKeys, Runtime, WeChatClients, WeChatLink
 from pushtask.sandbox import credentials as sandbox_credentials
 from pushtask.sandbox import directory as sandbox_directory
 from pushtask.security import TokenClaims, TokenSigner
@@ -117,11 +117,13 @@ def build_runtime(
     redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
     wakeup: Wakeup = Wakeup()
     counter: Counter = MemoryCounter()
+    link_counter: Counter = MemoryCounter()
     versions: Versions | None = MemoryVersions() if sole_writer else None
     if settings.redis_url:
         outage = Outage("Redis", log, meanwhile=REDIS_MEANWHILE)
         wakeup = RedisWakeup(settings.redis_url, redis_client, outage)
         counter = FallbackCounter(RedisCounter(redis_client), MemoryCounter(), outage)
+        link_counter = FallbackCounter(RedisCounter(redis_client, "pushtask:links:"), MemoryCounter(), outage)
         versions = RedisVersions(redis_client, outage)
     throttle = LoginThrottle(counter, clock=lambda: clock().timestamp())
     token_cache: Recent[tuple[Actor, TokenClaims]] = Recent(AUTH_CACHE_SECONDS, lambda: clock().timestamp())
@@ -139,6 +141,7 @@ def build_runtime(
         redis=redis_client,
         list_cache=list_cache,
         token_cache=token_cache,
+        link_rate=AddressRate(link_counter, LINK_RATE[0], LINK_RATE[1], clock=lambda: clock().timestamp()),
         connect_wechat=connect_wechat,
     )
 

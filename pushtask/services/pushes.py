@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import Confirmation, Delivery, Group, Push, PushSummary, Task, TaskGroup, TaskLog, new_id
+from pushtask.services import links
 from pushtask.services.tasks import EDITABLE_CONTENT, get_task, group_ids_of
 
 ONE_PHASE_STATES = frozenset({"pending", "sending", "sent", "failed", "uncertain"})
@@ -98,6 +99,7 @@ def create_push(
     ]
     if rows:
         session.execute(insert(Delivery), rows)
+        links.plan(session, push, rows, now)  # issue 19: each group's short links, in bulk (services/links.py)
     push.total = len(rows)
     if not rows:
         push.status, push.finished_at = "completed", now
