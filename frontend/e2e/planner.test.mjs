@@ -10,8 +10,12 @@ import { apiCall, BASE_URL, launch, shot, signIn, SKIP_REASON } from './helpers.
 
 const RUN = Date.now().toString(36)
 const ZONE = 'Asia/Shanghai'
-// A week far enough ahead that nothing in it has fired: Monday 6 January 2031.
-const WEEK = '2031-01-06'
+// A week far enough ahead that nothing in it has fired: a Monday from 6 January 2031 on, a
+// different one each run so that a second run against the same server has the week to itself.
+const MONDAY = Date.UTC(2031, 0, 6) + 7 * 86400000 * Math.floor(Math.random() * 400)
+const day = (n) => new Date(MONDAY + n * 86400000).toISOString().slice(0, 10)
+const WEEK = day(0)
+// The recurring tasks end after a few pushes, so they stay inside the run's weeks too.
 
 async function createTask(page, name, schedule, groupId) {
   const res = await apiCall(page, 'POST', '/tasks', {
@@ -21,7 +25,7 @@ async function createTask(page, name, schedule, groupId) {
   return res.data.taskId
 }
 
-async function calendarOf(page, taskId, from = '2031-01-05', to = '2031-01-21') {
+async function calendarOf(page, taskId, from = day(-1), to = day(15)) {
   const res = await apiCall(page, 'GET', `/calendar?from=${from}&to=${to}`)
   assert.equal(res.status, 200, JSON.stringify(res.data))
   return res.data.occurrences.filter((o) => o.taskId === taskId)
@@ -69,9 +73,9 @@ describe('the calendar and CSV import', { skip: SKIP_REASON, concurrency: false 
     await page.waitForURL((u) => u.pathname === '/tasks')
     group = (await apiCall(page, 'GET', '/groups?limit=500')).data.groups.find((g) => g.channel !== 'wecom_customer_group')
     assert.ok(group, 'the demo directory has a group')
-    ids.weekly = await createTask(page, `周会提醒-${RUN}`, { type: 'recurring', time: `${WEEK}T18:00:00`, recurringInterval: 'weekly', weekdays: [1] }, group.groupId)
-    ids.once = await createTask(page, `家长会-${RUN}`, { type: 'once', time: '2031-01-08T09:00:00' }, group.groupId)
-    ids.daily = await createTask(page, `午间提醒-${RUN}`, { type: 'recurring', time: `${WEEK}T12:00:00`, recurringInterval: 'daily' }, group.groupId)
+    ids.weekly = await createTask(page, `周会提醒-${RUN}`, { type: 'recurring', time: `${WEEK}T18:00:00`, recurringInterval: 'weekly', weekdays: [1], endAfter: 3 }, group.groupId)
+    ids.once = await createTask(page, `家长会-${RUN}`, { type: 'once', time: `${day(2)}T09:00:00` }, group.groupId)
+    ids.daily = await createTask(page, `午间提醒-${RUN}`, { type: 'recurring', time: `${WEEK}T12:00:00`, recurringInterval: 'daily', endAfter: 7 }, group.groupId)
   })
   after(async () => { await browser?.close() })
 
@@ -80,46 +84,46 @@ describe('the calendar and CSV import', { skip: SKIP_REASON, concurrency: false 
     // The browser runs in London; the grid shows each task's own wall time (Shanghai).
     const event = eventAt(page, ids.weekly, `${WEEK}T18:00:00+08:00`)
     await event.waitFor()
-    await dragTo(page, event, '2031-01-07', '10:00:00')
+    await dragTo(page, event, day(1), '10:00:00')
     const dialog = page.locator('[data-test="cal-move-dialog"]')
     await dialog.waitFor()
-    assert.equal((await dialog.locator('[data-test="cal-move-from"]').innerText()).trim(), '2031-01-06 18:00')
-    assert.equal((await dialog.locator('[data-test="cal-move-to"]').innerText()).trim(), '2031-01-07 10:00')
+    assert.equal((await dialog.locator('[data-test="cal-move-from"]').innerText()).trim(), `${WEEK} 18:00`)
+    assert.equal((await dialog.locator('[data-test="cal-move-to"]').innerText()).trim(), `${day(1)} 10:00`)
     assert.match(await dialog.innerText(), /只改这一次推送/)
     await shot(page, '50-calendar-move-confirm')
     await dialog.locator('[data-test="cal-move-confirm"]').click()
-    await eventAt(page, ids.weekly, '2031-01-07T10:00:00+08:00').waitFor()
+    await eventAt(page, ids.weekly, `${day(1)}T10:00:00+08:00`).waitFor()
 
     const occ = await calendarOf(page, ids.weekly)
-    const moved = occ.find((o) => o.fireAt === '2031-01-07T10:00:00+08:00')
+    const moved = occ.find((o) => o.fireAt === `${day(1)}T10:00:00+08:00`)
     assert.equal(moved?.outcome, 'planned', JSON.stringify(occ))
-    assert.equal(moved.movedFrom, '2031-01-06T18:00:00+08:00')
-    assert.equal(occ.find((o) => o.fireAt === '2031-01-06T18:00:00+08:00')?.outcome, 'moved')
+    assert.equal(moved.movedFrom, `${WEEK}T18:00:00+08:00`)
+    assert.equal(occ.find((o) => o.fireAt === `${WEEK}T18:00:00+08:00`)?.outcome, 'moved')
     // The next Monday is untouched.
-    assert.equal(occ.find((o) => o.fireAt === '2031-01-13T18:00:00+08:00')?.outcome, 'planned')
+    assert.equal(occ.find((o) => o.fireAt === `${day(7)}T18:00:00+08:00`)?.outcome, 'planned')
     // The slot it left shows why it will not fire there.
     const left = eventAt(page, ids.weekly, `${WEEK}T18:00:00+08:00`)
     assert.equal(await left.getAttribute('data-outcome'), 'moved')
-    assert.match(await left.innerText(), /已改到 2031-01-07 10:00/)
+    assert.match(await left.innerText(), new RegExp(`已改到 ${day(1)} 10:00`))
   })
 
   it('drags a one-off to Thursday: the task itself gets the new time', async () => {
     await openWeek(page)
-    await dragTo(page, eventAt(page, ids.once, '2031-01-08T09:00:00+08:00'), '2031-01-09', '09:00:00')
+    await dragTo(page, eventAt(page, ids.once, `${day(2)}T09:00:00+08:00`), day(3), '09:00:00')
     const dialog = page.locator('[data-test="cal-move-dialog"]')
     await dialog.waitFor()
     assert.match(await dialog.innerText(), /单次任务/)
     await dialog.locator('[data-test="cal-move-confirm"]').click()
-    await eventAt(page, ids.once, '2031-01-09T09:00:00+08:00').waitFor()
+    await eventAt(page, ids.once, `${day(3)}T09:00:00+08:00`).waitFor()
     const task = await apiCall(page, 'GET', `/tasks/${ids.once}`)
-    assert.equal(task.data.schedule.time, '2031-01-09T09:00:00+08:00')
-    assert.equal(task.data.nextFireAt, '2031-01-09T09:00:00+08:00')
+    assert.equal(task.data.schedule.time, `${day(3)}T09:00:00+08:00`)
+    assert.equal(task.data.nextFireAt, `${day(3)}T09:00:00+08:00`)
     await shot(page, '51-calendar-week')
   })
 
   it('refuses a drop onto a time the task already pushes (409) and puts the push back', async () => {
     await openWeek(page)
-    await dragTo(page, eventAt(page, ids.daily, `${WEEK}T12:00:00+08:00`), '2031-01-07', '12:00:00')
+    await dragTo(page, eventAt(page, ids.daily, `${WEEK}T12:00:00+08:00`), day(1), '12:00:00')
     const dialog = page.locator('[data-test="cal-move-dialog"]')
     await dialog.waitFor()
     await dialog.locator('[data-test="cal-move-confirm"]').click()
@@ -130,13 +134,13 @@ describe('the calendar and CSV import', { skip: SKIP_REASON, concurrency: false 
     await shot(page, '52-calendar-move-409')
     await dialog.locator('[data-test="cal-move-cancel"]').click()
     await eventAt(page, ids.daily, `${WEEK}T12:00:00+08:00`).waitFor()
-    const occ = await calendarOf(page, ids.daily, '2031-01-05', '2031-01-09')
+    const occ = await calendarOf(page, ids.daily, day(-1), day(3))
     assert.deepEqual(occ.filter((o) => o.outcome !== 'planned'), [], 'nothing moved')
   })
 
   it('skips and restores one push of a weekly task from the calendar', async () => {
-    await openWeek(page, '2031-01-13')
-    const fireAt = '2031-01-13T18:00:00+08:00'
+    await openWeek(page, day(7))
+    const fireAt = `${day(7)}T18:00:00+08:00`
     await eventAt(page, ids.weekly, fireAt).click()
     const dialog = page.locator('[data-test="cal-occurrence"]')
     await dialog.waitFor()
@@ -161,9 +165,9 @@ describe('the calendar and CSV import', { skip: SKIP_REASON, concurrency: false 
   it('opens the task from a push in the month view', async () => {
     await page.goto(`${BASE_URL}/calendar?view=month&date=${WEEK}`)
     await page.locator('.fc-daygrid').first().waitFor()
-    await eventAt(page, ids.once, '2031-01-09T09:00:00+08:00').waitFor()
+    await eventAt(page, ids.once, `${day(3)}T09:00:00+08:00`).waitFor()
     await shot(page, '54-calendar-month')
-    await eventAt(page, ids.once, '2031-01-09T09:00:00+08:00').click()
+    await eventAt(page, ids.once, `${day(3)}T09:00:00+08:00`).click()
     await page.locator('[data-test="cal-occ-open"]').click()
     await page.waitForURL((u) => u.pathname === `/tasks/${ids.once}`)
   })

@@ -12,7 +12,7 @@ describe('calendar events', () => {
     expect(wallOf('2031-01-06T18:00:00+08:00')).toBe('2031-01-06T18:00:00')
     const [e] = toEvents([occ()], { canWrite: true, nowMs: NOW })
     expect(e.start).toBe('2031-01-06T18:00:00')
-    expect(e.editable).toBe(true)
+    expect(e.startEditable).toBe(true)
   })
 
   it('keeps only the visible range and widens the API window by a day each side', () => {
@@ -25,8 +25,8 @@ describe('calendar events', () => {
 
   it('names why a slot does not fire and does not let it be dragged', () => {
     const [e] = toEvents([occ({ outcome: 'skipped', reason: 'holiday', reasonText: '国庆节' })], { canWrite: true, nowMs: NOW })
-    expect(e.title).toBe('周会提醒 · 国庆节')
-    expect(e.editable).toBe(false)
+    expect(e.title).toBe('国庆节 · 周会提醒')
+    expect(e.startEditable).toBe(false)
     expect(e.classNames).toContain('cal-skipped')
   })
 
@@ -37,8 +37,8 @@ describe('calendar events', () => {
   })
 
   it('past pushes and viewers cannot move anything', () => {
-    expect(toEvents([occ({ fireAt: '2030-12-01T18:00:00+08:00' })], { canWrite: true, nowMs: NOW })[0].editable).toBe(false)
-    expect(toEvents([occ()], { canWrite: false, nowMs: NOW })[0].editable).toBe(false)
+    expect(toEvents([occ({ fireAt: '2030-12-01T18:00:00+08:00' })], { canWrite: true, nowMs: NOW })[0].startEditable).toBe(false)
+    expect(toEvents([occ()], { canWrite: false, nowMs: NOW })[0].startEditable).toBe(false)
   })
 
   it('moves a one-off through the task update and a recurring push through its occurrence', () => {

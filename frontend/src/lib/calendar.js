@@ -66,10 +66,12 @@ export function toEvents(occurrences, { start, end, canWrite, nowMs = Date.now()
     const notFiring = occ.outcome === 'skipped' || occ.outcome === 'moved'
     out.push({
       id: `${occ.taskId}@${occ.fireAt}@${occ.outcome}`,
-      title: notFiring && occ.reasonText ? `${occ.name} · ${occ.reasonText}` : occ.name,
+      // Why first: a narrow cell cuts the end of the line.
+      title: notFiring && occ.reasonText ? `${occ.reasonText} · ${occ.name}` : occ.name,
       start: wall,
       allDay: false,
-      editable: !notFiring && isMovable(occ, canWrite, nowMs),
+      startEditable: !notFiring && isMovable(occ, canWrite, nowMs),
+      durationEditable: false,
       classNames: ['cal-event', outcomeClass(occ)],
       extendedProps: { occ },
     })
