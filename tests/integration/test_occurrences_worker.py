@@ -57,8 +57,7 @@ def _run_two_workers(
         # round (each real second), and this test moves the frozen clock hours in a real second.
         config = WorkerConfig(concurrency=8, high_reserved=2, housekeeping_s=0.0)
         workers = [
-            Worker(sessions, sender, clock, config=config, worker_id=f"w{i}")
-            for i, sender in enumerate(senders)
+            Worker(sessions, sender, clock, config=config, worker_id=f"w{i}") for i, sender in enumerate(senders)
         ]
         try:
             hour = clock.now
