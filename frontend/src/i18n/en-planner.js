@@ -19,7 +19,6 @@ export default {
     approvalNone: 'Only the time changes, not the content: a confirmed preview stays valid. If the server asks for a new approval, the reason is shown here and the time is not changed.',
     moveConfirm: 'Move', moved: 'Moved to {time}', moveFailed: 'Not moved',
     clash: 'Conflict: the task already pushes at that time. Drop it on another time.',
-    approval: 'Needs approval again: ',
     occurrence: 'This push', openTask: 'Open task', skip: 'Skip this push', restore: 'Restore this push',
     skipped: 'Push skipped', restored: 'Push restored', reason: 'Why', movedFrom: 'Was at', movedTo: 'Moved to',
     push: 'Push record', unverified: "That year's public holidays are not published yet: pushes follow the rule",

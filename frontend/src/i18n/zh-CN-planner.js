@@ -19,7 +19,6 @@ export default {
     approvalNone: '只改时间、不改内容：已确认的预览仍然有效。若服务器要求重新确认，会在这里说明原因，任务时间不会改动。',
     moveConfirm: '确认改期', moved: '已改到 {time}', moveFailed: '未能改期',
     clash: '冲突：该任务在这个时间已有推送。请拖到其他时间。',
-    approval: '需要重新审核：',
     occurrence: '这次推送', openTask: '打开任务', skip: '跳过这次', restore: '恢复这次推送',
     skipped: '已跳过这次推送', restored: '已恢复这次推送', reason: '原因', movedFrom: '原定于', movedTo: '改到',
     push: '推送记录', unverified: '该年份的节假日安排尚未公布，按周期规则推送',
