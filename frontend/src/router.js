@@ -12,6 +12,7 @@ const routes = [
     children: [
       { path: '', redirect: '/tasks' },
       { path: 'tasks', name: 'tasks', component: () => import('./views/TaskListView.vue'), meta: { title: 'nav.tasks' } },
+      { path: 'calendar', name: 'calendar', component: () => import('./views/CalendarView.vue'), meta: { title: 'nav3.calendar' } },
       { path: 'tasks/new', name: 'task-new', component: () => import('./views/TaskFormView.vue'), meta: { title: 'nav.newTask', write: true } },
       { path: 'tasks/:id', name: 'task-detail', component: () => import('./views/TaskDetailView.vue'), meta: { title: 'detail.title' } },
       { path: 'tasks/:id/edit', name: 'task-edit', component: () => import('./views/TaskFormView.vue'), meta: { title: 'form.editTitle', write: true } },

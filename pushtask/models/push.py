@@ -50,6 +50,8 @@ class Push(Base):
         # A second scheduler creating the same occurrence hits this key: a no-op, never a second push.
         UniqueConstraint("task_id", "fire_at"),
         Index("ix_t_pushes_status_created_at", "status", "created_at"),
+        # The calendar: an organisation's pushes in a window of time.
+        Index("ix_t_pushes_org_id_fire_at", "org_id", "fire_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

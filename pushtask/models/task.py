@@ -25,6 +25,8 @@ class Task(Base):
         Index("ix_t_tasks_org_id_deleted_at_created_at", "org_id", "deleted_at", "created_at"),
         # The scheduler: what is due next.
         Index("ix_t_tasks_status_next_fire_at", "status", "next_fire_at"),
+        # The calendar: an organisation's recurring tasks, and its one-offs in a window of time.
+        Index("ix_t_tasks_org_id_schedule_type_schedule_time", "org_id", "schedule_type", "schedule_time"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence, workcalendar
@@ -24,6 +24,33 @@ from pushtask.services.tasks import PRIORITY_NAMES, TaskQuery, _filtered
 MAX_DAYS = 62
 MAX_ITEMS = 5000
 _EPSILON = timedelta(microseconds=1)
+
+
+# What an item needs of its task; the rules need the schedule columns too. Reading only these keeps a
+# large organisation's calendar fast: whole rows (content, JSON) cost most of the time at 100,000 tasks
+# (bench/README.md, "The calendar").
+_ITEM_COLUMNS = (Task.id, Task.name, Task.status, Task.priority, Task.timezone, Task.schedule_type)
+_RULE_COLUMNS = (
+    Task.schedule_time,
+    Task.recurring_interval,
+    Task.interval,
+    Task.weekdays,
+    Task.month_day,
+    Task.recurring_end,
+    Task.end_after,
+    Task.schedule_calendar,
+    Task.occurrence_changes,
+    Task.paused_until,
+)
+
+
+class _TaskLike(Protocol):
+    id: str
+    name: str
+    status: str
+    priority: int
+    timezone: str
+    schedule_type: str
 
 
 @dataclass(frozen=True)
@@ -102,32 +129,40 @@ def calendar(
     # Occurrences that fired: their pushes.
     past = (
         _filtered(actor, filters)
-        .add_columns(Push)
+        .with_only_columns(
+            *_ITEM_COLUMNS,
+            Push.id.label("push_id"),
+            Push.fire_at.label("push_fire_at"),
+            Push.status.label("push_status"),
+        )
         .join(Push, Push.task_id == Task.id)
-        .where(Push.fire_at >= query.start, Push.fire_at <= query.end)
+        # The push's own org_id lets MariaDB read the window from ix_t_pushes_org_id_fire_at.
+        .where(Push.org_id == actor.org_id, Push.fire_at >= query.start, Push.fire_at <= query.end)
         .order_by(Push.fire_at)
         .limit(MAX_ITEMS + 1)
     )
-    for task, push in session.execute(past):
-        items.append(
-            (
-                push.fire_at,
-                _item(task, push.fire_at, outcome=push.status, push_id=push.id),
-            )
-        )
+    for row in session.execute(past):
+        items.append((row.push_fire_at, _item(row, row.push_fire_at, outcome=row.push_status, push_id=row.push_id)))
     # Slots from the rules: planned ones, and the ones a holiday, skip or move keeps from firing.
     # A completed task has nothing planned: leaving it out keeps a large organisation's calendar fast.
-    candidates = _filtered(actor, filters).where(
-        Task.status != "completed",
-        or_(
-            Task.schedule_type == recurrence.KIND_RECURRING,
-            Task.schedule_time.between(query.start, query.end),
-        ),
-        or_(Task.recurring_end.is_(None), Task.recurring_end >= query.start),
-        Task.schedule_time <= query.end,
+    # Rows, not ORM objects: building thousands of Task instances cost more than the query.
+    candidates = (
+        _filtered(actor, filters)
+        .with_only_columns(*_ITEM_COLUMNS, *_RULE_COLUMNS)
+        .where(
+            Task.status != "completed",
+            # Two ranges of ix_t_tasks_org_id_schedule_type_schedule_time.
+            or_(
+                Task.schedule_type == recurrence.KIND_RECURRING,
+                and_(Task.schedule_type == recurrence.KIND_ONCE, Task.schedule_time.between(query.start, query.end)),
+            ),
+            or_(Task.recurring_end.is_(None), Task.recurring_end >= query.start),
+            Task.schedule_time <= query.end,
+        )
     )
     warned: set[int] = set()
-    for task in session.scalars(candidates):
+    for row in session.execute(candidates):
+        task = cast(Task, row)  # a row with every column rule_of, _planned_from and _item read
         shown_from = _planned_from(task, now)
         entries = recurrence.plan(rule_of(task), query.start - _EPSILON, 10_000, until=query.end)
         zone = ZoneInfo(task.timezone)
@@ -151,7 +186,7 @@ def calendar(
 
 
 def _item(
-    task: Task,
+    task: _TaskLike,
     at: datetime,
     *,
     outcome: str,

@@ -53,9 +53,11 @@ def _run_two_workers(
 
     async def scenario() -> None:
         senders = [build_sender(Settings(data_dir=tmp), sandbox.url) for _ in range(2)]
+        # Plan on every step: a worker otherwise re-reads the next due task only on its housekeeping
+        # round (each real second), and this test moves the frozen clock hours in a real second.
+        config = WorkerConfig(concurrency=8, high_reserved=2, housekeeping_s=0.0)
         workers = [
-            Worker(sessions, sender, clock, config=WorkerConfig(concurrency=8, high_reserved=2), worker_id=f"w{i}")
-            for i, sender in enumerate(senders)
+            Worker(sessions, sender, clock, config=config, worker_id=f"w{i}") for i, sender in enumerate(senders)
         ]
         try:
             hour = clock.now

@@ -1,8 +1,10 @@
 // English. Keys are shared with zh-CN.js; keep both in step.
 import more from './en-more.js'
 import layout from './en-layout.js'
+import planner from './en-planner.js'
 
 export default {
+  ...planner,
   ...more,
   ...layout,
   app: { title: 'PushTask', org: 'Organisation', language: 'Language', logout: 'Sign out', loggedOut: 'Signed out' },

@@ -1,8 +1,10 @@
 // 简体中文（默认语言）。Keys are shared with en.js; keep both in step.
 import more from './zh-CN-more.js'
 import layout from './zh-CN-layout.js'
+import planner from './zh-CN-planner.js'
 
 export default {
+  ...planner,
   ...more,
   ...layout,
   app: { title: 'PushTask 定时推送', org: '组织', language: '语言', logout: '退出登录', loggedOut: '已退出登录' },

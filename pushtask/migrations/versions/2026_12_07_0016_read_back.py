@@ -1,7 +1,7 @@
 """read back: t_readbacks, when to ask a channel what became of an uncertain delivery (issue 20)
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-07 17:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import pushtask.models.base
 
 revision: str = "0016"
-down_revision: str | None = "0013"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
