@@ -33,6 +33,9 @@ PUBLIC = {
     ("POST", "/api/auth/wechat"),
     # A signed, expiring, organisation-scoped link (for <img>), or else a bearer token checked in the view.
     ("GET", "/api/media/<media_id>"),
+    # A group member's phone reports a card's open: the unguessable short-link code is the key, the call
+    # only counts an open (never reads anything back), and it is rate-limited per address (issue 19).
+    ("POST", "/api/links/<code>/open"),
 }
 ROUTE_IDS = [f"{spec.method} {spec.path}" for spec in ROUTES]
 
