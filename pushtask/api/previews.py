@@ -27,7 +27,6 @@ from pushtask.schemas import (
     PreviewIn,
     PreviewListOut,
     PreviewOut,
-    PreviewSent,
     SubscriptionIn,
     SubscriptionOut,
     TemplateIn,
@@ -37,6 +36,7 @@ from pushtask.schemas import (
     ValidateIn,
     ValidationResult,
 )
+from pushtask.schemas_variants import PreviewSent
 from pushtask.services import approval, media, media_links, previews, quota, templates
 from pushtask.services.previews import Decision, InvalidContent
 from pushtask.services.schedules import iso_utc
@@ -192,17 +192,26 @@ def send(body: PreviewIn) -> Response:
     )
     # Commit before sending: no HTTP call inside a transaction, and a fast reviewer's tap finds the preview.
     db.commit()
-    _send_and_wait(plan.preview_id)
+    every = [plan, *plan.more]
+    for one in every:
+        _send_and_wait(one.preview_id)
     db.expire_all()
     rows = [_reviewer_out(row, name) for row, name in previews.reviewers_of(db, plan.preview_id)]
-    return json_response(
-        {
-            "previewId": plan.preview_id,
-            "validation": {"isValid": True, "errors": []},
-            "recipients": rows,
-            "warnings": [r["message"] for r in rows if r["message"]],
-        }
-    )
+    out: dict[str, Any] = {
+        "previewId": plan.preview_id,
+        "validation": {"isValid": True, "errors": []},
+        "recipients": rows,
+        "warnings": [r["message"] for r in rows if r["message"]],
+    }
+    if plan.variant is not None:
+        # A/B: one preview per variant; a reviewer's failed send of a later variant is reported too.
+        out["variants"] = [{"key": one.variant, "previewId": one.preview_id} for one in every]
+        for one in plan.more:
+            for row, name in previews.reviewers_of(db, one.preview_id):
+                message = _reviewer_out(row, name)["message"]
+                if message and message not in out["warnings"]:
+                    out["warnings"].append(message)
+    return json_response(out)
 
 
 def after_decision(link: WeChatLink, decision: Decision, *, skip_card: str | None = None) -> None:
@@ -256,6 +265,7 @@ def preview_out(preview: Preview, task_version: int) -> dict[str, Any]:
         "comment": preview.comment,
         "createdAt": iso_utc(preview.created_at),
         "decidedAt": iso_utc(preview.decided_at),
+        **({"variant": preview.variant} if preview.variant else {}),
         "recipients": [_reviewer_out(row, name) for row, name in previews.reviewers_of(db, preview.id)],
         "decisions": [
             {
