@@ -1027,7 +1027,7 @@ class PreviewOut(Output):
     decidedAt: str | None
     recipients: list[PreviewReviewerOut]
     decisions: list[DecisionOut]
-    variant: Literal["A", "B", "C", "D"] | None = Field(default=None, description="The A/B variant it shows (issue 19).")
+    variant: Literal["A", "B", "C", "D"] | None = Field(default=None, description="A/B: the variant it shows.")
 
 
 class PreviewListOut(Output):

@@ -9,7 +9,7 @@ own rules; nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -105,7 +105,8 @@ def _log_variants(session: Session, actor: Actor, task: Task, changes: dict[str,
     if not changes:
         return
     for obj in [*session.new, *session.identity_map.values()]:
-        if isinstance(obj, TaskLog) and obj.task_id == task.id and obj.created_at == now and obj.user_id == actor.user_id:
+        mine = isinstance(obj, TaskLog) and obj.task_id == task.id and obj.user_id == actor.user_id
+        if mine and obj.created_at == now:
             obj.changes = {**obj.changes, **changes}
             return
     session.add(
@@ -121,6 +122,10 @@ def _log_variants(session: Session, actor: Actor, task: Task, changes: dict[str,
     )
 
 
+def _pinned(given: Mapping[Any, Sequence[str]] | None) -> dict[str, list[str]] | None:
+    return {str(k): list(v) for k, v in (given or {}).items()} or None
+
+
 def _no_pinned_without_variants(data: TaskCreate | TaskUpdate) -> None:
     if data.variantGroups and not data.variants:
         raise InvalidInput([FieldProblem("variantGroups", "variant_groups_without_variants")])
@@ -134,7 +139,7 @@ def create(session: Session, actor: Actor, data: TaskCreate, now: datetime) -> T
     if "content" in data.model_fields_set:
         raise InvalidInput([FieldProblem("content", "variants_replace_content")])
     stored = _stored(data.variants)
-    pinned = {k: list(v) for k, v in (data.variantGroups or {}).items()} or None
+    pinned = _pinned(data.variantGroups)
     scheduled = data.status == "scheduled"
     one = data.model_copy(update={"content": _as_input(stored[0]["content"]), "variants": None, "variantGroups": None})
     try:
@@ -174,10 +179,10 @@ def update(session: Session, actor: Actor, task_id: str, data: TaskUpdate, now: 
         # Which would be sent? With variants, each one's content is edited in `variants`.
         raise InvalidInput([FieldProblem("content", "variants_replace_content")])
     if "variantGroups" in fields:
-        pinned = {k: list(v) for k, v in (data.variantGroups or {}).items()} or None
+        pinned = _pinned(data.variantGroups)
     else:
         keys = {v["key"] for v in stored or []}
-        pinned = {k: v for k, v in (task.variant_groups or {}).items() if k in keys} or None
+        pinned = {str(k): list(v) for k, v in (task.variant_groups or {}).items() if k in keys} or None
     payload = data.model_dump(exclude_unset=True, exclude={"variants", "variantGroups"})
     if stored:
         payload["content"] = {f: stored[0]["content"].get(f) for f in CONTENT_FIELDS}
