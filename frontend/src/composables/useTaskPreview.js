@@ -4,7 +4,7 @@
 import { onUnmounted, reactive, watch } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { api } from '../api.js'
-import { formToPayload } from '../lib/taskForm.js'
+import { formToPayload, variantsPayload } from '../lib/taskForm.js'
 import { contentPayload, debounce, hasContent, previewOutcome, splitValidation } from '../lib/push.js'
 import { showError, showSuccess } from '../ui.js'
 
@@ -95,7 +95,12 @@ export function useTaskPreview({ form, taskId, task, validate, leave, markClean,
         markClean()
         showSuccess(t('pv.savedDraft'))
       }
-      const res = await api.sendPreview({ taskId: id, content: contentPayload(form.content), recipients: [...form.previewRecipients] })
+      const variants = variantsPayload(form)
+      // A/B: the variants are saved with the task first; the preview then sends each one (版本 A, 版本 B …).
+      if (variants && taskId.value) await api.updateTask(id, { variants })
+      const res = await api.sendPreview(variants
+        ? { taskId: id, recipients: [...form.previewRecipients] }
+        : { taskId: id, content: contentPayload(form.content), recipients: [...form.previewRecipients] })
       const out = previewOutcome(res)
       preview.warnings = out.warnings
       if (out.sent.length) showSuccess(t('pv.sent', { n: out.sent.length }))

@@ -1,10 +1,12 @@
 // English. Keys are shared with zh-CN.js; keep both in step.
 import more from './en-more.js'
 import layout from './en-layout.js'
+import ab from './en-ab.js'
 
 export default {
   ...more,
   ...layout,
+  ...ab,
   app: { title: 'PushTask', org: 'Organisation', language: 'Language', logout: 'Sign out', loggedOut: 'Signed out' },
   nav: { tasks: 'Push tasks', newTask: 'New task', groups: 'Groups', recipients: 'Reviewers', users: 'Users', admin: 'Admin' },
   common: {
