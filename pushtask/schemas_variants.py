@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from pydantic.json_schema import SkipJsonSchema
 
 from pushtask import schemas as base
 from pushtask.schemas import SOMETHING_TO_SEND, ContentIn, ContentOut, Id, Input, Output, PushOut
@@ -70,10 +69,10 @@ class TaskCreate(base.TaskCreate):
         "json_schema_extra": {"allOf": [_scheduled_needs(SOMETHING_TO_SEND), _ONE_OR_THE_OTHER]}
     }
 
-    variants: list[VariantIn] | SkipJsonSchema[None] = Field(
-        default=None, min_length=2, max_length=4, description=_VARIANTS_HELP
+    variants: Annotated[list[VariantIn], Field(min_length=2, max_length=4)] | None = Field(
+        default=None, description=_VARIANTS_HELP + " null or absent: one `content`."
     )
-    variantGroups: VariantGroups | SkipJsonSchema[None] = Field(default=None, description=_GROUPS_HELP)
+    variantGroups: VariantGroups | None = Field(default=None, description=_GROUPS_HELP)
 
 
 class TaskUpdate(base.TaskUpdate):

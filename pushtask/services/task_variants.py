@@ -104,11 +104,15 @@ def _log_variants(session: Session, actor: Actor, task: Task, changes: dict[str,
     """Add the variant changes to the log entry this edit wrote, or write one."""
     if not changes:
         return
-    for obj in [*session.new, *session.identity_map.values()]:
-        mine = isinstance(obj, TaskLog) and obj.task_id == task.id and obj.user_id == actor.user_id
-        if mine and obj.created_at == now:
-            obj.changes = {**obj.changes, **changes}
-            return
+    # The entry is still pending, or already flushed (then read back: the identity map holds it weakly).
+    pending = [o for o in session.new if isinstance(o, TaskLog) and o.task_id == task.id and o.created_at == now]
+    written = session.scalars(
+        select(TaskLog).where(TaskLog.task_id == task.id, TaskLog.created_at == now, TaskLog.user_id == actor.user_id)
+    ).first()
+    entry = pending[-1] if pending else written
+    if entry is not None:
+        entry.changes = {**entry.changes, **changes}
+        return
     session.add(
         TaskLog(
             id=new_id(),

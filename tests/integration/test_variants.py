@@ -268,3 +268,10 @@ def test_adopting_the_winner_makes_later_occurrences_send_it_to_every_group(
     assert {(v, s) for _, v, s in rows} == {(None, "sent")}
     for i in range(6):
         assert B["link"] in str(sandbox.state.messages(f"ref-{i}")[-1]["payload"])
+
+
+def test_creating_an_ab_task_writes_one_log_entry_with_its_variants(client: FlaskClient, world: World) -> None:
+    task_id = create_task(client, world.olga, ab_body(world))
+    log = client.get(f"/api/tasks/{task_id}/logs", headers=world.olga.headers).get_json()
+    assert [entry["action"] for entry in log] == ["create"]
+    assert [v["key"] for v in log[0]["changes"]["variants"]["new"]] == ["A", "B"]
