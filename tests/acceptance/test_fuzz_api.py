@@ -60,7 +60,7 @@ BUSINESS_RULES = {
     "import_group_unknown": "an uploaded CSV's cells are file content (and groups must exist)",
     "import_reviewer_unknown": "an uploaded CSV's cells are file content (and reviewers must exist)",
     "import_too_large": "an uploaded CSV's row count is file content",
-    "variant_keys_unique": "A/B variant keys once each: JSON Schema says it only with maxContains, which fuzzers ignore",
+    "variant_keys_unique": "A/B variant keys once each: only maxContains can say it, which fuzzers ignore",
     "variants_need_groups": "A/B needs a group per variant, counting groups added by their tags (stored data)",
     "variant_groups_outside": "hand-assigned A/B groups must be among the task's groups (tags and stored ones count)",
     "variant_groups_twice": "a group is assigned to one A/B variant only (across the keys of an object)",
