@@ -275,3 +275,12 @@ def test_creating_an_ab_task_writes_one_log_entry_with_its_variants(client: Flas
     log = client.get(f"/api/tasks/{task_id}/logs", headers=world.olga.headers).get_json()
     assert [entry["action"] for entry in log] == ["create"]
     assert [v["key"] for v in log[0]["changes"]["variants"]["new"]] == ["A", "B"]
+
+
+def test_a_copy_keeps_the_variants(client: FlaskClient, world: World) -> None:
+    task_id = create_task(client, world.olga, ab_body(world, variantGroups={"A": [world.groups[0]]}))
+    copied = client.post(f"/api/tasks/{task_id}/copy", headers=world.olga.headers)
+    assert copied.status_code == 201
+    copy = detail(client, world, copied.get_json()["taskId"])
+    assert [v["content"]["text"] for v in copy["variants"]] == [A["text"], B["text"]]
+    assert copy["variantPinned"] == {"A": [world.groups[0]]}
