@@ -40,3 +40,16 @@ describe('A/B variants in the task form', () => {
     expect(body.content.text).toBe('b')
   })
 })
+
+describe('the preview state of an A/B task', async () => {
+  const { latestDecision } = await import('../src/composables/useTaskPreview.js')
+  const pv = (variant, status, decisions = []) => ({
+    previewId: `p${variant}`, variant, status, contentVersion: 2, createdAt: '2026-03-02T01:00:00Z', stale: false, recipients: [], decisions,
+  })
+  it('waits until every variant is confirmed', () => {
+    const confirmA = [{ name: '张老师', comment: null, timestamp: '2026-03-02T01:01:00Z' }]
+    expect(latestDecision([pv('A', 'confirmed', confirmA), pv('B', 'pending')]).status).toBe('pending')
+    expect(latestDecision([pv('A', 'confirmed', confirmA), pv('B', 'confirmed')])).toMatchObject({ status: 'confirmed', name: '张老师' })
+    expect(latestDecision([pv('A', 'confirmed'), pv('B', 'modify_requested')]).status).toBe('modify_requested')
+  })
+})

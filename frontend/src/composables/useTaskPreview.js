@@ -17,6 +17,7 @@ export const FOLLOW_MS = 4000
 export function latestDecision(previews) {
   const p = (previews || [])[0]
   if (!p) return null
+  if (p.variant) return variantsDecision(previews, p)
   const decisions = p.decisions || []
   const last = decisions[decisions.length - 1] || null
   return {
@@ -25,6 +26,27 @@ export function latestDecision(previews) {
     name: last?.name || '',
     comment: last?.comment || p.comment || '',
     sentTo: (p.recipients || []).filter((r) => r.status === 'sent' || r.status === 'sending').map((r) => r.name),
+  }
+}
+
+/**
+ * A/B: the latest preview round has one preview per variant (sent together). It is confirmed when every
+ * variant is, sent back when any is; otherwise it waits. `name`/`comment` are the latest decision's.
+ */
+function variantsDecision(previews, first) {
+  const round = previews.filter((x) => x.variant && x.createdAt === first.createdAt && x.contentVersion === first.contentVersion)
+  const statuses = round.map((x) => (x.stale ? 'stale' : x.status))
+  const status = statuses.includes('stale') ? 'stale'
+    : statuses.includes('modify_requested') ? 'modify_requested'
+      : statuses.every((s) => s === 'confirmed') ? 'confirmed' : 'pending'
+  const decided = round.flatMap((x) => x.decisions || []).sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)))
+  const last = decided[decided.length - 1] || null
+  return {
+    previewId: first.previewId,
+    status,
+    name: last?.name || '',
+    comment: last?.comment || round.find((x) => x.comment)?.comment || '',
+    sentTo: (first.recipients || []).filter((r) => r.status === 'sent' || r.status === 'sending').map((r) => r.name),
   }
 }
 
