@@ -52,8 +52,9 @@ def assign(
     free = [(gid, max(0, n)) for gid, n in groups if gid not in out]
     # Largest first makes the greedy split close to even; the hash breaks ties between equal sizes.
     free.sort(key=lambda g: (-g[1], _rank(task_id, g[0])))
+    order = {k: i for i, k in enumerate(keys)}
     for gid, n in free:
-        key = min(keys, key=lambda k: (members[k], count[k], KEYS.index(k) if k in KEYS else 99))
+        key = min(keys, key=lambda k: (members[k], count[k], order[k]))
         out[gid] = key
         members[key] += n
         count[key] += 1
