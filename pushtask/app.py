@@ -14,6 +14,7 @@ from pushtask.api import callbacks as wechat_callbacks
 from pushtask.api import confirmations as confirmations_api
 from pushtask.api import feedback as feedback_api
 from pushtask.api import group_tags as group_tags_api
+from pushtask.api import links as links_api
 from pushtask.api import media as media_api
 from pushtask.api import metrics as metrics_api
 from pushtask.api import notifications as notifications_api
@@ -69,6 +70,10 @@ def create_app(runtime: Runtime) -> Flask:
         task_import_api.bp,
         group_tags_api.bp,
         trash_api.bp,
+        links_api.short_bp,
+        links_api.bp,
+        links_api.settings_bp,
+        links_api.reports_bp,
     ):
         app.register_blueprint(blueprint)
     metrics_api.init_app(app)

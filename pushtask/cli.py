@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -88,6 +90,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pushtask.worker.background import BackgroundWorker
 
     rt = _runtime(args)
+    if not os.environ.get("PUSHTASK_PUBLIC_URL") and args.port:
+        # Short links and feedback pages in the messages must lead to this process when no public URL is set.
+        host = "127.0.0.1" if args.host in ("", "0.0.0.0", "::") else args.host  # noqa: S104 — compared, not bound
+        rt.settings = dataclasses.replace(rt.settings, public_url=f"http://{host}:{args.port}")
     _quiet_waitress_queue()
     _prepare(rt, demo_data=rt.settings.demo_data)
     sandbox = None

@@ -251,6 +251,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The feedback link is invalid or has expired; open it again from the latest group message",
     ),
     "feedback_too_large": ("反馈内容过长（上限 {limit} 字节），请精简", "Feedback too large (limit {limit} bytes)"),
+    "link_not_found": (
+        "链接不存在或已失效，请向发送该消息的群管理员索取新链接",
+        "This link does not exist or has expired; ask the group's manager for a new one",
+    ),
+    "link_rate_limited": (
+        "打开链接过于频繁，请 {seconds} 秒后再试",
+        "Too many link requests from your network; try again in {seconds} s",
+    ),
     "feedback_rate_limited": (
         "提交过于频繁，请 {seconds} 秒后再试",
         "Too many submissions; try again in {seconds} s",

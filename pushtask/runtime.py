@@ -18,7 +18,14 @@ from pushtask.infra import fieldcrypt
 from pushtask.infra.listcache import ListCache, MemoryVersions, RedisVersions, Versions
 from pushtask.infra.outage import Outage
 from pushtask.infra.recent import Recent
-from pushtask.infra.throttle import Counter, FallbackCounter, LoginThrottle, MemoryCounter, RedisCounter
+from pushtask.infra.throttle import (
+    AddressRate,
+    Counter,
+    FallbackCounter,
+    LoginThrottle,
+    MemoryCounter,
+    RedisCounter,
+)
 from pushtask.infra.wakeup import RedisWakeup, Wakeup
 from pushtask.security import TokenClaims, TokenSigner
 from pushtask.services.task_list import track_writes
@@ -46,11 +53,15 @@ class Runtime:
     list_cache: ListCache | None = None
     # Who a token belongs to, for AUTH_CACHE_SECONDS (a revoked token stops working within that).
     token_cache: Recent[tuple[Actor, TokenClaims]] | None = None
+    # Requests per address to the public short links (/l/<code>, /api/links/<code>/open).
+    link_rate: AddressRate | None = None
 
 
 # How long a process reuses a token's user and revocation lookups; other processes see a sign-out
 # or a removed user within this (this process at once).
 AUTH_CACHE_SECONDS = 0.5
+# Short-link requests one address may make per minute (a family's phones share one address; a script does not).
+LINK_RATE = (120, 60.0)
 
 
 REDIS_MEANWHILE = (
@@ -94,11 +105,13 @@ def build_runtime(
     redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
     wakeup: Wakeup = Wakeup()
     counter: Counter = MemoryCounter()
+    link_counter: Counter = MemoryCounter()
     versions: Versions | None = MemoryVersions() if sole_writer else None
     if settings.redis_url:
         outage = Outage("Redis", logging.getLogger("pushtask.redis"), meanwhile=REDIS_MEANWHILE)
         wakeup = RedisWakeup(settings.redis_url, redis_client, outage)
         counter = FallbackCounter(RedisCounter(redis_client), MemoryCounter(), outage)
+        link_counter = FallbackCounter(RedisCounter(redis_client, "pushtask:links:"), MemoryCounter(), outage)
         versions = RedisVersions(redis_client, outage)
     throttle = LoginThrottle(counter, clock=lambda: clock().timestamp())
     token_cache: Recent[tuple[Actor, TokenClaims]] = Recent(AUTH_CACHE_SECONDS, lambda: clock().timestamp())
@@ -116,4 +129,5 @@ def build_runtime(
         redis=redis_client,
         list_cache=list_cache,
         token_cache=token_cache,
+        link_rate=AddressRate(link_counter, LINK_RATE[0], LINK_RATE[1], clock=lambda: clock().timestamp()),
     )

@@ -303,11 +303,12 @@ describe('the admin on a phone and a tablet', { skip: SKIP_REASON, concurrency: 
     }
   })
 
-  it('shows the feedback report\'s empty state without chart axes', async () => {
+  it('shows the engagement report\'s empty state without chart axes', async () => {
     const page = await phoneOrTablet(VIEWPORTS[1])
     // The real server's answer for a window with nothing in it (a week in 2001).
     const empty = (url) => { const u = new URL(url); u.searchParams.set('startTime', '2001-01-01T00:00:00.000Z'); u.searchParams.set('endTime', '2001-01-08T00:00:00.000Z'); return u.toString() }
-    await page.route('**/api/reports/feedback?*', (route) => route.continue({ url: empty(route.request().url()) }))
+    const emptyWindow = (url) => { const u = new URL(url); u.searchParams.set('from', '2001-01-01T00:00:00.000Z'); u.searchParams.set('to', '2001-01-08T00:00:00.000Z'); return u.toString() }
+    await page.route('**/api/reports/engagement?*', (route) => route.continue({ url: emptyWindow(route.request().url()) }))
     await page.route('**/api/feedback?*', (route) => route.continue({ url: empty(route.request().url()) }))
     await page.goto(`${BASE_URL}/reports/feedback`)
     await page.locator('[data-test="fb-empty"]').waitFor()

@@ -237,6 +237,10 @@ export const api = {
   saveNotificationSettings: (body) => put('/notifications/settings', body),
   feedbackReport: (query) => get('/reports/feedback', query),
   feedbackCsv: (query) => request('GET', '/reports/feedback', { query: { ...query, format: 'csv' }, responseType: 'blob' }),
+  engagementReport: (query) => get('/reports/engagement', query),
+  engagementCsv: (query) => request('GET', '/reports/engagement', { query: { ...query, format: 'csv' }, responseType: 'blob' }),
+  linkSettings: () => get('/settings/links'),
+  setLinkSettings: (body) => request('PUT', '/settings/links', { body }),
   listFeedback: (query) => get('/feedback', query),
   health: () => request('GET', '/health', { auth: false }),
 }

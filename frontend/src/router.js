@@ -20,6 +20,7 @@ const routes = [
       { path: 'admin/users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { title: 'nav.users', admin: true } },
       { path: 'templates', name: 'templates', component: () => import('./views/TemplatesView.vue'), meta: { title: 'nav2.templates' } },
       { path: 'reports/feedback', name: 'feedback', component: () => import('./views/FeedbackReportView.vue'), meta: { title: 'nav2.feedback' } },
+      { path: 'reports/engagement', redirect: (to) => ({ name: 'feedback', query: to.query }) },
       { path: 'settings/notifications', name: 'notify-settings', component: () => import('./views/NotificationSettingsView.vue'), meta: { title: 'nav2.notifySettings' } },
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
     ],

@@ -42,6 +42,7 @@ const ENDPOINTS = {
   myPreviews: ['GET', '/api/me/previews'],
   mySubscriptions: ['POST', '/api/me/subscriptions'],
   submitFeedback: ['POST', '/api/feedback'],
+  linkOpened: ['POST', '/api/links/:code/open'],
 }
 
 class ApiError extends Error {
@@ -311,8 +312,34 @@ function submitFeedback({ token, rating, text }) {
   })
 }
 
+// ---- tracked links (issue 19) -----------------------------------------------------------------
+
+const LINK_CODE = /^[0-9A-Za-z]{12}$/
+
+/**
+ * A group's card opened the mini program with `ptl=<code>` in its page path: tell the server, once per
+ * code while the app runs. A member already signed in is named (their open and their answer count as one
+ * person); nobody is asked to sign in for it. Resolves to whether a report was sent.
+ */
+const reportedLinks = new Set()
+function reportLinkOpen(code) {
+  if (!code || !LINK_CODE.test(code) || reportedLinks.has(code)) return Promise.resolve(false)
+  reportedLinks.add(code)
+  const stored = getSession()
+  const data = stored && stored.scope === 'member' && stored.memberId ? { memberId: stored.memberId } : {}
+  return send('linkOpened', { params: { code }, data, publicCall: true }).then(
+    () => true,
+    // Counting an open must never disturb the member's page: a refused report is only logged.
+    error => {
+      console.warn('link open not counted', code, error && error.status)
+      return false
+    },
+  )
+}
+
 module.exports = {
   ENDPOINTS,
+  reportLinkOpen,
   REFRESH_MARGIN_MS,
   ApiError,
   getSession,

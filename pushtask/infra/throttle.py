@@ -148,3 +148,28 @@ class LoginThrottle:
 
     def succeeded(self, account: str, address: str) -> None:
         self._counter.reset(self._keys(account, address)[0])
+
+
+class AddressRate:
+    """At most `limit` requests per address per fixed window (public endpoints: the short links).
+
+    Counts in the same counters as sign-in (Redis shared by every API process, this process's memory
+    while Redis is away), one key per address and window.
+    """
+
+    def __init__(self, counter: Counter, limit: int, window_s: float, clock: Callable[[], float] = time.time) -> None:
+        self._counter = counter
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+
+    def hit(self, address: str) -> float:
+        """Count one request; return 0 when admitted, else the seconds until the next window."""
+        now = self._clock()
+        window = int(now // self.window_s)
+        key = f"rate:{address}:{window}"
+        count, _ = self._counter.get(key)
+        if count >= self.limit:
+            return max(1.0, (window + 1) * self.window_s - now)
+        self._counter.fail(key, now)
+        return 0.0

@@ -4,6 +4,7 @@ from pushtask.models.audit import AuditEntry
 from pushtask.models.base import Base, new_id
 from pushtask.models.directory import GROUP_CHANNELS, RECIPIENT_CHANNELS, Group, GroupTag, Recipient
 from pushtask.models.identity import WeChatBinding
+from pushtask.models.link import CLICK_KINDS, LINK_KINDS, LinkClick, LinkDaily, LinkVisitor, TrackedLink
 from pushtask.models.media import MediaItem
 from pushtask.models.notification import (
     NOTIFICATION_STATES,
@@ -30,10 +31,12 @@ from pushtask.models.task import PREVIEW_STATES, PRIORITIES, STATUSES, Task, Tas
 from pushtask.models.template import Template
 
 __all__ = [
+    "CLICK_KINDS",
     "DECISION_PATHS",
     "DELIVERY_STATES",
     "FINAL_STATES",
     "GROUP_CHANNELS",
+    "LINK_KINDS",
     "NOTIFICATION_STATES",
     "NOTIFICATION_TYPES",
     "PREVIEW_STATES",
@@ -52,6 +55,9 @@ __all__ = [
     "Group",
     "GroupTag",
     "InboxItem",
+    "LinkClick",
+    "LinkDaily",
+    "LinkVisitor",
     "Maintenance",
     "MediaItem",
     "Notification",
@@ -70,6 +76,7 @@ __all__ = [
     "TaskLog",
     "TaskRecipient",
     "Template",
+    "TrackedLink",
     "User",
     "WeChatBinding",
     "WorkerBeat",

@@ -119,6 +119,8 @@ class Feedback(Base):
         Index("ix_t_feedback_task_id_created_at", "task_id", "created_at"),
         Index("ix_t_feedback_group_id_created_at", "group_id", "created_at"),
         Index("ix_t_feedback_created_at", "created_at"),
+        # The engagement report counts answers per push and group (issue 19).
+        Index("ix_t_feedback_push_id_group_id", "push_id", "group_id", "member_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -27,6 +27,8 @@ class Organization(Base):
     confirm_remind_s: Mapped[int] = mapped_column(Integer, default=1800, server_default="1800")
     # Mass sends a WeCom customer group may receive: "days_in_month" (WeCom's cap), "7_per_week", "1_per_day".
     customer_group_cap: Mapped[str] = mapped_column(String(16), default="days_in_month", server_default="days_in_month")
+    # Each group receives its own short link per push and clicks are counted (issue 19); off: the original links.
+    link_tracking: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
-from pushtask.sandbox import callbacks, customer_group_api
+from pushtask.sandbox import callbacks, clicks, customer_group_api
 from pushtask.sandbox.directory import DirectoryError
 from pushtask.sandbox.faults import FaultRule
 from pushtask.sandbox.routes import STATE
@@ -196,6 +197,16 @@ async def groupmsg_assistant(request: web.Request) -> web.Response:
         return _json({"owners": customer_group_api.assistant(state)})
 
 
+async def click(request: web.Request) -> web.Response:
+    """A group member taps a link they received (body {"group", "member", "url"}; see sandbox/clicks.py)."""
+    try:
+        return _json(await clicks.click(request.app[STATE], await _body(request)))
+    except (clicks.ClickError, ValueError) as exc:
+        return _bad(str(exc))
+    except aiohttp.ClientError as exc:
+        return _json({"error": f"链接打不开 / the link could not be opened: {exc}"}, status=502)
+
+
 async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_DIR / "index.html")
 
@@ -221,4 +232,5 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_sandbox/reset", reset)
     r.add_post("/_sandbox/groupmsg/send", groupmsg_send)
     r.add_get("/_sandbox/groupmsg", groupmsg_assistant)
+    r.add_post("/_sandbox/click", click)
     r.add_static("/_sandbox/static/", WEB_DIR)

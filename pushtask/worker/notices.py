@@ -36,6 +36,7 @@ from pushtask.channels.notices import MP_SUBSCRIBE, QUOTA_EXHAUSTED, WECOM_APP
 from pushtask.channels.wecom_robot import NAME as ROBOT
 from pushtask.config import Settings
 from pushtask.db import unit_of_work
+from pushtask.domain import links as tracked_links
 from pushtask.models import InboxItem, Maintenance, Notification, NotificationSettings, Recipient, Task, WorkerBeat
 from pushtask.notify import feedback_token, planning, retention
 from pushtask.obs import metrics
@@ -157,17 +158,18 @@ class Notifier:
     def decorate(
         self, task_id: str, group_id: str, push_id: str, fire_at: datetime, content: dict[str, Any], message: Message
     ) -> Message:
-        """Return the group's message with its feedback link when the task asks for feedback."""
-        if not content.get("feedback"):
-            return message
-        token = feedback_token.sign(
-            self.settings.secret_key,
-            task_id,
-            group_id,
-            push_id,
-            feedback_token.expiry(fire_at, self.settings.feedback_ttl_days),
-        )
-        return feedback_token.attach(message, token, self.settings.public_url)
+        """Return the group's message with its feedback link (when asked for) and its own tracked links."""
+        if content.get("feedback"):
+            token = feedback_token.sign(
+                self.settings.secret_key,
+                task_id,
+                group_id,
+                push_id,
+                feedback_token.expiry(fire_at, self.settings.feedback_ttl_days),
+            )
+            message = feedback_token.attach(message, token, self.settings.public_url)
+        # Issue 19: the short link replaces the link (its redirect adds the feedback token back).
+        return tracked_links.track(message, content, group_id, self.settings.public_url)
 
     # ---- one housekeeping round ------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from pushtask.domain import recurrence, variants
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskLog, new_id
 from pushtask.notify import planning as notices
-from pushtask.services import approval
+from pushtask.services import approval, links
 from pushtask.services.schedules import rule_of
 
 log = logging.getLogger("pushtask.worker.planner")
@@ -115,6 +115,7 @@ def create_push(
     ]
     if rows:
         session.execute(insert(Delivery), rows)
+        links.plan(session, push, rows, now)  # issue 19: each group's short links, in bulk (services/links.py)
     push.total = len(rows)
     if not rows:
         push.status, push.finished_at = "completed", now

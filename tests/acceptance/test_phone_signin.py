@@ -22,6 +22,7 @@ pytestmark = pytest.mark.acceptance
 
 REVIEWER_OPENID = "o_sandbox_reviewer_01"  # in the sandbox's default directory
 PTFB = re.compile(r"ptfb=([A-Za-z0-9_\-.]+)")
+SHORT_LINK = re.compile(r"https?://[^\s'\"]+/l/[0-9A-Za-z]{12}")
 
 
 def admin(url: str) -> dict[str, str]:
@@ -146,7 +147,18 @@ def test_a_group_member_answers_a_push_and_the_answer_is_in_the_report(server: S
     deadline = time.monotonic() + 20
     while not tokens and time.monotonic() < deadline:
         received = requests.get(f"{sandbox}/_sandbox/messages", params={"target": group["name"]}, timeout=10).json()
-        tokens = [t for m in received["messages"] for t in PTFB.findall(str(m["payload"]))]
+        texts = [str(m["payload"]) for m in received["messages"]]
+        # The group received its short link (issue 19): a member taps it in the sandbox, which leads on
+        # to the page with the group's feedback token.
+        for link in {u for t in texts for u in SHORT_LINK.findall(t)}:
+            tapped = requests.post(
+                f"{sandbox}/_sandbox/click",
+                json={"group": group["name"], "member": "o_parent_in_group", "url": link},
+                timeout=10,
+            ).json()
+            assert tapped["status"] == 302, tapped
+            texts.append(tapped["location"])
+        tokens = [t for text in texts for t in PTFB.findall(text)]
         time.sleep(0.2)
     assert tokens, "the push reached the group with its feedback link"
 

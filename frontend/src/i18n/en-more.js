@@ -1,6 +1,6 @@
 // English: previews, pushes, templates, notifications, feedback report (keep in step with zh-CN-more.js).
 export default {
-  nav2: { templates: 'Templates', feedback: 'Feedback report', notifySettings: 'Notifications' },
+  nav2: { templates: 'Templates', feedback: 'Engagement report', notifySettings: 'Notifications' },
   media: {
     upload: 'Upload image', replace: 'Replace image', remove: 'Remove image', uploading: 'Uploading {p}%',
     uploaded: 'Uploaded {name}: {size} after compression ({w}×{h})', failed: 'Image upload failed: {msg}', hint: 'JPG / PNG, compressed to at most 2 MB after upload.',
@@ -48,9 +48,13 @@ export default {
   },
   fb: {
     collect: 'Collect feedback', collectHint: 'Members can rate and comment through a link in the push; see the feedback report.',
-    title: 'Feedback report', range: 'Period', pushes: 'Pushes', deliveries: 'Group deliveries', reached: 'Members reached', responses: 'Responses',
+    title: 'Engagement report', range: 'Period', pushes: 'Pushes', deliveries: 'Group deliveries', reached: 'Members reached', responses: 'Responses',
     rate: 'Interaction rate', perPush: 'Responses per push', avgRating: 'Average rating', byGroup: 'Interaction rate per group', overTime: 'Per day', ratings: 'Ratings',
     opinions: 'Common opinions', words: 'Frequent words', phrases: 'Frequent phrases', list: 'Answers', exportCsv: 'Export CSV', empty: 'No feedback in this period',
     group: 'Group', task: 'Task', user: 'Member', rating: 'Rating', content: 'Content', time: 'Time', star: '{n} star', exported: 'Exported {file}',
+    clicks: 'Clicks', uniqueClickers: 'Clickers', newClickers: 'New clickers', interactors: 'People who interacted', byPush: 'Per push',
+    firedAt: 'Fired at', groups: 'Groups', deleted: 'deleted', variants: 'A/B variants', variant: 'Variant', oneContent: 'One content',
+    interval: '95% interval', how: 'How it is computed', tracking: 'Short links count clicks', trackingHint: 'Off: pushes carry the original links and clicks are not counted (pushes already planned keep theirs)',
+    trackingSaved: 'Saved: {state}', on: 'on', off: 'off', noPushes: 'No push reached a group in this period',
   },
 }

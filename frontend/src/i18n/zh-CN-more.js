@@ -1,6 +1,6 @@
 // 简体中文：预览、推送、模板、通知、反馈报表（与 en-more.js 同步）。
 export default {
-  nav2: { templates: '内容模板', feedback: '反馈报表', notifySettings: '通知设置' },
+  nav2: { templates: '内容模板', feedback: '互动报表', notifySettings: '通知设置' },
   media: {
     upload: '上传图片', replace: '更换图片', remove: '移除图片', uploading: '上传中 {p}%',
     uploaded: '已上传：{name}，压缩后 {size}（{w}×{h}）', failed: '图片上传失败：{msg}', hint: 'JPG / PNG，上传后自动压缩到 2 MB 以内。',
@@ -48,9 +48,13 @@ export default {
   },
   fb: {
     collect: '收集反馈', collectHint: '群成员可在推送中的链接里评分和留言，结果见「反馈报表」。',
-    title: '反馈报表', range: '时间范围', pushes: '推送次数', deliveries: '送达群次', reached: '触达成员', responses: '反馈数',
+    title: '互动报表', range: '时间范围', pushes: '推送次数', deliveries: '送达群次', reached: '触达成员', responses: '反馈数',
     rate: '互动率', perPush: '每次推送反馈', avgRating: '平均评分', byGroup: '各群互动率', overTime: '每日趋势', ratings: '评分分布',
     opinions: '常见意见', words: '高频词', phrases: '常见说法', list: '反馈明细', exportCsv: '导出 CSV', empty: '这段时间还没有反馈',
     group: '群', task: '任务', user: '成员', rating: '评分', content: '内容', time: '时间', star: '{n} 星', exported: '已导出 {file}',
+    clicks: '点击次数', uniqueClickers: '点击人数', newClickers: '新点击人数', interactors: '互动人数', byPush: '各次推送',
+    firedAt: '推送时间', groups: '群数', deleted: '已删除', variants: 'A/B 版本对比', variant: '版本', oneContent: '单一内容',
+    interval: '95% 区间', how: '计算方法', tracking: '短链接统计点击', trackingHint: '关闭后推送原始链接，不再统计点击（已安排的推送不受影响）',
+    trackingSaved: '已保存：{state}', on: '开启', off: '关闭', noPushes: '这段时间没有送达的推送',
   },
 }

@@ -147,3 +147,31 @@ export function toCsv(rows, columns) {
   for (const r of rows) lines.push(columns.map(([, f]) => cell(f(r))).join(','))
   return `\uFEFF${lines.join('\r\n')}\r\n`
 }
+
+/** The engagement report's rows summed per group (members reached, people who interacted, the rate). */
+export function engagementByGroup(rows = []) {
+  const groups = new Map()
+  for (const r of rows) {
+    const g = groups.get(r.groupId) || { groupId: r.groupId, groupName: r.groupName, membersReached: 0, interactors: 0 }
+    g.membersReached += r.membersReached
+    g.interactors += r.interactors
+    groups.set(r.groupId, g)
+  }
+  return [...groups.values()].map((g) => ({ ...g, interactionRate: g.membersReached ? g.interactors / g.membersReached : 0 }))
+}
+
+/** ECharts option: clicks (bars), new clickers and answers (lines) per day. */
+export function engagementDayOption(overTime = [], { clicks = 'clicks', newClickers = 'new clickers', answers = 'answers' } = {}) {
+  return {
+    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    tooltip: { trigger: 'axis' },
+    legend: { data: [clicks, newClickers, answers], top: 0 },
+    xAxis: { type: 'category', data: overTime.map((d) => d.date) },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [
+      { name: clicks, type: 'bar', data: overTime.map((d) => d.clicks), itemStyle: { color: '#a0cfff' } },
+      { name: newClickers, type: 'line', smooth: true, data: overTime.map((d) => d.newClickers), itemStyle: { color: '#409eff' } },
+      { name: answers, type: 'line', smooth: true, data: overTime.map((d) => d.answers), itemStyle: { color: '#07c160' } },
+    ],
+  }
+}

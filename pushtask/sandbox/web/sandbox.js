@@ -36,8 +36,10 @@ function imageSrc(payload) {
   return "";
 }
 
+// A web link card opens its link (for a push: the group's short link, which PushTask counts) as a tap would.
 function linkCard(title, description, thumb, footer, mini) {
-  return el("div", { class: "card" },
+  const opens = !mini && /^https?:\/\//.test(footer || "");
+  return el(opens ? "a" : "div", opens ? { class: "card", href: footer, target: "_blank", rel: "noopener" } : { class: "card" },
     el("div", { class: "ct" }, title || "(无标题)"),
     description ? el("div", { class: "cd" }, description) : null,
     thumb ? el("img", { class: "thumb", src: thumb, alt: "" }) : null,

@@ -19,6 +19,7 @@ from tests.support import FrozenClock
 
 AT_11 = "2026-03-02T11:00:00+08:00"
 TOKEN = re.compile(r"ptfb=([A-Za-z0-9_\-.]+)")
+SHORT = re.compile(r"/l/([0-9A-Za-z]{12})")
 
 
 def _push_with_feedback(client: FlaskClient, world: World, harness: Harness, db: Session) -> dict[str, str]:
@@ -36,7 +37,11 @@ def _push_with_feedback(client: FlaskClient, world: World, harness: Harness, db:
     for gid in body["groups"]:
         group = db.get(Group, gid)
         assert group is not None
-        found = {m for text in harness.texts(group.channel_ref) for m in TOKEN.findall(text)}
+        received = harness.texts(group.channel_ref)
+        # The link is the group's short link (issue 19): it leads to the page with the group's token.
+        for code in {c for text in received for c in SHORT.findall(text)}:
+            received.append(client.get(f"/l/{code}", headers={"User-Agent": "pytest"}).headers["Location"])
+        found = {m for text in received for m in TOKEN.findall(text)}
         assert len(found) == 1, (group.channel, harness.texts(group.channel_ref))
         tokens[gid] = found.pop()
     assert len(set(tokens.values())) == 3  # one token per group
