@@ -80,3 +80,11 @@ def content_for(snapshot: Mapping[str, Any], variant: str | None) -> dict[str, A
     out = {k: v for k, v in snapshot.items() if k != SNAPSHOT_KEY}
     out.update({f: table[variant].get(f) for f in CONTENT_FIELDS})
     return out
+
+
+def contents(snapshot: Mapping[str, Any]) -> dict[str | None, dict[str, Any]] | None:
+    """Return each variant's content of a push's snapshot ({key: content}), or None without variants."""
+    table = snapshot.get(SNAPSHOT_KEY)
+    if not isinstance(table, Mapping) or not table:
+        return None
+    return {str(key): content_for(snapshot, str(key)) for key in table}

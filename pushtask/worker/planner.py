@@ -115,7 +115,8 @@ def create_push(
     ]
     if rows:
         session.execute(insert(Delivery), rows)
-        links.plan(session, push, rows, now)  # issue 19: each group's short links, in bulk (services/links.py)
+        # Issue 19: each group's short links, in bulk (services/links.py); an A/B group's lead to its variant's.
+        links.plan(session, push, rows, now, variants.contents(push.content))
     push.total = len(rows)
     if not rows:
         push.status, push.finished_at = "completed", now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pushtask.domain.variants import assign, content_for, snapshot_variants
+from pushtask.domain.variants import assign, content_for, contents, snapshot_variants
 
 
 def test_groups_are_split_evenly_by_members_and_count() -> None:
@@ -62,3 +62,18 @@ def test_each_group_is_sent_its_variants_content_and_the_rest_is_shared() -> Non
     assert content_for(snapshot, "A")["link"] == "https://a.example/1"
     one = {"text": "x"}
     assert content_for(one, None) == one and content_for(one, "A") == one
+
+
+def test_each_variants_content_is_offered_for_its_groups_links() -> None:
+    stored = [
+        {"key": "A", "content": {"link": "https://a.example"}},
+        {"key": "B", "content": {"link": "https://b.example"}},
+    ]
+    snapshot = {"link": "https://a.example", "tracking": {"salt": "00"}, "variants": snapshot_variants(stored)}
+    both = contents(snapshot)
+    assert both is not None and {k: v["link"] for k, v in both.items()} == {
+        "A": "https://a.example",
+        "B": "https://b.example",
+    }
+    assert both["B"]["tracking"] == {"salt": "00"}
+    assert contents({"link": "x"}) is None

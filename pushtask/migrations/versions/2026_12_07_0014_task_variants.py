@@ -1,7 +1,7 @@
 """A/B variants: a task's variants and hand-assigned groups, and which variant a preview shows (issue 19)
 
 Revision ID: 0014
-Revises: 0012 (the integrator chains it after 0013)
+Revises: 0013
 Create Date: 2026-12-07 17:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
