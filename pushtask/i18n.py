@@ -435,6 +435,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "图片链接无效或已过期，请刷新页面获取新链接",
         "The image link is invalid or has expired; reload the page for a fresh one",
     ),
+    # A/B variants (issue 19)
+    "variant_keys_unique": ("每个版本的标识（A–D）只能用一次", "Each variant key (A–D) may be used only once"),
+    "variants_need_groups": (
+        "A/B 测试至少需要 {need} 个群（每个版本至少 1 个群），当前 {actual} 个；请添加目标群，或减少版本、改为单一内容",
+        "An A/B test needs at least {need} groups (one per variant), now {actual}; add groups, or use fewer"
+        " variants or one content",
+    ),
+    "variant_key_unknown": (
+        "没有这个版本；这个任务的版本是 {keys}",
+        "No such variant; this task's variants are {keys}",
+    ),
+    "variant_groups_outside": (
+        "以下群不在任务的目标群中：{ids}；请先把它们加入目标群",
+        "These groups are not among the task's groups: {ids}; add them to the groups first",
+    ),
+    "variant_groups_twice": (
+        "以下群被分到了多个版本：{ids}；每个群只收到一个版本，请只保留一个",
+        "These groups are assigned to more than one variant: {ids}; each group receives one variant, keep one",
+    ),
+    "variant_groups_without_variants": (
+        "没有 A/B 版本时不能按版本分配群；请先添加版本（variants）",
+        "Groups can be assigned to variants only when the task has variants; add variants first",
+    ),
+    "variants_replace_content": (
+        "这个任务有 A/B 版本：请在各版本（variants）中修改内容，或先“采用胜出版本”",
+        "This task has A/B variants: edit each variant's content in `variants`, or adopt the winning variant first",
+    ),
+    "variants_none": (
+        "这个任务没有 A/B 版本，无需采用；可直接编辑内容",
+        "This task has no A/B variants to adopt; edit its content directly",
+    ),
+    "variant_not_found": (
+        "这个任务没有该版本；请在任务详情中查看它的版本（A–D）",
+        "The task has no such variant; see its variants (A–D) in the task's details",
+    ),
+    "variant_label": ("版本 {key}", "Variant {key}"),
 }
 
 

@@ -188,6 +188,7 @@ export const api = {
   pauseTask: (id, resumeAt) => post(`/tasks/${enc(id)}/pause`, resumeAt ? { resumeAt } : {}),
   resumeTask: (id) => post(`/tasks/${enc(id)}/resume`),
   copyTask: (id) => post(`/tasks/${enc(id)}/copy`),
+  adoptVariant: (id, key) => post(`/tasks/${enc(id)}/variants/${enc(key)}/adopt`),
   batch: (taskIds, action, updates) => post('/tasks/batch', updates ? { taskIds, action, updates } : { taskIds, action }),
   taskLogs: (id) => get(`/tasks/${enc(id)}/logs`),
   exportTasks: (query) => request('GET', '/tasks/export', { query, responseType: 'blob' }),

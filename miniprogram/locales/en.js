@@ -188,6 +188,7 @@ module.exports = {
   preview: {
     title: 'Confirm preview',
     taskName: 'Task',
+    variant: key => `A/B test · variant ${key} (each variant is confirmed on its own)`,
     prompt: 'Check the content, then confirm it or ask for changes',
     confirm: 'Confirm',
     modify: 'Ask for changes',

@@ -189,6 +189,7 @@ module.exports = {
   preview: {
     title: '预览确认',
     taskName: '任务',
+    variant: key => `A/B 测试 · 版本 ${key}（每个版本分别确认）`,
     prompt: '请确认内容，回复“确认”或“修改”',
     confirm: '确认',
     modify: '修改',

@@ -25,6 +25,12 @@ describe('the preview page', () => {
     expect(page.instance.data.imageUrl).toBe(fixtures.media.url)
     expect(text(page, '.link-title')).toBe('https://example.com/course')
     expect(page.querySelector('.confirm')).not.toBeNull()
+    expect(page.querySelector('.variant')).toBeFalsy() // one content: no A/B label
+  })
+
+  test('an A/B variant\'s preview says which variant it is', async () => {
+    const { page } = await open({ 'GET /api/preview/:previewId': () => ({ data: fixtures.preview({ variant: 'B' }) }) })
+    expect(text(page, '.variant')).toBe('A/B 测试 · 版本 B（每个版本分别确认）')
   })
 
   test('a decided preview shows who decided and no buttons', async () => {

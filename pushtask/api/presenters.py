@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from pushtask.api.media import image_fields, with_image
 from pushtask.domain import recurrence
+from pushtask.domain.variants import CONTENT_FIELDS
 from pushtask.models import Confirmation, Group, Push, Recipient, Task, User
-from pushtask.services import pushes
+from pushtask.services import pushes, task_variants
 from pushtask.services.calendar import occurrence_out, task_plan, warnings_for
 from pushtask.services.directory import names_by_id
 from pushtask.services.schedules import iso_in_zone, iso_utc, rule_of, schedule_out
@@ -28,6 +29,22 @@ def content_out(task: Task) -> dict[str, Any]:
     }
 
 
+def variants_out(variants: list[dict[str, Any]] | None, pictures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`{"variants": [...]}` for a task with A/B variants (issue 19), else nothing (the key is absent)."""
+    if not variants:
+        return {}
+    return {
+        "variants": [
+            {"key": v["key"], "content": with_image({f: v["content"].get(f) for f in CONTENT_FIELDS}, pictures)}
+            for v in variants
+        ]
+    }
+
+
+def _variant_images(tasks: Sequence[Any]) -> list[str]:
+    return [v["content"]["image"] for t in tasks for v in (t.variants or []) if v["content"].get("image")]
+
+
 def tasks_out(session: Session, tasks: Sequence[Task], lang: str, *, images: bool = True) -> list[dict[str, Any]]:
     """Serialise a page of tasks, loading their groups, reviewers and creators in three queries.
 
@@ -38,6 +55,7 @@ def tasks_out(session: Session, tasks: Sequence[Task], lang: str, *, images: boo
     if images:
         for org_id in {t.org_id for t in tasks if t.content_image}:
             keys = [t.content_image for t in tasks if t.org_id == org_id and t.content_image]
+            keys += _variant_images([t for t in tasks if t.org_id == org_id])
             pictures.update(image_fields(session, org_id, keys))
     groups = group_ids_of(session, ids)
     recipients = recipient_ids_of(session, ids)
@@ -71,6 +89,7 @@ def tasks_out(session: Session, tasks: Sequence[Task], lang: str, *, images: boo
                 "createdAt": iso_utc(task.created_at),
                 "updatedAt": iso_utc(task.updated_at),
                 "feedbackEnabled": task.feedback_enabled,
+                **variants_out(task.variants, pictures),
             }
         )
     return out
@@ -80,7 +99,7 @@ def task_page_out(page: TaskPage, lang: str, session: Session) -> list[dict[str,
     """Serialise a page read by `services.task_list.read_page` (the same shape as `tasks_out`)."""
     out = []
     pictures: dict[str, dict[str, Any]] = {}
-    if keys := [row.content_image for row in page.rows if row.content_image]:
+    if keys := [row.content_image for row in page.rows if row.content_image] + _variant_images(page.rows):
         pictures = image_fields(session, page.rows[0].org_id, keys)
     for row in page.rows:
         task: Any = row  # a Core row with Task's column names: the schedule helpers read it as a task
@@ -116,6 +135,7 @@ def task_page_out(page: TaskPage, lang: str, session: Session) -> list[dict[str,
                 "createdAt": iso_utc(row.created_at),
                 "updatedAt": iso_utc(row.updated_at),
                 "feedbackEnabled": row.feedback_enabled,
+                **variants_out(row.variants, pictures),
             }
         )
     return out
@@ -150,6 +170,10 @@ def task_detail_out(session: Session, task: Task, lang: str, now: datetime) -> d
             "calendarWarnings": warnings_for(task, now, lang),
         }
     )
+    if task.variants:
+        base["variantGroups"] = task_variants.next_split(session, task)
+        if task.variant_groups:
+            base["variantPinned"] = task.variant_groups
     return base
 
 

@@ -149,14 +149,20 @@ def send(body: PreviewIn) -> Response:
         image_exists=_image_exists,
     )
     rows = [_reviewer_out(row, name) for row, name in sent.reviewers]
-    return json_response(
-        {
-            "previewId": sent.preview_id,
-            "validation": {"isValid": True, "errors": []},
-            "recipients": rows,
-            "warnings": [r["message"] for r in rows if r["message"]],
-        }
-    )
+    out: dict[str, Any] = {
+        "previewId": sent.preview_id,
+        "validation": {"isValid": True, "errors": []},
+        "recipients": rows,
+        "warnings": [r["message"] for r in rows if r["message"]],
+    }
+    if sent.variants:
+        # A/B: one preview per variant; a reviewer's failed send of a later variant is reported too.
+        out["variants"] = [{"key": key, "previewId": preview_id} for key, preview_id in sent.variants]
+        for row, name in sent.more_reviewers:
+            message = _reviewer_out(row, name)["message"]
+            if message and message not in out["warnings"]:
+                out["warnings"].append(message)
+    return json_response(out)
 
 
 @api_route(
@@ -268,6 +274,7 @@ def preview_out(preview: Preview, task_version: int) -> dict[str, Any]:
         "comment": preview.comment,
         "createdAt": iso_utc(preview.created_at),
         "decidedAt": iso_utc(preview.decided_at),
+        **({"variant": preview.variant} if preview.variant else {}),
         "recipients": [_reviewer_out(row, name) for row, name in previews.reviewers_of(db, preview.id)],
         "decisions": [
             {

@@ -20,6 +20,7 @@ from pushtask.i18n import translate
 from pushtask.models import PRIORITIES, STATUSES
 from pushtask.schemas import (
     YEARS_1970_2199,
+    AdoptOut,
     BatchIn,
     BatchOut,
     ErrorOut,
@@ -32,7 +33,7 @@ from pushtask.schemas import (
     TaskLogListOut,
     TaskUpdate,
 )
-from pushtask.services import task_list
+from pushtask.services import task_list, task_variants
 from pushtask.services import tasks as task_service
 from pushtask.services.calendar import warnings_for
 from pushtask.services.schedules import iso_utc, rule_of
@@ -152,7 +153,7 @@ def parse_task_query(args: Any, *, paged: bool = True) -> task_service.TaskQuery
 )
 def create_task(body: TaskCreate) -> Response:
     now = runtime().clock()
-    task = task_service.create_task(session(), actor(), body, now)
+    task = task_variants.create(session(), actor(), body, now)
     out: dict[str, Any] = {"taskId": task.id, "message": "Task created"}
     # `warnings` only when there are some (a year whose China holidays are not published yet).
     if w := warnings_for(task, now, lang()):
@@ -375,7 +376,7 @@ def get_task(task_id: str) -> Response:
 )
 def update_task(task_id: str, body: TaskUpdate) -> Response:
     now = runtime().clock()
-    task = task_service.update_task(session(), actor(), task_id, body, now)
+    task = task_variants.update(session(), actor(), task_id, body, now)
     groups = task_service.group_ids_of(session(), [task.id]).get(task.id, [])
     out: dict[str, Any] = {"taskId": task.id, "message": "Task updated"}
     if w := warnings_for(task, now, lang()):
@@ -439,6 +440,19 @@ def resume_task(task_id: str) -> Response:
 def copy_task(task_id: str) -> Response:
     task = task_service.copy_task(session(), actor(), task_id, runtime().clock())
     return json_response({"taskId": task.id, "message": "Task copied"}, 201)
+
+
+@api_route(
+    bp,
+    "/<id:task_id>/variants/<key>/adopt",
+    "POST",
+    summary="采用胜出版本: later occurrences send this A/B variant's content only (logged).",
+    role="operator",
+    responses={200: AdoptOut, 404: ErrorOut, 409: ErrorOut},
+)
+def adopt_variant(task_id: str, key: str) -> Response:
+    task = task_variants.adopt(session(), actor(), task_id, key, runtime().clock())
+    return json_response({"taskId": task.id, "message": "Variant adopted", "adopted": key})
 
 
 @api_route(

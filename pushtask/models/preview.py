@@ -32,6 +32,8 @@ class Preview(Base):
     created_by: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The A/B variant this preview shows ("A".."D"); None for a task with one content (issue 19).
+    variant: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class PreviewRecipient(Base):

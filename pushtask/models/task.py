@@ -68,6 +68,11 @@ class Task(Base):
     schedule_calendar: Mapped[str] = mapped_column(String(20), default="all", server_default="all")
     # Single occurrences changed by hand: {"skips": [UTC ISO], "moves": [[from, to], …]} (docs/occurrences.md).
     occurrence_changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A/B variants (issue 19): [{"key": "A", "content": {text, image, link, miniprogram}}, …] (2–4), else None.
+    # The content_* columns then hold variant A's content (what the list, exports and search show).
+    variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # Groups the operator assigned to a variant by hand: {"A": [group ids], …}; the rest are split.
+    variant_groups: Mapped[dict[str, list[str]] | None] = mapped_column(JSON, nullable=True)
 
 
 class TaskGroup(Base):

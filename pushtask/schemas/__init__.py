@@ -116,6 +116,7 @@ from pushtask.schemas.previews import (
     ValidateIn,
     ValidationOut,
     ValidationResult,
+    VariantPreviewOut,
 )
 from pushtask.schemas.privacy import (
     PersonDecisionOut,
@@ -152,6 +153,7 @@ from pushtask.schemas.tasks import (
     HTTP_URL_PATTERN,
     PAGE_PATH_PATTERN,
     SOMETHING_TO_SEND,
+    AdoptOut,
     BatchIn,
     BatchOut,
     BatchResult,
@@ -179,6 +181,10 @@ from pushtask.schemas.tasks import (
     TaskLogOut,
     TaskOut,
     TaskUpdate,
+    VariantGroups,
+    VariantIn,
+    VariantKey,
+    VariantOut,
 )
 from pushtask.schemas.templates import TemplateIn, TemplateListOut, TemplateOut, TemplateSaved, TemplateUpdate
 from pushtask.schemas.users import UserCreate, UserListItem, UserListOut, UserUpdate
@@ -192,6 +198,7 @@ __all__ = [
     "UNIQUE",
     "YEARS_1970_2199",
     "_CALENDAR_HELP",
+    "AdoptOut",
     "AwaitingOwnerOut",
     "BatchIn",
     "BatchOut",
@@ -350,6 +357,11 @@ __all__ = [
     "ValidateIn",
     "ValidationOut",
     "ValidationResult",
+    "VariantGroups",
+    "VariantIn",
+    "VariantKey",
+    "VariantOut",
+    "VariantPreviewOut",
     "WeChatBindingOut",
     "WeChatCodeIn",
     "WorkCalendar",

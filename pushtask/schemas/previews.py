@@ -9,7 +9,7 @@ from pydantic import Field
 from pushtask.schemas.base import Id, Input, Output, RecipientChannel, StrictInt
 from pushtask.schemas.errors import FieldError
 from pushtask.schemas.reach import QuotaWarningOut
-from pushtask.schemas.tasks import ContentIn, ScheduleIn
+from pushtask.schemas.tasks import ContentIn, ScheduleIn, VariantKey
 
 
 class PreviewIn(Input):
@@ -69,11 +69,21 @@ class PreviewReviewerOut(Output):
     message: str | None = None
 
 
+class VariantPreviewOut(Output):
+    key: VariantKey
+    previewId: Id
+
+
 class PreviewSent(Output):
     previewId: Id
     validation: ValidationOut
     recipients: list[PreviewReviewerOut]
     warnings: list[str]
+    variants: list[VariantPreviewOut] | None = Field(
+        default=None,
+        description="A task with variants: one preview per variant (labelled 版本 A, 版本 B …), each confirmed on"
+        " its own; `previewId` is variant A's. The task can be submitted once every variant is confirmed.",
+    )
 
 
 class ConfirmIn(Input):
@@ -102,6 +112,7 @@ class PreviewOut(Output):
     decidedAt: str | None
     recipients: list[PreviewReviewerOut]
     decisions: list[DecisionOut]
+    variant: VariantKey | None = Field(default=None, description="A/B: the variant it shows.")
 
 
 class PreviewListOut(Output):

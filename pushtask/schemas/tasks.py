@@ -115,16 +115,54 @@ SOMETHING_TO_SEND: dict[str, Any] = {
 }
 
 
+VariantKey = Literal["A", "B", "C", "D"]
+_VARIANTS_HELP = (
+    "A/B test: 2–4 versions of the content (keys A–D, each once) instead of one `content`; every occurrence"
+    " splits the groups between them, balanced by member count and the same for the same groups. Needs at"
+    " least as many groups as variants. Each version passes the same content rules as `content`."
+)
+_VARIANT_GROUPS_HELP = (
+    'Optional: groups assigned to a variant by hand ({"A": [groupId, …]}); each must be one of the task\'s'
+    " groups and under one key only. The groups not listed are split automatically."
+)
+
+
+class VariantIn(Input):
+    key: VariantKey
+    content: ContentIn
+
+
+VariantGroups = dict[VariantKey, Annotated[list[Id], Field(max_length=100, json_schema_extra=UNIQUE)]]
+
+# `content` and `variants` together is refused (which would be sent?).
+_ONE_OR_THE_OTHER: dict[str, Any] = {
+    "not": {
+        "required": ["content", "variants"],
+        "properties": {"variants": {"type": "array"}, "content": {"type": "object"}},
+    }
+}
+
+
 class TaskCreate(Input):
-    # A scheduled task needs groups and something to send (a draft may be incomplete).
+    # A scheduled task needs groups and something to send: one content, or its variants (a draft may be
+    # incomplete).
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "if": {"required": ["status"], "properties": {"status": {"const": "scheduled"}}},
-            "then": {
-                "required": ["groups", "content"],
-                "properties": {"groups": {"minItems": 1}, "content": SOMETHING_TO_SEND},
-            },
+            "allOf": [
+                {
+                    "if": {"required": ["status"], "properties": {"status": {"const": "scheduled"}}},
+                    "then": {
+                        "required": ["groups"],
+                        "properties": {"groups": {"minItems": 1}},
+                        "anyOf": [
+                            {"required": ["variants"], "properties": {"variants": {"type": "array"}}},
+                            {"required": ["content"], "properties": {"content": SOMETHING_TO_SEND}},
+                        ],
+                    },
+                },
+                _ONE_OR_THE_OTHER,
+            ]
         },
     )
 
@@ -141,10 +179,16 @@ class TaskCreate(Input):
     status: Literal["draft", "scheduled"] = "draft"
     previewRecipients: list[Id] = Field(default_factory=list, max_length=100, json_schema_extra=UNIQUE)
     feedbackEnabled: bool = False
+    variants: Annotated[list[VariantIn], Field(min_length=2, max_length=4)] | None = Field(
+        default=None, description=_VARIANTS_HELP + " null or absent: one `content`."
+    )
+    variantGroups: VariantGroups | None = Field(default=None, description=_VARIANT_GROUPS_HELP)
 
 
 class TaskUpdate(Input):
     # Leave a field out to keep it; null is not "keep" and not "clear", so it is not declared.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_ONE_OR_THE_OTHER)
+
     name: Annotated[str, Field(max_length=200, pattern=NO_CONTROL)] | SkipJsonSchema[None] = None
     schedule: SchedulePatch | SkipJsonSchema[None] = None
     content: ContentIn | None = None
@@ -158,6 +202,14 @@ class TaskUpdate(Input):
     status: Literal["draft", "scheduled"] | None = None
     previewRecipients: list[Id] | None = Field(default=None, max_length=100, json_schema_extra=UNIQUE)
     feedbackEnabled: bool | None = None
+    variants: Annotated[list[VariantIn], Field(min_length=2, max_length=4)] | None = Field(
+        default=None,
+        description=_VARIANTS_HELP + " Replaces the task's variants; null removes them (the task keeps variant"
+        " A's content, or `content` when given).",
+    )
+    variantGroups: VariantGroups | None = Field(
+        default=None, description=_VARIANT_GROUPS_HELP + " null: all automatic."
+    )
 
 
 class PauseIn(Input):
@@ -243,6 +295,11 @@ class ContentOut(Output):
     imageName: str | None = Field(default=None, description="The image's file name as uploaded.")
 
 
+class VariantOut(Output):
+    key: VariantKey
+    content: ContentOut
+
+
 class TaskOut(Output):
     taskId: Id
     name: str
@@ -264,6 +321,10 @@ class TaskOut(Output):
     createdAt: str
     updatedAt: str
     feedbackEnabled: bool = False
+    variants: list[VariantOut] | None = Field(
+        default=None,
+        description="The A/B variants (absent for a task with one content); `content` is then variant A's.",
+    )
 
 
 class GroupRef(Output):
@@ -308,6 +369,14 @@ class TaskDetailOut(TaskOut):
     calendarWarnings: list[str] = Field(
         default_factory=list, description="E.g. 2028 年节假日安排尚未公布 for a year the holiday data lacks."
     )
+    variantGroups: dict[VariantKey, list[Id]] | None = Field(
+        default=None,
+        description="Which variant each group receives at the next occurrence (the hand-assigned ones and the"
+        " automatic split), absent without variants.",
+    )
+    variantPinned: dict[VariantKey, list[Id]] | None = Field(
+        default=None, description="The groups assigned by hand (absent: none)."
+    )
 
 
 class TaskListOut(Output):
@@ -318,6 +387,12 @@ class TaskListOut(Output):
     )
     page: int
     limit: int
+
+
+class AdoptOut(Output):
+    taskId: Id
+    message: str
+    adopted: VariantKey
 
 
 class TaskCreated(Output):

@@ -1,6 +1,6 @@
 """Tracked links over a Session: plan a push's codes in bulk, find a code, count a visit, the org switch.
 
-Hooks elsewhere call only `plan` (when a push's deliveries are planned, worker/planner.create_push)
+Hooks elsewhere call only `plan` (when a push's deliveries are planned, services/pushes.create_push)
 and `pushtask.domain.links.track` (when a group's message is built, worker/notices.Notifier.decorate).
 """
 

@@ -8,6 +8,7 @@ what the API, a WeCom card tap and a text reply all call.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.channels.base import Message
 from pushtask.domain import content as rules
-from pushtask.domain import pages
+from pushtask.domain import pages, variants
 from pushtask.domain.actor import Actor
 from pushtask.domain.rendering import message_from_content
 from pushtask.domain.text import truncate_chars
@@ -83,6 +84,9 @@ class PreviewPlan:
     task_name: str
     message: Message
     reviewers: list[ReviewerPlan]
+    variant: str | None = None
+    # A task with A/B variants: the previews of variants B, C, D (this one is A's), each confirmed on its own.
+    more: tuple[PreviewPlan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,10 @@ class Sent:
 
     preview_id: str
     reviewers: list[tuple[PreviewRecipient, str]]
+    # A/B: (variant key, preview id) of every variant's preview, the first being `preview_id`; empty without variants.
+    variants: list[tuple[str, str]] = field(default_factory=list)
+    # The reviewers of the other variants' previews (their failed sends are warned about too).
+    more_reviewers: list[tuple[PreviewRecipient, str]] = field(default_factory=list)
 
 
 def send(
@@ -171,9 +179,18 @@ def send(
     )
     # Commit before sending: no HTTP call inside a transaction, and a fast reviewer's tap finds the preview.
     session.commit()
-    send_and_wait(sessions, engine, wakeup, plan.preview_id, clock)
+    every = [plan, *plan.more]  # A/B: one preview per variant
+    for one in every:
+        send_and_wait(sessions, engine, wakeup, one.preview_id, clock)
     session.expire_all()
-    return Sent(plan.preview_id, reviewers_of(session, plan.preview_id))
+    if plan.variant is None:
+        return Sent(plan.preview_id, reviewers_of(session, plan.preview_id))
+    return Sent(
+        plan.preview_id,
+        reviewers_of(session, plan.preview_id),
+        variants=[(str(one.variant), one.preview_id) for one in every],
+        more_reviewers=[row for one in plan.more for row in reviewers_of(session, one.preview_id)],
+    )
 
 
 def admit(reach: ReviewerReach, actor: Actor, task_id: str, now: float, per_user: int) -> None:
@@ -262,6 +279,9 @@ def start(
 ) -> PreviewPlan:
     """Check the task's content (saving `content` first when given) and record a preview to send."""
     task = task_service.get_task(session, actor, task_id, for_update=True)
+    if content is not None and task.variants:
+        # Which variant would it replace? Variants are edited with the task (PUT /api/tasks/<id>).
+        raise InvalidInput([FieldProblem("content", "variants_replace_content")])
     if content is not None:
         try:
             task = task_service.update_task(session, actor, task_id, TaskUpdate(content=content), now)
@@ -270,13 +290,54 @@ def start(
             if all(p.field.startswith("content") for p in exc.problems):
                 raise InvalidContent(exc.problems) from None
             raise
-    snapshot = content_snapshot(task)
+    full = content_snapshot(task)
     groups = task_service.group_ids_of(session, [task.id]).get(task.id, [])
     targets = group_targets(session, actor.org_id, groups)
-    problems = rules.check(snapshot, image_exists=image_exists, targets=targets, require_content=True)
+    # A/B: each variant is a preview of its own, checked and confirmed on its own (labelled 版本 A, 版本 B …).
+    keys: list[str | None] = [v["key"] for v in task.variants] if task.variants else [None]
+    problems: list[FieldProblem] = []
+    for index, key in enumerate(keys):
+        found = rules.check(
+            variants.content_for(full, key), image_exists=image_exists, targets=targets, require_content=True
+        )
+        problems += [FieldProblem(f"variants[{index}].{p.field}", p.code, p.params) for p in found] if key else found
     if problems:
         raise InvalidContent(problems)
     reviewers = _reviewers(session, actor, task, recipient_ids)
+    plans = [
+        _record(
+            session,
+            actor,
+            task,
+            variants.content_for(full, key),
+            key,
+            reviewers,
+            targets,
+            now,
+            channels,
+            subscribe_template_id,
+            len(groups),
+        )
+        for key in keys
+    ]
+    task.preview_state = "pending"
+    return dataclasses.replace(plans[0], more=tuple(plans[1:]))
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    task: Task,
+    snapshot: dict[str, Any],
+    variant: str | None,
+    reviewers: list[Recipient],
+    targets: list[Any],
+    now: datetime,
+    channels: set[str],
+    subscribe_template_id: str | None,
+    group_count: int,
+) -> PreviewPlan:
+    """Record one preview (one variant's, or the task's one content) and queue its reviewer sends."""
     preview = Preview(
         id=new_id(),
         org_id=actor.org_id,
@@ -286,6 +347,7 @@ def start(
         status="pending",
         created_by=actor.user_id,
         created_at=now,
+        variant=variant,
     )
     session.add(preview)
     session.flush()
@@ -293,7 +355,7 @@ def start(
     shown = rules.fill_variables(snapshot, targets[0].name if targets else "", local_date(task, now))
     plans = []
     for position, reviewer in enumerate(reviewers):
-        plan = _plan(session, task, preview, reviewer, position, now, channels, subscribe_template_id, len(groups))
+        plan = _plan(session, task, preview, reviewer, position, now, channels, subscribe_template_id, group_count)
         session.add(
             PreviewRecipient(
                 preview_id=preview.id,
@@ -305,11 +367,10 @@ def start(
             )
         )
         plans.append(plan)
-    task.preview_state = "pending"
     for plan in plans:
         if plan.state == "sending":
             _enqueue(session, now, task, preview, plan, shown)
-    return PreviewPlan(preview.id, task.name, message_from_content(shown), plans)
+    return PreviewPlan(preview.id, task.name, message_from_content(shown), plans, variant=variant)
 
 
 def preview_key(preview_id: str, recipient_id: str = "") -> str:
@@ -363,13 +424,16 @@ def _plan(
     }
     if reviewer.channel not in channels:
         return ReviewerPlan(**base, state="no_channel")
+    # A/B: the label comes first, so a long task name cannot cut it off.
+    label = f"（版本 {preview.variant}）" if preview.variant else ""
     if reviewer.channel == "wecom":
+        fields = [("任务", task.name), ("推送时间", _when_text(task, now)), ("目标群", f"{group_count} 个")]
         card = wp.button_interaction_card(
             f"pv{preview.id.replace('-', '')}-{position}",
-            truncate_chars(f"预览：{task.name}", 26),
+            truncate_chars(f"预览{label}：{task.name}", 26),
             [wp.CardButton("确认", key=CONFIRM_KEY, style=1), wp.CardButton("修改", key=MODIFY_KEY, style=2)],
             desc=PROMPT,
-            fields=[("任务", task.name), ("推送时间", _when_text(task, now)), ("目标群", f"{group_count} 个")],
+            fields=[("版本", f"版本 {preview.variant}"), *fields] if preview.variant else fields,
             source_desc="PushTask 内容预览",
         )
         return ReviewerPlan(**base, state="sending", card=card)
@@ -380,7 +444,11 @@ def _plan(
     )
     if not remaining or remaining <= 0:
         return ReviewerPlan(**base, state="no_quota")
-    data = {"thing1": truncate_chars(task.name, 20), "time2": _when_text(task, now), "thing3": "请确认内容或提出修改"}
+    data = {
+        "thing1": truncate_chars(f"{preview.variant}版 {task.name}" if preview.variant else task.name, 20),
+        "time2": _when_text(task, now),
+        "thing3": "请确认内容或提出修改",
+    }
     return ReviewerPlan(**base, state="sending", subscribe_data=data, page=pages.preview(preview.id))
 
 
@@ -619,7 +687,8 @@ def decide(session: Session, preview_id: str, response: str, comment: str, decid
         if quorum == "all" and decider.recipient_id is not None and not everyone:
             return decision  # recorded; the preview waits for the other reviewers
         preview.status = "confirmed"
-        task.preview_state = "confirmed"
+        # A/B: the task is confirmed once every variant's preview of this version is.
+        task.preview_state = "confirmed" if _every_variant_confirmed(session, task) else "pending"
     else:
         preview.status = "modify_requested"
         preview.comment = comment or None
@@ -634,6 +703,22 @@ def decide(session: Session, preview_id: str, response: str, comment: str, decid
         if r.response_code and r.channel == "wecom"
     ]
     return decision
+
+
+def _every_variant_confirmed(session: Session, task: Task) -> bool:
+    if not task.variants:
+        return True
+    session.flush()
+    confirmed = set(
+        session.scalars(
+            select(Preview.variant).where(
+                Preview.task_id == task.id,
+                Preview.content_version == task.content_version,
+                Preview.status == "confirmed",
+            )
+        )
+    )
+    return all(v["key"] in confirmed for v in task.variants)
 
 
 def _back_to_draft(session: Session, task: Task, decider: Decider, comment: str, now: datetime) -> None:

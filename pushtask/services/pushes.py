@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pushtask.domain import variants
 from pushtask.domain.actor import Actor
 from pushtask.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pushtask.models import Confirmation, Delivery, Group, Push, PushSummary, Task, TaskGroup, TaskLog, new_id
@@ -32,6 +33,8 @@ def content_snapshot(task: Task) -> dict[str, Any]:
         **({"feedback": True} if task.feedback_enabled else {}),
         # The zone {{日期}} is read in when the push fills variables per group.
         "timezone": task.timezone,
+        # A/B: every variant's content; each delivery's `variant` says which one its group is sent.
+        **({variants.SNAPSHOT_KEY: variants.snapshot_variants(task.variants)} if task.variants else {}),
     }
 
 
@@ -76,12 +79,15 @@ def create_push(
     if status != "running":
         return push
     groups = session.execute(
-        select(Group.id, Group.channel)
+        select(Group.id, Group.channel, Group.member_count)
         .join(TaskGroup, TaskGroup.group_id == Group.id)
         .where(TaskGroup.task_id == task.id)
         .order_by(TaskGroup.position)
     ).all()
     rank = 4 - task.priority
+    chosen = variants.assign(
+        task.id, [(g, n or 0) for g, _, n in groups], [v["key"] for v in task.variants or ()], task.variant_groups
+    )
     rows = [
         {
             "push_id": push.id,
@@ -94,12 +100,14 @@ def create_push(
             "next_attempt_at": fire_at,
             "attempts": 0,
             "updated_at": now,
+            "variant": chosen.get(gid),
         }
-        for gid, channel in groups
+        for gid, channel, _ in groups
     ]
     if rows:
         session.execute(insert(Delivery), rows)
-        links.plan(session, push, rows, now)  # issue 19: each group's short links, in bulk (services/links.py)
+        # Issue 19: each group's short links, in bulk (services/links.py); an A/B group's lead to its variant's.
+        links.plan(session, push, rows, now, variants.contents(push.content))
     push.total = len(rows)
     if not rows:
         push.status, push.finished_at = "completed", now

@@ -57,6 +57,7 @@ COLUMNS = (
     Task.feedback_enabled,
     Task.schedule_calendar,
     Task.occurrence_changes,
+    Task.variants,
 )
 
 

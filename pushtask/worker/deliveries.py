@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import SendResult
+from pushtask.domain import variants
 from pushtask.models import Delivery, Group, Push, Task
 from pushtask.notify import planning as notices
 from pushtask.obs import metrics
@@ -93,6 +94,7 @@ def claim(
             Delivery.fire_at,
             Group.owner_userid,
             Group.owner_name,
+            Delivery.variant,
         )
         .join(Push, Push.id == Delivery.push_id)
         .join(Group, Group.id == Delivery.group_id)
@@ -108,7 +110,7 @@ def claim(
             group_name=n,
             channel=c,
             ref=r,
-            content=content,
+            content=variants.content_for(content, variant),  # A/B: the group's own variant (issue 19)
             attempts=a,
             claim_rank=k,
             fire_at=f,
@@ -116,7 +118,7 @@ def claim(
             owner=owner or "",
             owner_name=owner_name or "",
         )
-        for i, p, t, g, n, c, r, content, a, k, f, owner, owner_name in rows
+        for i, p, t, g, n, c, r, content, a, k, f, owner, owner_name, variant in rows
     ]
 
 

@@ -43,8 +43,8 @@ class Server:
         return self.process.returncode, out
 
 
-def start_serve(data_dir: Path, env: dict[str, str] | None = None) -> Server:
-    port = free_port()
+def start_serve(data_dir: Path, env: dict[str, str] | None = None, port: int | None = None) -> Server:
+    port = port or free_port()
     full_env = {
         **os.environ,
         "PUSHTASK_ADMIN_PASSWORD": ADMIN_PASSWORD,

@@ -73,6 +73,13 @@ BUSINESS_RULES = {
     "text_too_long": "500 characters as a reader counts them (grapheme clusters: an emoji, a flag or a letter "
     "with its accents is one); JSON Schema's maxLength counts code points, which a 500-character text may "
     "exceed many times, so the document bounds only the request size (20,000) and states the rule in words",
+    "variant_keys_unique": "A/B variant keys once each: only maxContains can say it, which fuzzers ignore",
+    "variants_need_groups": "A/B needs a group per variant, counting groups added by their tags (stored data)",
+    "variant_groups_outside": "hand-assigned A/B groups must be among the task's groups (tags and stored ones count)",
+    "variant_groups_twice": "a group is assigned to one A/B variant only (across the keys of an object)",
+    "variant_key_unknown": "hand-assigned A/B groups name one of the task's variants (possibly stored)",
+    "variant_groups_without_variants": "hand-assigned A/B groups need variants (possibly stored)",
+    "variants_replace_content": "a task whose stored variants are kept takes no `content` on an edit",
 }
 
 

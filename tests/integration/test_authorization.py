@@ -46,6 +46,7 @@ def _path(spec: RouteSpec, ids: dict[str, str]) -> str:
         path = path.replace(f"<{name}>", ids.get(name, "00000000-0000-0000-0000-000000000000"))
     # An occurrence of task_body's weekly task (Mondays 18:00 Shanghai from 2026-03-09).
     path = path.replace("<fire_at>", "2026-03-16T18:00:00%2B08:00")
+    path = path.replace("<key>", "A")  # an A/B variant key
     assert "<" not in path, f"unknown path parameter in {spec.path}: teach this test what to call it with"
     return path
 

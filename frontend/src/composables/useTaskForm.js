@@ -135,6 +135,13 @@ export function useTaskForm() {
       if (e.status === 400 && e.details.length) {
         const mapped = fieldErrors(e.details)
         for (const [path, msg] of Object.entries(mapped)) {
+          // A/B: "variants[1].content.link" is shown as "版本 B · 链接: …".
+          const variant = /^variants\[(\d+)\]\.(.+)$/.exec(path)
+          if (variant) {
+            const key = form.variants[+variant[1]]?.key || variant[1]
+            otherErrors.value.push(`${t('ab.variant', { key })} · ${fieldLabel(variant[2])}: ${msg}`)
+            continue
+          }
           const field = ALIASES[path] || path
           if (shown(field) && !serverErrors[field]) serverErrors[field] = msg
           else otherErrors.value.push(`${fieldLabel(path)}: ${msg}`)

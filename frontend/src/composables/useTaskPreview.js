@@ -4,7 +4,7 @@
 import { onUnmounted, reactive, watch } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { api } from '../api.js'
-import { formToPayload } from '../lib/taskForm.js'
+import { formToPayload, variantsPayload } from '../lib/taskForm.js'
 import { contentPayload, debounce, hasContent, previewOutcome, splitValidation } from '../lib/push.js'
 import { showError, showSuccess } from '../ui.js'
 import { refreshBell } from '../lib/bell.js'
@@ -18,6 +18,7 @@ export const FOLLOW_MS = 4000
 export function latestDecision(previews) {
   const p = (previews || [])[0]
   if (!p) return null
+  if (p.variant) return variantsDecision(previews, p)
   const decisions = p.decisions || []
   const last = decisions[decisions.length - 1] || null
   return {
@@ -26,6 +27,27 @@ export function latestDecision(previews) {
     name: last?.name || '',
     comment: last?.comment || p.comment || '',
     sentTo: (p.recipients || []).filter((r) => r.status === 'sent' || r.status === 'sending').map((r) => r.name),
+  }
+}
+
+/**
+ * A/B: the latest preview round has one preview per variant (sent together). It is confirmed when every
+ * variant is, sent back when any is; otherwise it waits. `name`/`comment` are the latest decision's.
+ */
+function variantsDecision(previews, first) {
+  const round = previews.filter((x) => x.variant && x.createdAt === first.createdAt && x.contentVersion === first.contentVersion)
+  const statuses = round.map((x) => (x.stale ? 'stale' : x.status))
+  const status = statuses.includes('stale') ? 'stale'
+    : statuses.includes('modify_requested') ? 'modify_requested'
+      : statuses.every((s) => s === 'confirmed') ? 'confirmed' : 'pending'
+  const decided = round.flatMap((x) => x.decisions || []).sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)))
+  const last = decided[decided.length - 1] || null
+  return {
+    previewId: first.previewId,
+    status,
+    name: last?.name || '',
+    comment: last?.comment || round.find((x) => x.comment)?.comment || '',
+    sentTo: (first.recipients || []).filter((r) => r.status === 'sent' || r.status === 'sending').map((r) => r.name),
   }
 }
 
@@ -99,7 +121,12 @@ export function useTaskPreview({ form, taskId, task, validate, leave, markClean,
         markClean()
         showSuccess(t('pv.savedDraft'))
       }
-      const res = await api.sendPreview({ taskId: id, content: contentPayload(form.content), recipients: [...form.previewRecipients] })
+      const variants = variantsPayload(form)
+      // A/B: the variants are saved with the task first; the preview then sends each one (版本 A, 版本 B …).
+      if (variants && taskId.value) await api.updateTask(id, { variants })
+      const res = await api.sendPreview(variants
+        ? { taskId: id, recipients: [...form.previewRecipients] }
+        : { taskId: id, content: contentPayload(form.content), recipients: [...form.previewRecipients] })
       const out = previewOutcome(res)
       preview.warnings = out.warnings
       if (out.sent.length) showSuccess(t('pv.sent', { n: out.sent.length }))

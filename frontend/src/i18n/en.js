@@ -2,11 +2,13 @@
 import more from './en-more.js'
 import layout from './en-layout.js'
 import planner from './en-planner.js'
+import ab from './en-ab.js'
 
 export default {
   ...planner,
   ...more,
   ...layout,
+  ...ab,
   app: { title: 'PushTask', org: 'Organisation', language: 'Language', logout: 'Sign out', loggedOut: 'Signed out' },
   nav: { tasks: 'Push tasks', newTask: 'New task', groups: 'Groups', recipients: 'Reviewers', users: 'Users', admin: 'Admin' },
   common: {

@@ -2,11 +2,13 @@
 import more from './zh-CN-more.js'
 import layout from './zh-CN-layout.js'
 import planner from './zh-CN-planner.js'
+import ab from './zh-CN-ab.js'
 
 export default {
   ...planner,
   ...more,
   ...layout,
+  ...ab,
   app: { title: 'PushTask 定时推送', org: '组织', language: '语言', logout: '退出登录', loggedOut: '已退出登录' },
   nav: { tasks: '推送任务', newTask: '新建任务', groups: '群管理', recipients: '预览接收人', users: '用户管理', admin: '管理' },
   common: {

@@ -2,6 +2,70 @@
 // The form keeps wall-clock times in the task's zone; the API gets instants with an offset.
 import { DEFAULT_ZONE, instantToWall, isoWeekday, wallToIso } from './time.js'
 
+export const VARIANT_KEYS = ['A', 'B', 'C', 'D']
+
+export function emptyContent() {
+  return { text: '', image: '', link: '', miniprogram: { appid: '', pagePath: '', title: '' } }
+}
+
+/** The form's content fields from an API content object. */
+export function contentToForm(c = {}) {
+  const mp = c.miniprogram || {}
+  return {
+    text: c.text || '', image: c.image || '', link: c.link || '',
+    miniprogram: { appid: mp.appid || '', pagePath: mp.pagePath || '', title: mp.title || '' },
+  }
+}
+
+/** A request body's content from the form's content fields. */
+export function contentToPayload(c) {
+  const mp = c.miniprogram
+  const hasMp = !!(mp.appid || mp.pagePath || mp.title)
+  return {
+    text: c.text,
+    image: c.image.trim() || null,
+    link: c.link.trim() || null,
+    miniprogram: hasMp ? { appid: mp.appid.trim(), pagePath: mp.pagePath.trim(), title: mp.title.trim() } : null,
+  }
+}
+
+/** The request body's `variants` (null when the form has one content). */
+export function variantsPayload(form) {
+  return form.variants.length >= 2 ? form.variants.map((v) => ({ key: v.key, content: contentToPayload(v.content) })) : null
+}
+
+/** Turn one content into variants A and B (B starts as a copy of A), or add the next key. */
+export function addVariant(form) {
+  if (!form.variants.length) {
+    form.variants = [{ key: 'A', content: form.content }, { key: 'B', content: JSON.parse(JSON.stringify(form.content)) }]
+  } else {
+    const key = VARIANT_KEYS.find((k) => !form.variants.some((v) => v.key === k))
+    if (!key) return
+    form.variants.push({ key, content: JSON.parse(JSON.stringify(form.content)) })
+  }
+  openVariant(form, form.variants[form.variants.length - 1].key)
+}
+
+/** Remove a variant; with one left the task has one content again. */
+export function removeVariant(form, key) {
+  form.variants = form.variants.filter((v) => v.key !== key)
+  if (form.variants.length < 2) {
+    form.content = form.variants[0]?.content || form.content
+    form.variants = []
+    form.activeVariant = 'A'
+    return
+  }
+  openVariant(form, form.variants[0].key)
+}
+
+/** Show this variant's content in the content fields (they edit it in place). */
+export function openVariant(form, key) {
+  const v = form.variants.find((x) => x.key === key)
+  if (!v) return
+  form.activeVariant = key
+  form.content = v.content
+}
+
 export function emptyForm(zone = DEFAULT_ZONE) {
   return {
     name: '',
@@ -9,7 +73,11 @@ export function emptyForm(zone = DEFAULT_ZONE) {
       type: 'once', time: '', timezone: zone, recurringInterval: 'weekly', interval: 1,
       weekdays: [], monthDay: null, endMode: 'never', recurringEnd: '', endAfter: null,
     },
-    content: { text: '', image: '', link: '', miniprogram: { appid: '', pagePath: '', title: '' } },
+    content: emptyContent(),
+    // A/B (issue 19): [] for one content, else 2–4 { key, content }; `content` is then the open tab's.
+    variants: [],
+    activeVariant: 'A',
+    hadVariants: false,
     groups: [],
     priority: 'medium',
     previewRecipients: [],
@@ -35,11 +103,11 @@ export function taskToForm(task) {
     recurringEnd: s.recurringEnd ? instantToWall(s.recurringEnd, tz).slice(0, 10) : '',
     endAfter: s.endAfter ?? null,
   })
-  const c = task.content || {}
-  const mp = c.miniprogram || {}
-  f.content = {
-    text: c.text || '', image: c.image || '', link: c.link || '',
-    miniprogram: { appid: mp.appid || '', pagePath: mp.pagePath || '', title: mp.title || '' },
+  f.content = contentToForm(task.content || {})
+  if (task.variants?.length) {
+    f.variants = task.variants.map((v) => ({ key: v.key, content: contentToForm(v.content) }))
+    f.content = f.variants[0].content
+    f.hadVariants = true
   }
   f.groups = [...(task.groups || [])]
   f.priority = task.priority || 'medium'
@@ -68,18 +136,12 @@ export function scheduleToPayload(s) {
 
 /** The POST/PUT body for the form with `status` ('draft' | 'scheduled'). */
 export function formToPayload(form, status) {
-  const c = form.content
-  const mp = c.miniprogram
-  const hasMp = !!(mp.appid || mp.pagePath || mp.title)
+  const variants = variantsPayload(form)
   return {
     name: form.name.trim(),
     schedule: scheduleToPayload(form.schedule),
-    content: {
-      text: c.text,
-      image: c.image.trim() || null,
-      link: c.link.trim() || null,
-      miniprogram: hasMp ? { appid: mp.appid.trim(), pagePath: mp.pagePath.trim(), title: mp.title.trim() } : null,
-    },
+    // With variants each one carries its content; a task that had variants and has one content again says so.
+    ...(variants ? { variants } : { content: contentToPayload(form.content), ...(form.hadVariants ? { variants: null } : {}) }),
     groups: [...form.groups],
     priority: form.priority,
     status,

@@ -36,6 +36,7 @@ Component({
     senderName: config.senderName,
     status: '',
     statusText: '',
+    variantText: '',
     stale: false,
     open: false,
     decisions: [],
@@ -92,6 +93,7 @@ Component({
         imageUrl: content.imageUrl || '',
         status: stale ? 'stale' : preview.status,
         statusText: m.preview.states[stale ? 'stale' : preview.status] || preview.status,
+        variantText: preview.variant ? m.preview.variant(preview.variant) : '',
         stale,
         open: preview.status === 'pending' && !preview.stale,
         decisions: (preview.decisions || []).map((d, i) => ({

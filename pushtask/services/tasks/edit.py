@@ -333,6 +333,8 @@ def copy_task(session: Session, actor: Actor, task_id: str, now: datetime) -> Ta
         content_image=source.content_image,
         content_link=source.content_link,
         content_miniprogram=source.content_miniprogram,
+        variants=source.variants,  # A/B variants (issue 19) and their hand-assigned groups
+        variant_groups=source.variant_groups,
         feedback_enabled=source.feedback_enabled,
         content_version=1,
         priority=source.priority,
