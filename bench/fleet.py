@@ -323,7 +323,9 @@ class Fleet:
     def open_deliveries(self) -> int:
         assert self.engine is not None
         with self.engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).where(Delivery.state.in_(("pending", "sending")))) or 0)
+            # Planned ahead (not yet fired) counts as open work too.
+            open_states = ("planned", "pending", "sending")
+            return int(conn.scalar(select(func.count()).where(Delivery.state.in_(open_states))) or 0)
 
     def push_count(self) -> int:
         assert self.engine is not None

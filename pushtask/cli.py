@@ -256,7 +256,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             sender,
             rt.clock,
             wakeup=rt.wakeup,
-            config=WorkerConfig(concurrency=rt.settings.worker_concurrency, lease_s=rt.settings.worker_lease_seconds),
+            config=WorkerConfig.from_settings(rt.settings),
             notifier=notices.notifier,
         )
         print(f"PushTask worker {worker.id} running (channels: {', '.join(sender.registry.names())})", flush=True)

@@ -104,7 +104,7 @@ def calendar(
         _filtered(actor, filters)
         .add_columns(Push)
         .join(Push, Push.task_id == Task.id)
-        .where(Push.fire_at >= query.start, Push.fire_at <= query.end)
+        .where(Push.fire_at >= query.start, Push.fire_at <= query.end, Push.status != "planned")
         .order_by(Push.fire_at)
         .limit(MAX_ITEMS + 1)
     )

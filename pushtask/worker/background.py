@@ -42,9 +42,7 @@ class BackgroundWorker:
             sender,
             self._rt.clock,
             wakeup=self._rt.wakeup,
-            config=WorkerConfig(
-                concurrency=self._rt.settings.worker_concurrency, lease_s=self._rt.settings.worker_lease_seconds
-            ),
+            config=WorkerConfig.from_settings(self._rt.settings),
             notifier=notices.notifier,
         )
         self._ready.set()
