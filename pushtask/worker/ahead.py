@@ -41,7 +41,7 @@ class Planned:
     fire_at: datetime
     rank: int
     content_version: int
-    planned_at: datetime  # the push's created_at: a task written after it is re-planned
+    seen: datetime  # the task's updated_at when planned (or the plan's time): a task written since is re-planned
     next_fire: datetime | None  # the task's occurrence after this one
     grace_s: int
     token: str  # the lease token the deliveries carry once fired
@@ -164,6 +164,7 @@ def load(
         .where(Delivery.push_id.in_(push_ids), Delivery.state == PLANNED, Delivery.lease_token == owner)
         .order_by(Delivery.push_id, Delivery.id)
     ).all()
+    fresh = tasks is not None  # planned just now, in this transaction: the tasks are as read for the plan
     if tasks is None:
         wanted = {row[2] for row in found}
         tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(wanted)))} if wanted else {}
@@ -180,7 +181,7 @@ def load(
                 fire_at=f,
                 rank=k,
                 content_version=version,
-                planned_at=created,
+                seen=task.updated_at if fresh else created,
                 next_fire=recurrence.next_fire(rule_of(task), f),
                 grace_s=task.misfire_grace_seconds,
                 token=tokens(),
@@ -213,10 +214,10 @@ def _rows(session: Session, stmt: Any) -> int:
 
 def _per(values: dict[str, Any], key: Any, type_: Any = None) -> Any:
     """One value for each key (a CASE), or the value itself when there is one."""
-    if len(values) == 1:
-        return next(iter(values.values()))
     if type_ is not None:
         values = {k: literal(v, type_) for k, v in values.items()}
+    if len(values) == 1:
+        return next(iter(values.values()))
     return case(values, value=key)
 
 
@@ -224,14 +225,14 @@ class Mismatch(Exception):
     """A batch fire did not move every row it expected: fire its pushes one by one instead."""
 
 
-def _task_still_as_planned(task_id: Any, push: Any) -> Any:
+def _task_still_as_planned(entry: Planned) -> Any:
     return and_(
-        Task.id == task_id,
+        Task.id == entry.task_id,
         Task.status == "scheduled",
         Task.deleted_at.is_(None),
-        Task.content_version == push.content_version,
-        Task.next_fire_at == push.fire_at,
-        Task.updated_at <= push.created_at,
+        Task.content_version == entry.content_version,
+        Task.next_fire_at == entry.fire_at,
+        Task.updated_at <= entry.seen,
     )
 
 
@@ -253,7 +254,7 @@ def fire_all(
             Task.deleted_at.is_(None),
             Task.content_version == Push.content_version,
             Task.next_fire_at == Push.fire_at,
-            Task.updated_at <= Push.created_at,
+            Task.updated_at <= _per({e.push_id: e.seen for e in entries}, Push.id, Task.updated_at.type),
         )
         .exists()
     )
@@ -322,8 +323,7 @@ def fire_one(session: Session, entry: Planned, now: datetime, owner: str, lease_
     if not held:
         return "lost"
     late = (now - entry.fire_at).total_seconds() > entry.grace_s
-    as_planned = _task_still_as_planned(entry.task_id, Push)
-    task_ok = session.scalar(select(Task.id).join(Push, Push.id == entry.push_id).where(as_planned)) is not None
+    task_ok = session.scalar(select(Task.id).where(_task_still_as_planned(entry))) is not None
     if late or not task_ok:
         discard(session, entry.push_id, owner)
         return "discarded"

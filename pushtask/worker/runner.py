@@ -143,21 +143,22 @@ class Worker:
                 planner.resume_paused(session, now)
                 deliveries.recover_expired(session, now, self.sender.deduplicating())
                 deliveries.finalize(session, now)
-                if self.config.plan_ahead_s > 0:
-                    taken = ahead.take_over(
-                        session,
-                        self.id,
-                        now,
-                        lease_s=self.config.plan_lease_s,
-                        horizon_s=self.config.plan_ahead_s,
-                        swept=self._swept,
-                    )
-                    if taken:
-                        log.info("took over %d planned push(es) of stopped or silent workers", len(taken))
-                    if not self._resumed:
-                        taken += ahead.held_by(session, self.id)
-                        self._resumed = True
-                    planned += ahead.load(session, taken, self.id, self._fire_token)
+                # Even with planning ahead off: a mixed fleet still takes a dead worker's plans over.
+                taken = ahead.take_over(
+                    session,
+                    self.id,
+                    now,
+                    # Presumed dead a housekeeping round before the lease ends: taken over within the lease.
+                    lease_s=max(1.0, self.config.plan_lease_s - self.config.housekeeping_s),
+                    horizon_s=max(self.config.plan_ahead_s, 60.0),
+                    swept=self._swept,
+                )
+                if taken:
+                    log.info("took over %d planned push(es) of stopped or silent workers", len(taken))
+                if not self._resumed:
+                    taken += ahead.held_by(session, self.id)
+                    self._resumed = True
+                planned += ahead.load(session, taken, self.id, self._fire_token)
             if tasks:
                 while len(planner.materialize_due(session, now)) >= 100:
                     pass
@@ -341,6 +342,10 @@ class Worker:
         # (which also catches tasks written straight into the database by another tool).
         plan_tasks = housekeeping or self._changed.is_set() or (self._task_due is not None and now >= self._task_due)
         self._changed.clear()
+        if self._stepping:
+            await self._fire_due(now)  # (a running worker's firer does this on its own)
+            plan_tasks = plan_tasks or self._changed.is_set()  # a discarded plan is planned afresh at once
+            self._changed.clear()
         if housekeeping or plan_tasks:
             self._arm(await asyncio.to_thread(self._plan, now, housekeeping, plan_tasks))
         if self._stepping:
