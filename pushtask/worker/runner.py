@@ -66,7 +66,8 @@ class WorkerConfig:
     # A planned occurrence's lease: another worker takes it over once this worker's heartbeat is this old.
     plan_lease_s: float = 10.0
     # Deliveries a fire may hand to this worker's memory (sending or waiting for a slot); the rest of
-    # a burst is left `pending` for any worker's claim. Default: eight times the concurrency.
+    # a burst is left `pending` for any worker's claim. Default: the concurrency (each waits for at most
+    # one round of sends, well inside its lease).
     memory_budget: int | None = None
 
     @classmethod
@@ -224,7 +225,7 @@ class Worker:
         if not due:
             return
         due.sort(key=lambda e: (e.rank, e.fire_at, e.push_id))
-        budget = self.config.memory_budget or self.config.concurrency * 8
+        budget = self.config.memory_budget or self.config.concurrency
         load = len(self._ready) + len(self._inflight)
         to_memory: set[str] = set()
         for entry in due:
