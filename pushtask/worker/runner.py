@@ -8,6 +8,7 @@ the earliest due time (at most `poll_s`) and wakes at once when a task changes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import itertools
@@ -133,6 +134,9 @@ class Worker:
         # Fired deliveries waiting for a send slot, most urgent first.
         self._ready: list[tuple[int, int, deliveries.Claimed, tuple[GroupTarget, Message] | None]] = []
         self._seq = itertools.count()
+        # Deliveries of each push this worker holds (waiting, sending, or sent and not yet written):
+        # such a push cannot be finished yet, so writing results skips the finishing query for it.
+        self._holding: collections.Counter[str] = collections.Counter()
 
     # ---- one cycle -------------------------------------------------------------------------
 
@@ -248,6 +252,7 @@ class Worker:
             return
         for entry in fired:
             if entry.push_id in to_memory:
+                self._holding[entry.push_id] += len(entry.items)
                 for item, rendered in zip(entry.items, entry.rendered, strict=True):
                     heapq.heappush(self._ready, (item.claim_rank, next(self._seq), item, rendered))
         if len(fired) > len([e for e in fired if e.push_id in to_memory]):
@@ -368,6 +373,7 @@ class Worker:
             claimed = await asyncio.to_thread(self._claim, now, free)
             batches: dict[tuple[str, str], list[deliveries.Claimed]] = {}
             for item in claimed:
+                self._holding[item.push_id] += 1
                 if self._two_phase(item.channel) is not None:
                     # A two-phase channel takes a push's groups in one call (one job per owner).
                     batches.setdefault((item.push_id, item.channel), []).append(item)
@@ -448,6 +454,7 @@ class Worker:
             log.exception("delivery %s: channel %s raised", item.id, item.channel)
             result = _raised(item.channel, exc)
         self._results.append(deliveries.Outcome(item, result, self.clock()))
+        self._release_held(item.push_id, 1)
         self._sent_one()
 
     async def _send_batch(self, items: list[deliveries.Claimed]) -> None:
@@ -468,6 +475,7 @@ class Worker:
             results = [_raised(items[0].channel, exc)] * len(items)
         at = self.clock()
         self._results.extend(deliveries.Outcome(item, result, at) for item, result in zip(items, results, strict=True))
+        self._release_held(items[0].push_id, len(items))
         self._sent_one()
 
     def _sent_one(self) -> None:
@@ -476,18 +484,35 @@ class Worker:
         if len(self._results) >= self.config.flush_batch or len(self._inflight) - 1 <= self.config.concurrency * 3 // 4:
             self._wake.set()
 
-    def _flush(self, batch: list[deliveries.Outcome]) -> None:
+    def _release_held(self, push_id: str, count: int) -> None:
+        left = self._holding[push_id] - count
+        if left > 0:
+            self._holding[push_id] = left
+        else:
+            self._holding.pop(push_id, None)
+
+    def _flush(self, batch: list[deliveries.Outcome], busy: set[str]) -> None:
+        """Write a batch of results; then, in a transaction of its own, finish the pushes they may complete."""
         now = self.clock()
         with unit_of_work(self.sessions) as session:
             touched = deliveries.record(session, batch, now)
-            deliveries.finalize(session, now, touched)
+        # Counts, task status and result notices are off the result-write path: a push of which this
+        # worker still holds deliveries cannot be finished, so it is not even asked.
+        done = touched - busy
+        if done:
+            try:
+                with unit_of_work(self.sessions) as session:
+                    deliveries.finalize(session, now, done)
+            except Exception as exc:  # noqa: BLE001 — the results are written; housekeeping finishes them
+                _log_failure(exc, "finishing pushes failed; the next housekeeping round finishes them")
 
     async def flush(self) -> None:
         """Write the results gathered so far."""
         while self._results:
             batch, self._results = self._results[: self.config.flush_batch], self._results[self.config.flush_batch :]
+            busy = set(self._holding) | {o.delivery.push_id for o in self._results}
             try:
-                await asyncio.to_thread(self._flush, batch)
+                await asyncio.to_thread(self._flush, batch, busy)
             except BaseException:
                 self._results[:0] = batch  # not written: keep them for the next flush
                 raise
