@@ -239,7 +239,7 @@ class Fleet:
             "PUSHTASK_WECHAT_BASE_URL": self.sandbox_url,
             "PUSHTASK_DATA_DIR": str(self.workdir),
             "PUSHTASK_SECRET_KEY": "f" * 40,
-            "PUSHTASK_LOG_LEVEL": "WARNING",
+            "PUSHTASK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             **self.env,
             **extra_env,
         }

@@ -39,6 +39,7 @@ from pushtask.worker.notices import Notifier
 
 log = logging.getLogger("pushtask.worker")
 MAX_BACKOFF_S = 2.0  # how late a push may get, at worst, for the back-off after the database returns
+PLAN_BATCH = 50  # tasks planned ahead per transaction
 
 
 class Sender(Protocol):
@@ -127,6 +128,8 @@ class Worker:
         self._armed = asyncio.Event()
         self._swept: set[str] = set()
         self._resumed = False
+        self._plan_more = False
+        self._running = False
         self._fires = itertools.count(1)
         self._fire_pool: ThreadPoolExecutor | None = None
         self._fire_failures = 0
@@ -168,12 +171,12 @@ class Worker:
                 while len(planner.materialize_due(session, now)) >= 100:
                     pass
                 if self.config.plan_ahead_s > 0:
+                    # One batch per cycle: it is armed (and fires) as soon as it commits, and result
+                    # writes and claims are not held up behind a long planning transaction.
                     until = now + timedelta(seconds=self.config.plan_ahead_s)
-                    while True:
-                        batch = ahead.plan(session, now, until, self.id, self._fire_token)
-                        planned += batch
-                        if len(batch) < 100:
-                            break
+                    batch = ahead.plan(session, now, until, self.id, self._fire_token, limit=PLAN_BATCH)
+                    self._plan_more = len(batch) >= PLAN_BATCH
+                    planned += batch
                 # Remember when the next unplanned task is due, so busy cycles skip planning until then.
                 unplanned = ~(
                     select(Push.id)
@@ -187,6 +190,7 @@ class Worker:
                     self._task_due -= timedelta(seconds=self.config.plan_ahead_s)
         for entry in planned:
             entry.rendered = [self.render(item) for item in entry.items]
+
         return planned
 
     def _fire_token(self) -> str:
@@ -346,7 +350,12 @@ class Worker:
             self._last_housekeeping = time.monotonic()
         # Plan tasks when one is due, when told something changed, and at every housekeeping round
         # (which also catches tasks written straight into the database by another tool).
-        plan_tasks = housekeeping or self._changed.is_set() or (self._task_due is not None and now >= self._task_due)
+        plan_tasks = (
+            housekeeping
+            or self._plan_more
+            or self._changed.is_set()
+            or (self._task_due is not None and now >= self._task_due)
+        )
         self._changed.clear()
         if self._stepping:
             await self._fire_due(now)  # (a running worker's firer does this on its own)
@@ -381,7 +390,7 @@ class Worker:
                 self._start(self._send(item))
             for items in batches.values():
                 self._start(self._send_batch(items))
-        if claimed and len(claimed) >= min(free, self.config.claim_batch):
+        if (claimed and len(claimed) >= min(free, self.config.claim_batch)) or self._plan_more:
             return 0.0  # more may be waiting
         next_due = await asyncio.to_thread(self._next_due)
         if next_due is None:
@@ -483,6 +492,14 @@ class Worker:
         # otherwise the flush timer picks the results up.
         if len(self._results) >= self.config.flush_batch or len(self._inflight) - 1 <= self.config.concurrency * 3 // 4:
             self._wake.set()
+        if self._running and len(self._results) >= self.config.flush_batch:
+            self._flush_in_background()  # not behind a cycle that is busy planning or claiming
+
+    async def _flusher(self) -> None:
+        """Write results every `flush_s`, beside the cycle (which may be busy planning ahead)."""
+        while True:
+            await asyncio.sleep(self.config.flush_s)
+            self._flush_in_background()
 
     def _release_held(self, push_id: str, count: int) -> None:
         left = self._holding[push_id] - count
@@ -552,6 +569,8 @@ class Worker:
         self.wakeup.register(self._changed)
         listener = asyncio.create_task(self.wakeup.listen(stop))
         firer = asyncio.create_task(self._firer())
+        flusher = asyncio.create_task(self._flusher())
+        self._running = True
         log.info("worker %s started", self.id)
         try:
             failures = 0
@@ -566,13 +585,16 @@ class Worker:
                     _log_failure(exc, f"worker cycle failed; retrying in {delay:.1f} s")
                 await self._sleep(delay, stop)
             firer.cancel()
-            await asyncio.gather(firer, return_exceptions=True)
+            flusher.cancel()
+            await asyncio.gather(firer, flusher, return_exceptions=True)
+            self._running = False
             await self._drain()
         finally:
             self.wakeup.unregister(self._changed)
             listener.cancel()
             firer.cancel()
-            await asyncio.gather(listener, firer, return_exceptions=True)
+            flusher.cancel()
+            await asyncio.gather(listener, firer, flusher, return_exceptions=True)
             if self._fire_pool is not None:
                 self._fire_pool.shutdown(wait=False)
             await asyncio.to_thread(self._stopped)
