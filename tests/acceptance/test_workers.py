@@ -144,3 +144,28 @@ def test_worker_killed_holding_planned_deliveries_just_before_their_fire_time_lo
     assert 0 <= first <= lease_s, f"taken over and fired late by at most the lease: {first:.2f} s"
     # A thousand sends then take a moment on a shared machine.
     assert last <= lease_s + 2, f"every group has it soon after: {last:.2f} s"
+
+
+def test_worker_stopped_with_sigterm_hands_its_planned_deliveries_over_and_they_go_out_on_time(
+    fleet: Fleet,
+) -> None:
+    groups = fleet.seed_groups(20, channels=("wecom_appchat",))
+    holder = fleet.start_worker()
+    fleet.start_worker(PUSHTASK_WORKER_PLAN_AHEAD_SECONDS="0")
+    deadline = time.monotonic() + 60
+    while _beating(fleet, 1.5) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    fire_at = soon(8)
+    fleet.add_tasks(10, groups, fire_at)
+    while _planned(fleet) < 10 * 20 and datetime.now(UTC) < fire_at - timedelta(seconds=4):
+        time.sleep(0.05)
+    assert _planned(fleet) == 10 * 20, "the first worker planned every delivery ahead"
+    holder.send_signal(signal.SIGTERM)
+    assert holder.wait(30) == 0, "it drains and exits cleanly"
+    fleet.wait_until_done(pushes=10, timeout=60)
+    received = fleet.received()
+    assert set(received) == {(fleet.refs[g], f"任务 {i}：请注意查收") for g in groups for i in range(10)}
+    assert max(received.values()) == 1
+    first = min(fleet.lateness_ms()) / 1000
+    print(f"first send {first:.2f} s after the fire time")
+    assert 0 <= first <= 2, "taken over at once (the stopped worker said so), not after the lease"
