@@ -40,6 +40,7 @@ from pushtask.worker.notices import Notifier
 log = logging.getLogger("pushtask.worker")
 MAX_BACKOFF_S = 2.0  # how late a push may get, at worst, for the back-off after the database returns
 PLAN_BATCH = 50  # tasks planned ahead per transaction
+ROUND_S = 1.0  # a generous bound on one round of sends (all slots once), for the lease of queued deliveries
 
 
 class Sender(Protocol):
@@ -68,8 +69,8 @@ class WorkerConfig:
     # A planned occurrence's lease: another worker takes it over once this worker's heartbeat is this old.
     plan_lease_s: float = 10.0
     # Deliveries a fire may hand to this worker's memory (sending or waiting for a slot); the rest of
-    # a burst is left `pending` for any worker's claim. Default: the concurrency (each waits for at most
-    # one round of sends, well inside its lease).
+    # a burst is left `pending` for any worker's claim (one more write per delivery). Default: 64 times
+    # the concurrency; the lease of what waits is lengthened by its place in the queue (`ROUND_S`).
     memory_budget: int | None = None
 
     @classmethod
@@ -233,7 +234,7 @@ class Worker:
         if not due:
             return
         due.sort(key=lambda e: (e.rank, e.fire_at, e.push_id))
-        budget = self.config.memory_budget or self.config.concurrency
+        budget = self.config.memory_budget or self.config.concurrency * 64
         load = len(self._ready) + len(self._inflight)
         to_memory: set[str] = set()
         for entry in due:
@@ -245,7 +246,10 @@ class Worker:
             self._fire_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushtask-fire")
         loop = asyncio.get_running_loop()
         try:
-            fired, discarded = await loop.run_in_executor(self._fire_pool, self._fire, due, now, to_memory)
+            # What waits in memory behind `load` others keeps its lease that much longer: one round of
+            # sends per `concurrency` ahead of it (never recovered as "uncertain" while merely queued).
+            wait_s = load / self.config.concurrency * ROUND_S
+            fired, discarded = await loop.run_in_executor(self._fire_pool, self._fire, due, now, to_memory, wait_s)
             self._fire_failures = 0
         except Exception as exc:  # noqa: BLE001 — the database away: keep them, try again after a back-off
             self._fire_failures += 1
@@ -265,8 +269,10 @@ class Worker:
             self._changed.set()  # the task changed since its plan: plan it afresh now
         self._pump()
 
-    def _fire(self, due: list[ahead.Planned], now: datetime, to_memory: set[str]) -> tuple[list[ahead.Planned], bool]:
-        lease_for = timedelta(seconds=self.config.lease_s)
+    def _fire(
+        self, due: list[ahead.Planned], now: datetime, to_memory: set[str], wait_s: float = 0.0
+    ) -> tuple[list[ahead.Planned], bool]:
+        lease_for = timedelta(seconds=self.config.lease_s + wait_s)
         try:
             with unit_of_work(self.sessions) as session:
                 ahead.fire_all(session, due, now, self.id, lease_for, to_memory)
