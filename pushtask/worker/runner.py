@@ -365,7 +365,9 @@ class Worker:
         self._changed.clear()
         if self._stepping:
             await self._fire_due(now)  # (a running worker's firer does this on its own)
-            plan_tasks = plan_tasks or self._changed.is_set()  # a discarded plan is planned afresh at once
+            # A step plans every time: whoever steps (a test, `--once`) moves the clock as it likes, so
+            # the running loop's "plan when the next task is due or once a second" would depend on wall time.
+            plan_tasks = True
             self._changed.clear()
         if housekeeping or plan_tasks:
             self._arm(await asyncio.to_thread(self._plan, now, housekeeping, plan_tasks))
