@@ -239,7 +239,7 @@ class Fleet:
             "PUSHTASK_WECHAT_BASE_URL": self.sandbox_url,
             "PUSHTASK_DATA_DIR": str(self.workdir),
             "PUSHTASK_SECRET_KEY": "f" * 40,
-            "PUSHTASK_LOG_LEVEL": "WARNING",
+            "PUSHTASK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             **self.env,
             **extra_env,
         }
@@ -323,7 +323,9 @@ class Fleet:
     def open_deliveries(self) -> int:
         assert self.engine is not None
         with self.engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).where(Delivery.state.in_(("pending", "sending")))) or 0)
+            # Planned ahead (not yet fired) counts as open work too.
+            open_states = ("planned", "pending", "sending")
+            return int(conn.scalar(select(func.count()).where(Delivery.state.in_(open_states))) or 0)
 
     def push_count(self) -> int:
         assert self.engine is not None

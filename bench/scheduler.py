@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import tempfile
 import time
 import urllib.request
@@ -193,15 +194,99 @@ def write(name: str, lines: list[str]) -> Path:
     return path
 
 
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def compare(
+    what: str, old: str, rounds: int, tasks: int, groups: int, spread: float, workers: list[int], new: str = ""
+) -> list[str]:
+    """Run `what` on an older checkout and on this one, alternating, `rounds` times; medians and ratios.
+
+    The older commit's `pushtask worker` runs with PYTHONPATH=<old> (this harness and its sandbox
+    are the same for both), so a change in the shared machine's load touches both alike.
+    """
+    runs: dict[str, list[dict[str, float]]] = {}
+    loads: list[str] = []
+    for _ in range(rounds):
+        for label, path in (("old", str(Path(old).resolve())), ("new", str(Path(new).resolve()) if new else "")):
+            if path:
+                os.environ["PYTHONPATH"] = path
+            else:
+                os.environ.pop("PYTHONPATH", None)
+            loads.append(_load())
+            if what == "lateness":
+                try:
+                    r = run_lateness(tasks, groups, spread)
+                except TimeoutError as exc:  # an overloaded machine: say so in the table, go on
+                    print(label, "not done:", exc, flush=True)
+                    r = {"pushtask": {"p50": nan, "p95": nan, "p99": nan, "max": nan}}
+                p = r["pushtask"]
+                runs.setdefault(label, []).append(
+                    {"p50 ms": p["p50"], "p95 ms": p["p95"], "p99 ms": p["p99"], "max ms": p["max"]}
+                )
+            else:
+                for w in workers:
+                    t = run_throughput(tasks, groups, w)
+                    cpu = t["cpu_us"]
+                    runs.setdefault(f"{label}", []).append(
+                        {
+                            f"{w}w sends/s": t["sends_per_s"],
+                            f"{w}w % of bare loop": t["ratio"] * 100,
+                            f"{w}w worker µs/send": cpu.get("worker", float("nan")),
+                            f"{w}w MariaDB µs/send": cpu.get("mariadb", float("nan")),
+                            f"{w}w worker+MariaDB µs/send": cpu.get("worker", 0) + cpu.get("mariadb", 0),
+                        }
+                    )
+            print(label, runs[label][-1], "load", loads[-1], flush=True)
+    os.environ.pop("PYTHONPATH", None)
+    merged: dict[str, dict[str, list[float]]] = {}
+    for label, items in runs.items():
+        for item in items:
+            for key, value in item.items():
+                merged.setdefault(key, {}).setdefault(label, []).append(value)
+    lines = [
+        f"`python -m bench.scheduler {what} --old {old} --rounds {rounds} --tasks {tasks} --groups {groups}`"
+        f" — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}; load average (1/5/15 min) before each run: "
+        + "; ".join(loads),
+        "",
+        f"| figure (median of {rounds} runs each) | old | new | new ÷ old | new runs |",
+        "|---|---|---|---|---|",
+    ]
+    for key, by in merged.items():
+        a, b = statistics.median(by.get("old", [nan])), statistics.median(by.get("new", [nan]))
+        each = ", ".join(f"{v:.0f}" for v in by["new"])
+        lines.append(f"| {key} | {a:.0f} | {b:.0f} | {b / a if a else float('nan'):.2f} | {each} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scheduler")
     parser.add_argument("what", choices=["lateness", "throughput", "smoke"])
+    parser.add_argument("--old", default=None, help="checkout of an older commit: run old and new alternately")
+    parser.add_argument("--new", default="", help="with --old: a checkout to run as new (default: this one)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=None)
     parser.add_argument("--groups", type=int, default=None)
     parser.add_argument("--spread", type=float, default=60.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if args.old and args.what in ("lateness", "throughput"):
+        default_tasks, default_groups = (1000, 10) if args.what == "lateness" else (100, 100)
+        lines = compare(
+            args.what,
+            args.old,
+            args.rounds,
+            args.tasks or default_tasks,
+            args.groups or default_groups,
+            args.spread,
+            args.workers,
+            args.new,
+        )
+        print("\n".join(lines))
+        write(f"{args.what}-compare", lines)
+        return 0
     if args.what in ("lateness", "smoke"):
         tasks = args.tasks or (20 if args.what == "smoke" else 300)
         groups = args.groups or (3 if args.what == "smoke" else 10)

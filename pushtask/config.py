@@ -42,6 +42,10 @@ class Settings:
     log_level: str = "INFO"
     worker_concurrency: int = 256
     worker_lease_seconds: int = 60
+    # Occurrences due within this many seconds are planned ahead and fired from memory (0: off).
+    worker_plan_ahead_seconds: int = 60
+    # How old a worker's heartbeat may get before another worker takes its planned occurrences over.
+    worker_plan_lease_seconds: int = 10
     # WeChat/WeCom: real hosts by default; `wechat_base_url` points every client at one host instead.
     sandbox: str = "auto"
     sandbox_port: int | None = None  # None: the next free port after `serve --port`
@@ -326,6 +330,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, data_dir: str | None 
         log_level=level,
         worker_concurrency=_int(env, "PUSHTASK_WORKER_CONCURRENCY", 256, 1, 4096),
         worker_lease_seconds=_int(env, "PUSHTASK_WORKER_LEASE_SECONDS", 60, 5, 3600),
+        worker_plan_ahead_seconds=_int(env, "PUSHTASK_WORKER_PLAN_AHEAD_SECONDS", 60, 0, 3600),
+        worker_plan_lease_seconds=_int(env, "PUSHTASK_WORKER_PLAN_LEASE_SECONDS", 10, 2, 600),
         sandbox=_choice(
             env,
             "PUSHTASK_SANDBOX",

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.i18n import translate
@@ -49,14 +49,45 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         parsed,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping and no ROLLBACK on every checkout/return: two round trips per transaction on the
+        # worker's hot path. A Session ends its own transaction (commit, or rollback on close), and a
+        # connection that sat idle is pinged on checkout (`_ping_if_idle`), which is what a restarted
+        # server needs.
+        pool_pre_ping=False,
+        pool_reset_on_return=None,
         pool_recycle=3600,
         isolation_level="READ COMMITTED",
         hide_parameters=True,
     )
+    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkin", _note_idle)
     # One line when the server goes away and one when it is back, instead of one per failed call.
     watch_availability(engine, Outage("database", log, meanwhile=OUTAGE_MEANWHILE))
     return engine
+
+
+IDLE_PING_S = 1.0
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a pooled connection that sat idle for a second or more; a dead one is replaced, not used.
+
+    A busy connection (the worker's claims and result writes, back to back) is not pinged: if its
+    server went away since, the statement fails as a disconnect, the pool is invalidated, and the
+    worker's cycle retries with a back-off, like any other database error.
+    """
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING_S:
+        return
+    try:
+        dbapi_connection.ping(reconnect=False)
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 # MySQL/MariaDB codes that mean "the server is not there or not answering", as opposed to an error

@@ -390,7 +390,7 @@ async def worker_for(rt: Runtime) -> AsyncIterator[WorkerParts]:
         _sender(clients),
         rt.clock,
         wakeup=rt.wakeup,
-        config=WorkerConfig(concurrency=rt.settings.worker_concurrency, lease_s=rt.settings.worker_lease_seconds),
+        config=WorkerConfig.from_settings(rt.settings),
         notifier=_notifier(rt.sessions, rt.settings, clients),
     )
     try:

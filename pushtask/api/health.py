@@ -60,6 +60,7 @@ def health() -> Response:
         session().execute(text("SELECT 1"))
         database: dict[str, Any] = {"ok": True, "latencyMs": round((time.perf_counter() - started) * 1000, 2)}
     except Exception as exc:  # noqa: BLE001 — any failure means "not healthy", reported by type
+        session().rollback()  # a connection lost mid-transaction: end it, so the request can close cleanly
         database = {"ok": False, "error": type(exc).__name__, "reason": translate("db_unavailable", lang())}
     database["backend"] = "sqlite" if rt.settings.is_embedded else "mysql"
     redis_state = _check_redis(rt.redis) if rt.redis is not None else None

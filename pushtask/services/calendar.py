@@ -137,7 +137,12 @@ def calendar(
         )
         .join(Push, Push.task_id == Task.id)
         # The push's own org_id lets MariaDB read the window from ix_t_pushes_org_id_fire_at.
-        .where(Push.org_id == actor.org_id, Push.fire_at >= query.start, Push.fire_at <= query.end)
+        .where(
+            Push.org_id == actor.org_id,
+            Push.fire_at >= query.start,
+            Push.fire_at <= query.end,
+            Push.status != "planned",
+        )
         .order_by(Push.fire_at)
         .limit(MAX_ITEMS + 1)
     )

@@ -199,7 +199,8 @@ def summarized_deliveries(session: Session, push_id: str) -> list[tuple[Delivery
 def push_history(session: Session, actor: Actor, task_id: str, page: int, limit: int) -> tuple[list[Push], int]:
     """Return a task's occurrences, newest first."""
     task = get_task(session, actor, task_id)
-    stmt = select(Push).where(Push.task_id == task.id)
+    # A push planned ahead (worker/ahead.py) is not an occurrence yet: it shows once it fires.
+    stmt = select(Push).where(Push.task_id == task.id, Push.status != "planned")
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Push.fire_at.desc(), Push.id).limit(limit).offset((page - 1) * limit))
     return list(rows), int(total)

@@ -11,9 +11,9 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, select, tuple_, update
+from sqlalchemy import Table, and_, case, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import SendResult
@@ -24,6 +24,8 @@ from pushtask.obs import metrics
 from pushtask.worker import lease
 from pushtask.worker.lease import skip_locked
 
+# The table itself, for the hot path's statements: Core, not the ORM's bulk-update machinery.
+DELIVERIES = cast(Table, Delivery.__table__)
 # A worker that stopped mid-send cannot tell whether WeChat got the message.
 UNCERTAIN_ZH = "发送过程中工作进程中断，无法确认是否已送达；请在群内核对后决定是否重发"
 UNCERTAIN_EN = "The worker stopped mid-send, so delivery is unknown; check the group, then resend if needed"
@@ -62,7 +64,7 @@ def claim(
     taken = lease.take(
         session,
         due,
-        Delivery,
+        DELIVERIES,
         Delivery.id,
         Delivery.state == "pending",
         {
@@ -162,15 +164,16 @@ def record(
 
 def _record_sent(session: Session, sent: list[Outcome], now: datetime) -> None:
     """Mark many deliveries sent in one statement (the common case, so it must be cheap)."""
+    table = DELIVERIES.c
     session.execute(
-        update(Delivery)
+        update(DELIVERIES)
         # Only rows still leased by the claim that sent them: a zombie's late result changes nothing.
-        .where(tuple_(Delivery.id, Delivery.lease_token).in_([(o.delivery.id, o.delivery.lease_token) for o in sent]))
-        .where(Delivery.state == "sending")
+        .where(tuple_(table.id, table.lease_token).in_([(o.delivery.id, o.delivery.lease_token) for o in sent]))
+        .where(table.state == "sending")
         .values(
             state="sent",
-            sent_at=case({o.delivery.id: o.at or now for o in sent}, value=Delivery.id),
-            msgids=case({o.delivery.id: ",".join(o.result.msgids)[:512] or None for o in sent}, value=Delivery.id),
+            sent_at=case({o.delivery.id: _at(o.at or now) for o in sent}, value=table.id),
+            msgids=case({o.delivery.id: ",".join(o.result.msgids)[:512] or None for o in sent}, value=table.id),
             errcode=None,
             error_zh=None,
             error_en=None,
@@ -178,8 +181,11 @@ def _record_sent(session: Session, sent: list[Outcome], now: datetime) -> None:
             lease_expires_at=None,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
     )
+
+
+def _at(when: datetime) -> Any:
+    return literal(when, DELIVERIES.c.sent_at.type)
 
 
 def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Callable[[], float]) -> None:
@@ -202,7 +208,7 @@ def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Cal
             values["attempts"] = Delivery.attempts - 1
     else:
         values.update(state=step.state)
-    session.execute(update(Delivery).where(owned).values(**values).execution_options(synchronize_session=False))
+    session.execute(update(DELIVERIES).where(owned).values(**values))
     metrics.observe_delivery(False, values.get("state") == "pending", d.fire_at, now)
 
 

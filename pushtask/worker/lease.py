@@ -29,7 +29,7 @@ def skip_locked(session: Session) -> bool:
 def take(
     session: Session,
     due: Select[Any],
-    entity: type[Any],
+    entity: Any,  # a mapped class or its Table (the hot path's Core statement)
     key: InstrumentedAttribute[Any],
     still_free: ColumnElement[bool],
     values: Mapping[str, Any],

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from pushtask.domain import recurrence
@@ -85,7 +85,12 @@ def resume_paused(session: Session, now: datetime, limit: int = 100) -> int:
 
 
 def materialize_due(session: Session, now: datetime, limit: int = 100) -> list[Push]:
-    """Create the pushes of every task due at `now` (most urgent first); return those created."""
+    """Create the pushes of every task due at `now` (most urgent first); return those created.
+
+    A task whose occurrence a worker planned ahead (`worker/ahead.py`) is left to that plan: its
+    holder fires it, or discards it (the task changed) and this picks the task up afresh.
+    """
+    planned = exists().where(Push.task_id == Task.id, Push.fire_at == Task.next_fire_at, Push.status == "planned")
     query = (
         select(Task)
         .where(
@@ -93,6 +98,7 @@ def materialize_due(session: Session, now: datetime, limit: int = 100) -> list[P
             Task.next_fire_at.is_not(None),
             Task.next_fire_at <= now,
             Task.deleted_at.is_(None),
+            ~planned,
         )
         .order_by(Task.priority.desc(), Task.next_fire_at, Task.id)
         .limit(limit)

@@ -8,11 +8,16 @@ the earliest due time (at most `poll_s`) and wakes at once when a task changes.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import heapq
+import itertools
 import logging
 import os
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -23,16 +28,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.channels.base import Channel, GroupTarget, Message, SendResult, TwoPhaseChannel, is_two_phase
 from pushtask.clock import Clock
+from pushtask.config import Settings
 from pushtask.db import is_unavailable, unit_of_work
 from pushtask.domain.content import fill_variables
 from pushtask.domain.rendering import message_from_content
 from pushtask.infra.wakeup import Wakeup
-from pushtask.models import Delivery, Task, WorkerBeat
-from pushtask.worker import confirmations, deliveries, planner, readback
+from pushtask.models import Delivery, Push, Task, WorkerBeat
+from pushtask.worker import ahead, confirmations, deliveries, planner, readback
 from pushtask.worker.notices import Notifier
 
 log = logging.getLogger("pushtask.worker")
 MAX_BACKOFF_S = 2.0  # how late a push may get, at worst, for the back-off after the database returns
+PLAN_BATCH = 50  # tasks planned ahead per transaction
+ROUND_S = 1.0  # a generous bound on one round of sends (all slots once), for the lease of queued deliveries
 
 
 class Sender(Protocol):
@@ -56,6 +64,23 @@ class WorkerConfig:
     flush_s: float = 0.05
     flush_batch: int = 200
     drain_s: float = 20.0
+    # Occurrences due within this many seconds are planned ahead and fired from memory (0: at the fire time).
+    plan_ahead_s: float = 60.0
+    # A planned occurrence's lease: another worker takes it over once this worker's heartbeat is this old.
+    plan_lease_s: float = 10.0
+    # Deliveries a fire may hand to this worker's memory (sending or waiting for a slot); the rest of
+    # a burst is left `pending` for any worker's claim (one more write per delivery). Default: 64 times
+    # the concurrency; the lease of what waits is lengthened by its place in the queue (`ROUND_S`).
+    memory_budget: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerConfig:
+        return cls(
+            concurrency=settings.worker_concurrency,
+            lease_s=settings.worker_lease_seconds,
+            plan_ahead_s=settings.worker_plan_ahead_seconds,
+            plan_lease_s=settings.worker_plan_lease_seconds,
+        )
 
 
 class Worker:
@@ -100,21 +125,191 @@ class Worker:
         self._confirm_at: datetime | None = None
         # Uncertain deliveries on channels that can read back: resolved beside the cycle (worker/readback.py).
         self.readback = readback.Verifier(sessions, sender, self.id, notifier.decorate if notifier else None)
+        # Planned occurrences this worker holds, by fire time (see worker/ahead.py).
+        self._timer: list[tuple[datetime, int, str]] = []
+        self._held: dict[str, ahead.Planned] = {}
+        self._armed = asyncio.Event()
+        self._swept: set[str] = set()
+        self._resumed = False
+        self._plan_more = False
+        self._running = False
+        self._fires = itertools.count(1)
+        self._fire_pool: ThreadPoolExecutor | None = None
+        self._fire_failures = 0
+        self._fire_retry_at = 0.0
+        # Fired deliveries waiting for a send slot, most urgent first.
+        self._ready: list[tuple[int, int, deliveries.Claimed, tuple[GroupTarget, Message] | None]] = []
+        self._seq = itertools.count()
+        # Deliveries of each push this worker holds (waiting, sending, or sent and not yet written):
+        # such a push cannot be finished yet, so writing results skips the finishing query for it.
+        self._holding: collections.Counter[str] = collections.Counter()
 
     # ---- one cycle -------------------------------------------------------------------------
 
-    def _plan(self, now: datetime, housekeeping: bool, tasks: bool) -> None:
+    def _plan(self, now: datetime, housekeeping: bool, tasks: bool) -> list[ahead.Planned]:
+        planned: list[ahead.Planned] = []
         with unit_of_work(self.sessions) as session:
             if housekeeping:
                 self._beat(session, now)
                 planner.resume_paused(session, now)
                 deliveries.recover_expired(session, now, self.sender.deduplicating())
                 deliveries.finalize(session, now)
+                # Even with planning ahead off: a mixed fleet still takes a dead worker's plans over.
+                taken = ahead.take_over(
+                    session,
+                    self.id,
+                    now,
+                    # Presumed dead a housekeeping round before the lease ends: taken over within the lease.
+                    lease_s=max(1.0, self.config.plan_lease_s - self.config.housekeeping_s),
+                    horizon_s=max(self.config.plan_ahead_s, 60.0),
+                    swept=self._swept,
+                )
+                if taken:
+                    log.info("took over %d planned push(es) of stopped or silent workers", len(taken))
+                if not self._resumed:
+                    taken += ahead.held_by(session, self.id)
+                    self._resumed = True
+                planned += ahead.load(session, taken, self.id, self._fire_token)
             if tasks:
                 while len(planner.materialize_due(session, now)) >= 100:
                     pass
-                # Remember when the next task is due, so busy cycles skip planning until then.
-                self._task_due = session.scalar(select(func.min(Task.next_fire_at)).where(Task.status == "scheduled"))
+                if self.config.plan_ahead_s > 0:
+                    # One batch per cycle: it is armed (and fires) as soon as it commits, and result
+                    # writes and claims are not held up behind a long planning transaction.
+                    until = now + timedelta(seconds=self.config.plan_ahead_s)
+                    batch = ahead.plan(session, now, until, self.id, self._fire_token, limit=PLAN_BATCH)
+                    self._plan_more = len(batch) >= PLAN_BATCH
+                    planned += batch
+                # Remember when the next unplanned task is due, so busy cycles skip planning until then.
+                unplanned = ~(
+                    select(Push.id)
+                    .where(Push.task_id == Task.id, Push.fire_at == Task.next_fire_at, Push.status == ahead.PLANNED)
+                    .exists()
+                )
+                self._task_due = session.scalar(
+                    select(func.min(Task.next_fire_at)).where(Task.status == "scheduled", unplanned)
+                )
+                if self._task_due is not None and self.config.plan_ahead_s > 0:
+                    self._task_due -= timedelta(seconds=self.config.plan_ahead_s)
+        for entry in planned:
+            entry.rendered = [self.render(item) for item in entry.items]
+
+        return planned
+
+    def _fire_token(self) -> str:
+        return f"{self.id}:f{next(self._fires)}"
+
+    # ---- planned ahead, fired from memory --------------------------------------------------
+
+    def _arm(self, planned: list[ahead.Planned]) -> None:
+        """Hold planned occurrences in the timer; wake the firer when one is nearer than it knew."""
+        nearest = self._timer[0][0] if self._timer else None
+        for entry in planned:
+            if entry.push_id in self._held:
+                continue
+            self._held[entry.push_id] = entry
+            heapq.heappush(self._timer, (entry.fire_at, entry.rank, entry.push_id))
+        if self._timer and (nearest is None or self._timer[0][0] < nearest):
+            self._armed.set()
+
+    async def _firer(self) -> None:
+        """Sleep until the nearest planned fire time, then fire what is due (beside the cycle)."""
+        while True:
+            delay = self.config.poll_s
+            if self._timer:
+                delay = min(delay, (self._timer[0][0] - self.clock()).total_seconds())
+            delay = max(delay, self._fire_retry_at - time.monotonic())
+            if delay > 0:
+                self._armed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._armed.wait(), delay)
+                continue
+            await self._fire_due(self.clock())
+
+    async def _fire_due(self, now: datetime) -> None:
+        due: list[ahead.Planned] = []
+        while self._timer and self._timer[0][0] <= now:
+            _at, _rank, push_id = heapq.heappop(self._timer)
+            entry = self._held.pop(push_id, None)
+            if entry is not None:
+                due.append(entry)
+        if not due:
+            return
+        due.sort(key=lambda e: (e.rank, e.fire_at, e.push_id))
+        budget = self.config.memory_budget or self.config.concurrency * 64
+        load = len(self._ready) + len(self._inflight)
+        to_memory: set[str] = set()
+        for entry in due:
+            if load + len(entry.items) <= budget or load == 0:
+                to_memory.add(entry.push_id)
+                load += len(entry.items)
+        if self._fire_pool is None:
+            # Its own thread: a fire never waits behind planning, claims or result writes.
+            self._fire_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushtask-fire")
+        loop = asyncio.get_running_loop()
+        try:
+            # What waits in memory behind `load` others keeps its lease that much longer: one round of
+            # sends per `concurrency` ahead of it (never recovered as "uncertain" while merely queued).
+            wait_s = load / self.config.concurrency * ROUND_S
+            fired, discarded = await loop.run_in_executor(self._fire_pool, self._fire, due, now, to_memory, wait_s)
+            self._fire_failures = 0
+        except Exception as exc:  # noqa: BLE001 — the database away: keep them, try again after a back-off
+            self._fire_failures += 1
+            backoff = failure_backoff(self._fire_failures)
+            self._fire_retry_at = time.monotonic() + backoff
+            _log_failure(exc, f"firing planned pushes failed; retrying in {backoff:.1f} s")
+            self._arm(due)
+            return
+        for entry in fired:
+            if entry.push_id in to_memory:
+                self._holding[entry.push_id] += len(entry.items)
+                for item, rendered in zip(entry.items, entry.rendered, strict=True):
+                    heapq.heappush(self._ready, (item.claim_rank, next(self._seq), item, rendered))
+        if len(fired) > len([e for e in fired if e.push_id in to_memory]):
+            self._wake.set()  # left pending: the ordinary claim takes them
+        if discarded:
+            self._changed.set()  # the task changed since its plan: plan it afresh now
+        self._pump()
+
+    def _fire(
+        self, due: list[ahead.Planned], now: datetime, to_memory: set[str], wait_s: float = 0.0
+    ) -> tuple[list[ahead.Planned], bool]:
+        lease_for = timedelta(seconds=self.config.lease_s + wait_s)
+        try:
+            with unit_of_work(self.sessions) as session:
+                ahead.fire_all(session, due, now, self.id, lease_for, to_memory)
+            return due, False
+        except ahead.Mismatch:
+            pass
+        fired: list[ahead.Planned] = []
+        discarded = False
+        for entry in due:
+            with unit_of_work(self.sessions) as session:
+                outcome = ahead.fire_one(session, entry, now, self.id, lease_for, entry.push_id in to_memory)
+            if outcome == "fired":
+                fired.append(entry)
+            elif outcome == "discarded":
+                discarded = True
+        return fired, discarded
+
+    def _pump(self) -> None:
+        """Start fired sends while slots are free (the reserved ones only for high priority)."""
+        reserved = self.config.high_reserved
+        if reserved is None:
+            reserved = max(1, self.config.concurrency // 8)
+        batches: dict[tuple[str, str], list[deliveries.Claimed]] = {}
+        while self._ready:
+            free = self.config.concurrency - len(self._inflight)
+            rank = self._ready[0][0]
+            if free <= 0 or (rank > 1 and free <= reserved):
+                break
+            _rank, _seq, item, rendered = heapq.heappop(self._ready)
+            if self._two_phase(item.channel) is not None:
+                batches.setdefault((item.push_id, item.channel), []).append(item)
+                continue
+            self._start(self._send(item, rendered))
+        for items in batches.values():
+            self._start(self._send_batch(items))
 
     def _beat(self, session: Session, now: datetime) -> None:
         beat = session.get(WorkerBeat, self.id)
@@ -163,10 +358,23 @@ class Worker:
             self._last_housekeeping = time.monotonic()
         # Plan tasks when one is due, when told something changed, and at every housekeeping round
         # (which also catches tasks written straight into the database by another tool).
-        plan_tasks = housekeeping or self._changed.is_set() or (self._task_due is not None and now >= self._task_due)
+        plan_tasks = (
+            housekeeping
+            or self._plan_more
+            or self._changed.is_set()
+            or (self._task_due is not None and now >= self._task_due)
+        )
         self._changed.clear()
+        if self._stepping:
+            await self._fire_due(now)  # (a running worker's firer does this on its own)
+            # A step plans every time: whoever steps (a test, `--once`) moves the clock as it likes, so
+            # the running loop's "plan when the next task is due or once a second" would depend on wall time.
+            plan_tasks = True
+            self._changed.clear()
         if housekeeping or plan_tasks:
-            await asyncio.to_thread(self._plan, now, housekeeping, plan_tasks)
+            self._arm(await asyncio.to_thread(self._plan, now, housekeeping, plan_tasks))
+        if self._stepping:
+            await self._fire_due(now)
         if housekeeping and self.notifier is not None:
             if self._stepping:
                 self._notify_at = now  # `step` runs it after the sends, one database call at a time
@@ -179,13 +387,14 @@ class Worker:
                 self._confirming = asyncio.create_task(self._confirm(now))
         if housekeeping:
             self.readback.kick(now, defer=self._stepping)
-        free = self.config.concurrency - len(self._inflight)
+        free = self.config.concurrency - len(self._inflight) - len(self._ready)
         claimed: list[deliveries.Claimed] = []
         # Claim in batches: a claim per finished send would spend more time in the database than sending.
         if free >= min(self.config.claim_batch, max(1, self.config.concurrency // 4)) or not self._inflight:
             claimed = await asyncio.to_thread(self._claim, now, free)
             batches: dict[tuple[str, str], list[deliveries.Claimed]] = {}
             for item in claimed:
+                self._holding[item.push_id] += 1
                 if self._two_phase(item.channel) is not None:
                     # A two-phase channel takes a push's groups in one call (one job per owner).
                     batches.setdefault((item.push_id, item.channel), []).append(item)
@@ -193,7 +402,7 @@ class Worker:
                 self._start(self._send(item))
             for items in batches.values():
                 self._start(self._send_batch(items))
-        if claimed and len(claimed) >= min(free, self.config.claim_batch):
+        if (claimed and len(claimed) >= min(free, self.config.claim_batch)) or self._plan_more:
             return 0.0  # more may be waiting
         next_due = await asyncio.to_thread(self._next_due)
         if next_due is None:
@@ -203,7 +412,12 @@ class Worker:
     def _start(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if self._ready:
+            self._pump()
 
     def _channel(self, name: str) -> Channel | None:
         lookup = getattr(self.sender, "channel", None)  # a test's fake sender may have none
@@ -233,7 +447,11 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 — logged by kind, tried again next housekeeping
             _log_failure(exc, "notification round failed")
 
-    def _message(self, item: deliveries.Claimed) -> tuple[GroupTarget, Message]:
+    def render(self, item: deliveries.Claimed) -> tuple[GroupTarget, Message]:
+        """The one place a delivery becomes what its group receives: target and message.
+
+        Runs when a delivery is planned ahead (so the fire sends from memory) or claimed.
+        """
         target = GroupTarget(
             group_id=item.group_id,
             name=item.group_name,
@@ -250,14 +468,15 @@ class Worker:
             message = self.notifier.decorate(item.task_id, item.group_id, item.push_id, item.fire_at, content, message)
         return target, message
 
-    async def _send(self, item: deliveries.Claimed) -> None:
-        target, message = self._message(item)
+    async def _send(self, item: deliveries.Claimed, rendered: tuple[GroupTarget, Message] | None = None) -> None:
+        target, message = rendered or self.render(item)
         try:
             result = await self.sender.send(target, message)
         except Exception as exc:  # a channel bug must not kill the worker; it is recorded
             log.exception("delivery %s: channel %s raised", item.id, item.channel)
             result = _raised(item.channel, exc)
         self._results.append(deliveries.Outcome(item, result, self.clock()))
+        self._release_held(item.push_id, 1)
         self._sent_one()
 
     async def _send_batch(self, items: list[deliveries.Claimed]) -> None:
@@ -267,8 +486,8 @@ class Worker:
         """
         channel = self._two_phase(items[0].channel)
         assert channel is not None
-        targets = [self._message(item)[0] for item in items]
-        _target, message = self._message(items[0])
+        targets = [self.render(item)[0] for item in items]
+        _target, message = self.render(items[0])
         try:
             results = await channel.send_batch(targets, message)
             if len(results) != len(items):
@@ -278,6 +497,7 @@ class Worker:
             results = [_raised(items[0].channel, exc)] * len(items)
         at = self.clock()
         self._results.extend(deliveries.Outcome(item, result, at) for item, result in zip(items, results, strict=True))
+        self._release_held(items[0].push_id, len(items))
         self._sent_one()
 
     def _sent_one(self) -> None:
@@ -285,19 +505,44 @@ class Worker:
         # otherwise the flush timer picks the results up.
         if len(self._results) >= self.config.flush_batch or len(self._inflight) - 1 <= self.config.concurrency * 3 // 4:
             self._wake.set()
+        if self._running and len(self._results) >= self.config.flush_batch:
+            self._flush_in_background()  # not behind a cycle that is busy planning or claiming
 
-    def _flush(self, batch: list[deliveries.Outcome]) -> None:
+    async def _flusher(self) -> None:
+        """Write results every `flush_s`, beside the cycle (which may be busy planning ahead)."""
+        while True:
+            await asyncio.sleep(self.config.flush_s)
+            self._flush_in_background()
+
+    def _release_held(self, push_id: str, count: int) -> None:
+        left = self._holding[push_id] - count
+        if left > 0:
+            self._holding[push_id] = left
+        else:
+            self._holding.pop(push_id, None)
+
+    def _flush(self, batch: list[deliveries.Outcome], busy: set[str]) -> None:
+        """Write a batch of results; then, in a transaction of its own, finish the pushes they may complete."""
         now = self.clock()
         with unit_of_work(self.sessions) as session:
             touched = deliveries.record(session, batch, now)
-            deliveries.finalize(session, now, touched)
+        # Counts, task status and result notices are off the result-write path: a push of which this
+        # worker still holds deliveries cannot be finished, so it is not even asked.
+        done = touched - busy
+        if done:
+            try:
+                with unit_of_work(self.sessions) as session:
+                    deliveries.finalize(session, now, done)
+            except Exception as exc:  # noqa: BLE001 — the results are written; housekeeping finishes them
+                _log_failure(exc, "finishing pushes failed; the next housekeeping round finishes them")
 
     async def flush(self) -> None:
         """Write the results gathered so far."""
         while self._results:
             batch, self._results = self._results[: self.config.flush_batch], self._results[self.config.flush_batch :]
+            busy = set(self._holding) | {o.delivery.push_id for o in self._results}
             try:
-                await asyncio.to_thread(self._flush, batch)
+                await asyncio.to_thread(self._flush, batch, busy)
             except BaseException:
                 self._results[:0] = batch  # not written: keep them for the next flush
                 raise
@@ -318,8 +563,10 @@ class Worker:
         """Run one cycle, wait for its sends, and record them (tests and `--once` drive this)."""
         self._stepping = True
         await self.cycle()
-        while self._inflight:
-            await asyncio.wait(set(self._inflight))
+        while self._inflight or self._ready:
+            self._pump()
+            if self._inflight:
+                await asyncio.wait(set(self._inflight))
         await self.flush()
         if self._notify_at is not None:
             now, self._notify_at = self._notify_at, None
@@ -335,6 +582,9 @@ class Worker:
         """Work until `stop` is set, then drain: finish sends in flight and record them."""
         self.wakeup.register(self._changed)
         listener = asyncio.create_task(self.wakeup.listen(stop))
+        firer = asyncio.create_task(self._firer())
+        flusher = asyncio.create_task(self._flusher())
+        self._running = True
         log.info("worker %s started", self.id)
         try:
             failures = 0
@@ -348,11 +598,19 @@ class Worker:
                     delay = failure_backoff(failures)
                     _log_failure(exc, f"worker cycle failed; retrying in {delay:.1f} s")
                 await self._sleep(delay, stop)
+            firer.cancel()
+            flusher.cancel()
+            await asyncio.gather(firer, flusher, return_exceptions=True)
+            self._running = False
             await self._drain()
         finally:
             self.wakeup.unregister(self._changed)
             listener.cancel()
-            await asyncio.gather(listener, return_exceptions=True)
+            firer.cancel()
+            flusher.cancel()
+            await asyncio.gather(listener, firer, flusher, return_exceptions=True)
+            if self._fire_pool is not None:
+                self._fire_pool.shutdown(wait=False)
             await asyncio.to_thread(self._stopped)
             log.info("worker %s stopped", self.id)
 
@@ -375,6 +633,18 @@ class Worker:
         await asyncio.gather(*pending, return_exceptions=True)
 
     async def _drain(self) -> None:
+        if self._held:
+            # Planned occurrences not yet due: say we stopped, so another worker takes them over at once.
+            try:
+                await asyncio.to_thread(self._release)
+            except Exception as exc:  # noqa: BLE001 — they are taken over once our heartbeat is old
+                _log_failure(exc, "releasing planned pushes failed")
+            self._held.clear()
+            self._timer.clear()
+        # Fired deliveries still waiting for a slot are ours (sending): send them now rather than leave them.
+        while self._ready:
+            _rank, _seq, item, rendered = heapq.heappop(self._ready)
+            self._start(self._send(item, rendered))
         if self._inflight:
             log.info("draining %d send(s) in flight", len(self._inflight))
             await asyncio.wait(set(self._inflight), timeout=self.config.drain_s)
@@ -386,6 +656,10 @@ class Worker:
         if self._confirming is not None:
             await asyncio.wait({self._confirming}, timeout=self.config.drain_s)
         await self.readback.settle(self.config.drain_s)
+
+    def _release(self) -> None:
+        with unit_of_work(self.sessions) as session:
+            ahead.release(session, self.id)
 
     def _stopped(self) -> None:
         with unit_of_work(self.sessions) as session:

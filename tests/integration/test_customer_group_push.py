@@ -68,7 +68,13 @@ class Engine:
         async def scenario() -> None:
             sender = build_sender(Settings(data_dir=self.tmp), self.sandbox.url, lambda: self.clock().timestamp())
             try:
-                worker = Worker(self.sessions, sender, self.clock, config=WorkerConfig(concurrency=8, housekeeping_s=0))
+                worker = Worker(
+                    self.sessions,
+                    sender,
+                    self.clock,
+                    config=WorkerConfig(concurrency=8, housekeeping_s=0),
+                    worker_id="harness",
+                )
                 await worker.step()
             finally:
                 await sender.close()

@@ -51,7 +51,13 @@ class Harness:
 
         async def scenario() -> None:
             sender = build_sender(Settings(data_dir=self.tmp), self.sandbox.url)
-            worker = Worker(self.sessions, sender, self.clock, config=WorkerConfig(concurrency=16, high_reserved=4))
+            worker = Worker(
+                self.sessions,
+                sender,
+                self.clock,
+                config=WorkerConfig(concurrency=16, high_reserved=4),
+                worker_id="harness",
+            )
             try:
                 for moment in moments:
                     if callable(moment):

@@ -46,7 +46,13 @@ class Stack:
 
         async def scenario() -> None:
             sender = ChannelSender(self.registry, NoClose(), NoClose())  # type: ignore[arg-type]
-            worker = Worker(self.sessions, sender, self.clock, config=WorkerConfig(concurrency=8, housekeeping_s=0))
+            worker = Worker(
+                self.sessions,
+                sender,
+                self.clock,
+                config=WorkerConfig(concurrency=8, housekeeping_s=0),
+                worker_id="harness",
+            )
             await worker.step()
 
         asyncio.run(scenario())
