@@ -32,20 +32,24 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pushtask.errors import FieldProblem, InvalidInput, NotFound
+from pushtask.infra import fieldcrypt
 from pushtask.models import (
     AuditEntry,
     Feedback,
+    LinkVisitor,
     Notification,
     NotificationSettings,
     Preview,
     PreviewDecision,
     PreviewRecipient,
+    Push,
     Recipient,
     Subscription,
     Task,
     TaskLog,
     TaskRecipient,
 )
+from pushtask.models.notification import MEMBER
 from pushtask.services.schedules import iso_utc
 
 log = logging.getLogger("pushtask.privacy")
@@ -283,10 +287,23 @@ def erase(session: Session, org_id: str, person: Person, via: Via, now: datetime
     for answer in held.feedback:
         answer.member = marker
         answer.content = ""
+    if person.identifier == "memberId":
+        _unlink_visits(session, org_id, person.value, marker)
     _audit(session, org_id, via, "person.erase", person, counts, now)
     # The counts and the kind of identifier only: the log must not name the person either.
     log.info("personal data erased", extra={"org_id": org_id, "identifier": person.identifier, "counts": counts})
     return counts
+
+
+def _unlink_visits(session: Session, org_id: str, member: str, marker: str) -> None:
+    """A member's mini-program opens (issue 19) are keyed by the hash of their member id: re-key them to the
+    marker's, as their answers now carry it, so the report still counts one person and nobody can find them."""
+    pushes = select(Push.id).where(Push.org_id == org_id)
+    visits = select(LinkVisitor).where(
+        LinkVisitor.visitor.in_(fieldcrypt.lookup_hashes(member, MEMBER)), LinkVisitor.push_id.in_(pushes)
+    )
+    for visit in session.scalars(visits.with_for_update()):
+        visit.visitor = fieldcrypt.lookup_hash(marker, MEMBER)
 
 
 def _rowcount(result: Any) -> int:

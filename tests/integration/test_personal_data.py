@@ -21,6 +21,7 @@ from pushtask.migrations import upgrade
 from pushtask.models import (
     AuditEntry,
     Feedback,
+    LinkVisitor,
     Notification,
     NotificationSettings,
     Organization,
@@ -29,12 +30,15 @@ from pushtask.models import (
     PreviewRecipient,
     Recipient,
     Subscription,
+    Task,
     TaskRecipient,
     new_id,
 )
+from pushtask.models.notification import MEMBER
 from pushtask.notify import feedback_token
 from pushtask.services.bootstrap import ensure_initial_data
 from pushtask.services.keys import rotate
+from pushtask.services.pushes import create_push
 from pushtask.wiring import build_runtime
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock
@@ -417,3 +421,27 @@ def test_person_commands_export_and_erase(
             cli.main(["person", "export", "--org", org.id, "--member", "a", "--wechat-id", "b"])
     finally:
         fieldcrypt.install(test_ring)
+
+
+def test_erasing_a_member_unlinks_their_mini_program_opens_and_keeps_them_counted_once(
+    client: FlaskClient, world: World, db: Session, clock: FrozenClock
+) -> None:
+    """Issue 19: an open reported with a memberId is keyed by its hash; erasure re-keys it to the answer's marker."""
+    made = _history(client, world, db, clock)
+    task = db.get(Task, create_task(client, world.olga, task_body(world)))
+    assert task is not None
+    push = create_push(db, task, clock(), clock(), trigger="manual")
+    assert push is not None
+    group = world.groups[0]
+    db.add_all(
+        LinkVisitor(push_id=push.id, group_id=group, visitor=fieldcrypt.lookup_hash(m, MEMBER), first_at=clock())
+        for m in ("m-zhang", "m-someone-else")
+    )
+    db.commit()
+    assert _post(client, world, "erase", "memberId", "m-zhang").status_code == 200
+    db.expire_all()
+    visitors = set(db.scalars(select(LinkVisitor.visitor).where(LinkVisitor.push_id == push.id)))
+    mine = db.get(Feedback, made["mine"])
+    assert mine is not None
+    assert fieldcrypt.lookup_hash("m-zhang", MEMBER) not in visitors, "the member can no longer be found by id"
+    assert visitors == {fieldcrypt.lookup_hash("m-someone-else", MEMBER), mine.member_hash}, "still one person each"
