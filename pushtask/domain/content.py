@@ -200,6 +200,7 @@ def is_http_url(value: str) -> bool:
     try:
         parts = urlsplit(value)
         host = parts.hostname
+        _ = parts.port  # a port that is not a number (":80*") raises, as the document's pattern refuses it
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(host) and ".." not in (host or "")

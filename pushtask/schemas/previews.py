@@ -27,6 +27,9 @@ class ContentToCheck(ContentIn):
     """
 
     link: str | None = Field(default=None, max_length=2048)
+    text: str | None = Field(
+        default=None, max_length=20000, description="Control characters are reported, not refused."
+    )
 
 
 class ValidateIn(Input):

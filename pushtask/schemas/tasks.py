@@ -62,11 +62,16 @@ class MiniProgramIn(Input):
         return self
 
 
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # as domain/content.py's _control
 TEXT_HELP = "At most 500 characters as a reader counts them (an emoji is one); maxLength bounds code points."
 
 
 class ContentIn(Input):
-    text: str | None = Field(default=None, max_length=20000, description=TEXT_HELP)
+    # Declared only (the content rules refuse it with their own message, "text_control"): no control
+    # characters but tab, line feed and carriage return.
+    text: str | None = Field(
+        default=None, max_length=20000, description=TEXT_HELP, json_schema_extra={"pattern": TEXT_PATTERN}
+    )
     image: str | None = Field(default=None, max_length=255)
     # Declared only: the link's rule is checked with the other content rules, whose answer the routes shape.
     link: str | None = Field(default=None, max_length=2048, json_schema_extra={"pattern": f"^$|{HTTP_URL_PATTERN}"})
@@ -156,7 +161,15 @@ class TaskCreate(Input):
                         "required": ["groups"],
                         "properties": {"groups": {"minItems": 1}},
                         "anyOf": [
-                            {"required": ["variants"], "properties": {"variants": {"type": "array"}}},
+                            {
+                                "required": ["variants"],
+                                "properties": {
+                                    "variants": {
+                                        "type": "array",
+                                        "items": {"properties": {"content": SOMETHING_TO_SEND}},
+                                    }
+                                },
+                            },
                             {"required": ["content"], "properties": {"content": SOMETHING_TO_SEND}},
                         ],
                     },

@@ -24,6 +24,7 @@ WRITES: dict[tuple[str, str], str] = {
     ("POST", "/api/tasks/<task_id>/occurrences/<fire_at>/skip"): "operator",
     ("DELETE", "/api/tasks/<task_id>/occurrences/<fire_at>/skip"): "operator",
     ("POST", "/api/tasks/<task_id>/occurrences/<fire_at>/move"): "operator",
+    ("POST", "/api/tasks/<task_id>/variants/<key>/adopt"): "operator",
     ("POST", "/api/tasks/import"): "operator",
     ("POST", "/api/tasks/<task_id>/restore"): "operator",
     ("PUT", "/api/groups/<group_id>/tags"): "admin",

@@ -68,7 +68,16 @@ def test_absolute_http_links_pass(link: str) -> None:
 
 @pytest.mark.parametrize(
     "link",
-    ["example.com", "ftp://example.com/f", "https://", "javascript:alert(1)", "https://exa mple.com", "/relative"],
+    [
+        "example.com",
+        "ftp://example.com/f",
+        "https://",
+        "javascript:alert(1)",
+        "https://exa mple.com",
+        "/relative",
+        "https://example.com:80*",
+        "https://example.com:port/x",
+    ],
 )
 def test_other_links_are_refused(link: str) -> None:
     assert codes(content.check({"link": link})) == [("content.link", "link_invalid")]
