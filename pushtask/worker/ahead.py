@@ -15,6 +15,7 @@ twice, since every fire and takeover re-checks the lease token in its WHERE clau
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TrackedLink,
 from pushtask.services import links as tracked_links
 from pushtask.services.pushes import content_snapshot
 from pushtask.services.schedules import rule_of
-from pushtask.worker.deliveries import Claimed
+from pushtask.worker.deliveries import Claimed, claimed_rows, to_claimed
 from pushtask.worker.lease import skip_locked
 
 PLANNED = "planned"
@@ -168,25 +169,7 @@ def load(
     if not push_ids:
         return []
     found = session.execute(
-        select(
-            Delivery.id,
-            Delivery.push_id,
-            Push.task_id,
-            Delivery.group_id,
-            Group.name,
-            Delivery.channel,
-            Group.channel_ref,
-            Push.content,
-            Delivery.claim_rank,
-            Delivery.fire_at,
-            Delivery.variant,
-            Group.owner_userid,
-            Group.owner_name,
-            Push.content_version,
-            Push.created_at,
-        )
-        .join(Push, Push.id == Delivery.push_id)
-        .join(Group, Group.id == Delivery.group_id)
+        claimed_rows(Push.content_version, Push.created_at)
         .where(Delivery.push_id.in_(push_ids), Delivery.state == PLANNED, Delivery.lease_token == owner)
         .order_by(Delivery.push_id, Delivery.id)
     ).all()
@@ -195,41 +178,26 @@ def load(
         wanted = {row[2] for row in found}
         tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(wanted)))} if wanted else {}
     out: dict[str, Planned] = {}
-    for i, p, t, g, n, c, r, content, k, f, variant, own, own_name, version, created in found:
-        entry = out.get(p)
+    for row in found:
+        version, created = row[-2:]
+        claimed = to_claimed(row, "", attempts=1)  # the lease token is the entry's, set below
+        entry = out.get(claimed.push_id)
         if entry is None:
-            task = tasks.get(t)
+            task = tasks.get(claimed.task_id)
             if task is None:
                 continue
-            entry = out[p] = Planned(
-                push_id=p,
-                task_id=t,
-                fire_at=f,
-                rank=k,
+            entry = out[claimed.push_id] = Planned(
+                push_id=claimed.push_id,
+                task_id=claimed.task_id,
+                fire_at=claimed.fire_at,
+                rank=claimed.claim_rank,
                 content_version=version,
                 seen=task.updated_at if fresh else created,
-                next_fire=recurrence.next_fire(rule_of(task), f),
+                next_fire=recurrence.next_fire(rule_of(task), claimed.fire_at),
                 grace_s=task.misfire_grace_seconds,
                 token=tokens(),
             )
-        entry.items.append(
-            Claimed(
-                id=i,
-                push_id=p,
-                task_id=t,
-                group_id=g,
-                group_name=n,
-                channel=c,
-                ref=r,
-                content=variants.content_for(content, variant),  # A/B: the group's own variant
-                attempts=1,
-                claim_rank=k,
-                fire_at=f,
-                lease_token=entry.token,
-                owner=own or "",
-                owner_name=own_name or "",
-            )
-        )
+        entry.items.append(dataclasses.replace(claimed, lease_token=entry.token))
     return list(out.values())
 
 

@@ -8,12 +8,12 @@ whose lease was taken over cannot overwrite the new owner's result.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, literal, select, tuple_, update
+from sqlalchemy import Select, Table, and_, case, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from pushtask.channels.base import SendResult
@@ -82,46 +82,61 @@ def claim(
         return []
     ids = [row[0] for row in taken]
     rows = session.execute(
-        select(
-            Delivery.id,
-            Delivery.push_id,
-            Push.task_id,
-            Delivery.group_id,
-            Group.name,
-            Delivery.channel,
-            Group.channel_ref,
-            Push.content,
-            Delivery.attempts,
-            Delivery.claim_rank,
-            Delivery.fire_at,
-            Group.owner_userid,
-            Group.owner_name,
-            Delivery.variant,
-        )
-        .join(Push, Push.id == Delivery.push_id)
-        .join(Group, Group.id == Delivery.group_id)
+        claimed_rows()
         .where(Delivery.id.in_(ids), Delivery.lease_token == token)
         .order_by(Delivery.claim_rank, Delivery.fire_at, Delivery.id)
     ).all()
-    return [
-        Claimed(
-            id=i,
-            push_id=p,
-            task_id=t,
-            group_id=g,
-            group_name=n,
-            channel=c,
-            ref=r,
-            content=variants.content_for(content, variant),  # A/B: the group's own variant (issue 19)
-            attempts=a,
-            claim_rank=k,
-            fire_at=f,
-            lease_token=token,
-            owner=owner or "",
-            owner_name=owner_name or "",
-        )
-        for i, p, t, g, n, c, r, content, a, k, f, owner, owner_name, variant in rows
-    ]
+    return [to_claimed(row, token) for row in rows]
+
+
+# What a send needs of a delivery, its push and its group, in this order: read by the claim and by a fire
+# from memory (worker/ahead.load), which adds its own columns after these.
+CLAIMED_COLUMNS = (
+    Delivery.id,
+    Delivery.push_id,
+    Push.task_id,
+    Delivery.group_id,
+    Group.name,
+    Delivery.channel,
+    Group.channel_ref,
+    Push.content,
+    Delivery.attempts,
+    Delivery.claim_rank,
+    Delivery.fire_at,
+    Group.owner_userid,
+    Group.owner_name,
+    Delivery.variant,
+)
+
+
+def claimed_rows(*extra: Any) -> Select[Any]:
+    """SELECT CLAIMED_COLUMNS (then `extra`) of deliveries joined to their push and group."""
+    return (
+        select(*CLAIMED_COLUMNS, *extra)
+        .join(Push, Push.id == Delivery.push_id)
+        .join(Group, Group.id == Delivery.group_id)
+    )
+
+
+def to_claimed(row: Sequence[Any], token: str, attempts: int | None = None) -> Claimed:
+    """A `claimed_rows` row as the delivery a worker holds under `token`."""
+    i, p, t, g, n, c, r, content, a, k, f, owner, owner_name, variant = row[: len(CLAIMED_COLUMNS)]
+    return Claimed(
+        id=i,
+        push_id=p,
+        task_id=t,
+        group_id=g,
+        group_name=n,
+        channel=c,
+        ref=r,
+        content=variants.content_for(content, variant),  # A/B: the group's own variant (issue 19)
+        attempts=a if attempts is None else attempts,
+        claim_rank=k,
+        fire_at=f,
+        lease_token=token,
+        owner=owner or "",
+        owner_name=owner_name or "",
+    )
 
 
 @dataclass(frozen=True)
