@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -36,6 +37,43 @@ def content_snapshot(task: Task) -> dict[str, Any]:
         # A/B: every variant's content; each delivery's `variant` says which one its group is sent.
         **({variants.SNAPSHOT_KEY: variants.snapshot_variants(task.variants)} if task.variants else {}),
     }
+
+
+def delivery_rows(
+    task: Task,
+    push_id: str,
+    groups: Sequence[tuple[str, str, int]],
+    fire_at: datetime,
+    now: datetime,
+    state: str,
+    lease_token: str | None = None,
+) -> list[dict[str, Any]]:
+    """One delivery row per (group id, channel, members) of an occurrence, each with its A/B variant.
+
+    Written by `create_push` (pending) and by the worker's plan ahead (planned, leased): one place decides
+    what a delivery starts as, so both paths split variants alike.
+    """
+    chosen = variants.assign(
+        task.id, [(g, n) for g, _, n in groups], [v["key"] for v in task.variants or ()], task.variant_groups
+    )
+    rank = 4 - task.priority  # 1 = high: the claim index reads it ascending
+    return [
+        {
+            "push_id": push_id,
+            "group_id": gid,
+            "org_id": task.org_id,
+            "channel": channel,
+            "state": state,
+            "claim_rank": rank,
+            "fire_at": fire_at,
+            "next_attempt_at": fire_at,
+            "attempts": 0,
+            "lease_token": lease_token,
+            "updated_at": now,
+            "variant": chosen.get(gid),
+        }
+        for gid, channel, _ in groups
+    ]
 
 
 def create_push(
@@ -84,26 +122,7 @@ def create_push(
         .where(TaskGroup.task_id == task.id)
         .order_by(TaskGroup.position)
     ).all()
-    rank = 4 - task.priority
-    chosen = variants.assign(
-        task.id, [(g, n or 0) for g, _, n in groups], [v["key"] for v in task.variants or ()], task.variant_groups
-    )
-    rows = [
-        {
-            "push_id": push.id,
-            "group_id": gid,
-            "org_id": task.org_id,
-            "channel": channel,
-            "state": "pending",
-            "claim_rank": rank,
-            "fire_at": fire_at,
-            "next_attempt_at": fire_at,
-            "attempts": 0,
-            "updated_at": now,
-            "variant": chosen.get(gid),
-        }
-        for gid, channel, _ in groups
-    ]
+    rows = delivery_rows(task, push.id, [(g, c, n or 0) for g, c, n in groups], fire_at, now, "pending")
     if rows:
         session.execute(insert(Delivery), rows)
         # Issue 19: each group's short links, in bulk (services/links.py); an A/B group's lead to its variant's.

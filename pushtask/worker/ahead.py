@@ -27,7 +27,7 @@ from pushtask.domain import links as link_rules
 from pushtask.domain import recurrence, variants
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TrackedLink, WorkerBeat, new_id
 from pushtask.services import links as tracked_links
-from pushtask.services.pushes import content_snapshot
+from pushtask.services.pushes import content_snapshot, delivery_rows
 from pushtask.services.schedules import rule_of
 from pushtask.worker.deliveries import Claimed, claimed_rows, to_claimed
 from pushtask.worker.lease import skip_locked
@@ -115,28 +115,7 @@ def plan(session: Session, now: datetime, until: datetime, owner: str, tokens: A
                 "created_at": now,
             }
         )
-        rank = 4 - task.priority
-        # A/B (issue 19): each group's variant, as services/pushes.create_push assigns it.
-        chosen = variants.assign(
-            task.id, [(g, n) for g, _, n in groups], [v["key"] for v in task.variants or ()], task.variant_groups
-        )
-        rows += [
-            {
-                "push_id": push_id,
-                "group_id": gid,
-                "org_id": task.org_id,
-                "channel": channel,
-                "state": PLANNED,
-                "claim_rank": rank,
-                "fire_at": fire_at,
-                "next_attempt_at": fire_at,
-                "attempts": 0,
-                "lease_token": owner,
-                "updated_at": now,
-                "variant": chosen.get(gid),
-            }
-            for gid, channel, _ in groups
-        ]
+        rows += delivery_rows(task, push_id, groups, fire_at, now, PLANNED, lease_token=owner)
     if not pushes:
         return []
     session.execute(insert(Push), pushes)
