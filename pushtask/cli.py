@@ -250,7 +250,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         async with worker_for(rt) as parts:
             print(f"PushTask worker {parts.worker.id} running (channels: {', '.join(parts.channels)})", flush=True)
-            await parts.worker.run(stop)
+            await parts.worker.run(stop, owns_process=True)
 
     asyncio.run(main())
     print("PushTask worker stopped.", flush=True)

@@ -16,11 +16,12 @@ twice, since every fire and takeover re-checks the lease token in its WHERE clau
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from pushtask.domain import links as link_rules
@@ -29,10 +30,11 @@ from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TrackedLink,
 from pushtask.services import links as tracked_links
 from pushtask.services.pushes import content_snapshot, delivery_rows
 from pushtask.services.schedules import rule_of
-from pushtask.worker.deliveries import Claimed, claimed_rows, to_claimed
+from pushtask.worker.deliveries import DELIVERIES, Claimed, Contents, claimed_rows, to_claimed
 from pushtask.worker.lease import skip_locked
 
 PLANNED = "planned"
+PUSHES = cast(Table, Push.__table__)
 
 
 @dataclass
@@ -78,14 +80,23 @@ def plan(session: Session, now: datetime, until: datetime, owner: str, tokens: A
     tasks = {t.id: t for t in session.scalars(query)}
     if not tasks:
         return []
-    links: dict[str, list[tuple[str, str, int]]] = {}
-    for task_id, group_id, channel, members in session.execute(
-        select(TaskGroup.task_id, Group.id, Group.channel, Group.member_count)
+    links: dict[str, list[Any]] = {}
+    for link in session.execute(
+        select(
+            TaskGroup.task_id,
+            Group.id,
+            Group.channel,
+            Group.member_count,
+            Group.name,
+            Group.channel_ref,
+            Group.owner_userid,
+            Group.owner_name,
+        )
         .join(Group, Group.id == TaskGroup.group_id)
         .where(TaskGroup.task_id.in_(list(tasks)))
         .order_by(TaskGroup.task_id, TaskGroup.position)
     ):
-        links.setdefault(task_id, []).append((group_id, channel, members or 0))
+        links.setdefault(link[0], []).append(link[1:])
     pushes: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     for task in tasks.values():
@@ -115,36 +126,96 @@ def plan(session: Session, now: datetime, until: datetime, owner: str, tokens: A
                 "created_at": now,
             }
         )
-        rows += delivery_rows(task, push_id, groups, fire_at, now, PLANNED, lease_token=owner)
+        rows += delivery_rows(task, push_id, [g[:3] for g in groups], fire_at, now, PLANNED, lease_token=owner)
     if not pushes:
         return []
-    session.execute(insert(Push), pushes)
-    session.execute(insert(Delivery), rows)
-    _plan_links(session, pushes, rows, now)
-    return load(session, [p["id"] for p in pushes], owner, tokens, tasks)
+    conn = session.connection()
+    conn.execute(insert(PUSHES), pushes)
+    # The new rows' ids in the order written (RETURNING on MariaDB ≥ 10.5 and SQLite): what is sent
+    # is built from what was just written, with no read back.
+    ids = iter(
+        conn.execute(insert(DELIVERIES).returning(DELIVERIES.c.id, sort_by_parameter_order=True), rows).scalars()
+    )
+    salted = _plan_links(session, pushes, rows, now)
+    out: list[Planned] = []
+    at = 0
+    for push in pushes:
+        task = tasks[push["task_id"]]
+        groups = links[task.id]
+        entry = _entry(task, push["id"], push["fire_at"], rows[at]["claim_rank"], task.updated_at, tokens)
+        content = salted.get(push["id"], push["content"])
+        by_variant: dict[str | None, dict[str, Any]] = {}
+        for (group_id, channel, _members, name, ref, person, person_name), row in zip(
+            groups, rows[at : at + len(groups)], strict=True
+        ):
+            variant = row["variant"]
+            if variant not in by_variant:
+                by_variant[variant] = variants.content_for(content, variant)
+            entry.items.append(
+                Claimed(
+                    id=next(ids),
+                    push_id=entry.push_id,
+                    task_id=task.id,
+                    group_id=group_id,
+                    group_name=name,
+                    channel=channel,
+                    ref=ref,
+                    content=by_variant[variant],
+                    attempts=1,  # the fire counts the attempt
+                    claim_rank=row["claim_rank"],
+                    fire_at=entry.fire_at,
+                    lease_token=entry.token,
+                    owner=person or "",
+                    owner_name=person_name or "",
+                )
+            )
+        at += len(groups)
+        out.append(entry)
+    return out
 
 
-def _plan_links(session: Session, pushes: list[dict[str, Any]], rows: list[dict[str, Any]], now: datetime) -> None:
-    """Write each planned group's short links (issue 19) as `create_push` does; only pushes that carry a link."""
+def _entry(task: Task, push_id: str, fire_at: datetime, rank: int, seen: datetime, tokens: Any) -> Planned:
+    """A planned push of `task` to hold in memory (its deliveries are added by the caller)."""
+    return Planned(
+        push_id=push_id,
+        task_id=task.id,
+        fire_at=fire_at,
+        rank=rank,
+        content_version=task.content_version,
+        seen=seen,
+        next_fire=recurrence.next_fire(rule_of(task), fire_at),
+        grace_s=task.misfire_grace_seconds,
+        token=tokens(),
+    )
+
+
+def _plan_links(
+    session: Session, pushes: list[dict[str, Any]], rows: list[dict[str, Any]], now: datetime
+) -> dict[str, dict[str, Any]]:
+    """Write each planned group's short links (issue 19) as `create_push` does; only pushes that carry a link.
+
+    Returns the content of each push that got links (with the salt its groups' codes derive from).
+    """
     wanted = [
         p["id"]
         for p in pushes
         if any(link_rules.originals(c) for c in (variants.contents(p["content"]) or {None: p["content"]}).values())
     ]
     if not wanted:
-        return
+        return {}
     by_push: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_push.setdefault(row["push_id"], []).append(row)
+    salted: dict[str, dict[str, Any]] = {}
     for push in session.scalars(select(Push).where(Push.id.in_(wanted))):
-        # The push's content gets the links' salt; it is flushed before `load` reads the content back.
+        # The push's content gets the links' salt (written at the commit); the sends carry it.
         tracked_links.plan(session, push, by_push.get(push.id, []), now, variants.contents(push.content))
+        salted[push.id] = push.content
+    return salted
 
 
-def load(
-    session: Session, push_ids: list[str], owner: str, tokens: Any, tasks: dict[str, Task] | None = None
-) -> list[Planned]:
-    """Read back planned pushes whose deliveries `owner` holds, ready to fire from memory."""
+def load(session: Session, push_ids: list[str], owner: str, tokens: Any) -> list[Planned]:
+    """Read back planned pushes whose deliveries `owner` holds (taken over, or held before a restart)."""
     if not push_ids:
         return []
     found = session.execute(
@@ -152,37 +223,30 @@ def load(
         .where(Delivery.push_id.in_(push_ids), Delivery.state == PLANNED, Delivery.lease_token == owner)
         .order_by(Delivery.push_id, Delivery.id)
     ).all()
-    fresh = tasks is not None  # planned just now, in this transaction: the tasks are as read for the plan
-    if tasks is None:
-        wanted = {row[2] for row in found}
-        tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(wanted)))} if wanted else {}
+    contents = Contents(session, {row[1] for row in found})
+    wanted = {row[2] for row in found}
+    tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(wanted)))} if wanted else {}
     out: dict[str, Planned] = {}
     for row in found:
         version, created = row[-2:]
-        claimed = to_claimed(row, "", attempts=1)  # the lease token is the entry's, set below
+        claimed = to_claimed(row, "", contents, attempts=1)  # the lease token is the entry's, set below
         entry = out.get(claimed.push_id)
         if entry is None:
             task = tasks.get(claimed.task_id)
             if task is None:
                 continue
-            entry = out[claimed.push_id] = Planned(
-                push_id=claimed.push_id,
-                task_id=claimed.task_id,
-                fire_at=claimed.fire_at,
-                rank=claimed.claim_rank,
-                content_version=version,
-                seen=task.updated_at if fresh else created,
-                next_fire=recurrence.next_fire(rule_of(task), claimed.fire_at),
-                grace_s=task.misfire_grace_seconds,
-                token=tokens(),
+            # Seen as of the plan: a task written since is planned afresh by the fire's check.
+            entry = out[claimed.push_id] = _entry(
+                task, claimed.push_id, claimed.fire_at, claimed.claim_rank, created, tokens
             )
+            entry.content_version = version
         entry.items.append(dataclasses.replace(claimed, lease_token=entry.token))
     return list(out.values())
 
 
 def _rows(session: Session, stmt: Any) -> int:
-    """Run a DML statement and return how many rows it changed."""
-    return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount)  # type: ignore[attr-defined]
+    """Run a DML statement on the session's connection (Core: no ORM bulk machinery); rows changed."""
+    return int(session.connection().execute(stmt).rowcount)
 
 
 def _per(values: dict[str, Any], key: Any, type_: Any = None) -> Any:
@@ -231,6 +295,9 @@ def fire_all(
         )
         .exists()
     )
+    if len(entries) == 1 and entries[0].push_id in to_memory:
+        _fire_single(session, entries[0], now, owner, lease_for)
+        return
     owned = and_(Delivery.state == PLANNED, Delivery.lease_token == owner, checked)
     memory = [e for e in entries if e.push_id in to_memory]
     later = [e for e in entries if e.push_id not in to_memory]
@@ -278,12 +345,90 @@ def fire_all(
     )
     if done != len(by_task):
         raise Mismatch
-    session.execute(
-        update(Push)
-        .where(Push.id.in_([e.push_id for e in entries]), Push.status == PLANNED)
-        .values(status="running")
-        .execution_options(synchronize_session=False)
+    _rows(
+        session,
+        update(Push).where(Push.id.in_([e.push_id for e in entries]), Push.status == PLANNED).values(status="running"),
     )
+
+
+def _fire_single(session: Session, entry: Planned, now: datetime, owner: str, lease_for: timedelta) -> None:
+    """`fire_all` of one push sent from memory (nearly every fire): statements built and compiled once."""
+    to_sending, task_running, push_running = _single_statements()
+    conn = session.connection()
+    moved = conn.execute(
+        to_sending,
+        {
+            "p_push": entry.push_id,
+            "p_owner": owner,
+            "p_seen": entry.seen,
+            "p_token": entry.token,
+            "p_expires": now + lease_for,
+            "p_now": now,
+        },
+    ).rowcount
+    if moved != len(entry.items):
+        raise Mismatch
+    done = conn.execute(
+        task_running,
+        {
+            "p_task": entry.task_id,
+            "p_next": entry.next_fire,
+            "p_shown": entry.next_fire or entry.fire_at,
+            "p_push": entry.push_id,
+        },
+    ).rowcount
+    if done != 1:
+        raise Mismatch
+    conn.execute(push_running, {"p_push": entry.push_id})
+
+
+@functools.cache
+def _single_statements() -> tuple[Any, Any, Any]:
+    """The three statements of `_fire_single`, with the same checks as `fire_all`'s."""
+    stamp = Task.updated_at.type
+    checked = (
+        select(Push.id)
+        .join(Task, Task.id == Push.task_id)
+        .where(
+            Push.id == Delivery.push_id,
+            Task.status == "scheduled",
+            Task.deleted_at.is_(None),
+            Task.content_version == Push.content_version,
+            Task.next_fire_at == Push.fire_at,
+            Task.updated_at <= bindparam("p_seen", type_=stamp),
+        )
+        .exists()
+    )
+    to_sending = (
+        update(Delivery)
+        .where(
+            Delivery.push_id == bindparam("p_push"),
+            Delivery.state == PLANNED,
+            Delivery.lease_token == bindparam("p_owner"),
+            checked,
+        )
+        .values(
+            state="sending",
+            lease_token=bindparam("p_token"),
+            lease_expires_at=bindparam("p_expires", type_=Delivery.lease_expires_at.type),
+            attempts=Delivery.attempts + 1,
+            first_attempt_at=bindparam("p_now", type_=Delivery.first_attempt_at.type),
+            last_attempt_at=bindparam("p_now", type_=Delivery.last_attempt_at.type),
+            updated_at=bindparam("p_now", type_=Delivery.updated_at.type),
+        )
+    )
+    task_running = (
+        update(Task)
+        .where(Task.id == bindparam("p_task"), Task.status == "scheduled", Task.deleted_at.is_(None))
+        .values(
+            status="running",
+            next_fire_at=bindparam("p_next", type_=Task.next_fire_at.type),
+            display_time=bindparam("p_shown", type_=Task.display_time.type),
+            last_push_id=bindparam("p_push"),
+        )
+    )
+    push_running = update(Push).where(Push.id == bindparam("p_push"), Push.status == PLANNED).values(status="running")
+    return to_sending, task_running, push_running
 
 
 def fire_one(session: Session, entry: Planned, now: datetime, owner: str, lease_for: timedelta, to_memory: bool) -> str:
@@ -317,9 +462,9 @@ def discard(session: Session, push_id: str, owner: str) -> None:
     if gone:
         dropped = _rows(
             session,
-            delete(Push)
-            .where(Push.id == push_id, Push.status == PLANNED, ~exists().where(Delivery.push_id == push_id))
-            .execution_options(synchronize_session=False),
+            delete(Push).where(
+                Push.id == push_id, Push.status == PLANNED, ~exists().where(Delivery.push_id == push_id)
+            ),
         )
         if dropped:
             # Its short links (issue 19) go with it: the push planned afresh gets codes of its own.

@@ -86,7 +86,8 @@ def claim(
         .where(Delivery.id.in_(ids), Delivery.lease_token == token)
         .order_by(Delivery.claim_rank, Delivery.fire_at, Delivery.id)
     ).all()
-    return [to_claimed(row, token) for row in rows]
+    contents = Contents(session, {row[1] for row in rows})
+    return [to_claimed(row, token, contents) for row in rows]
 
 
 # What a send needs of a delivery, its push and its group, in this order: read by the claim and by a fire
@@ -99,7 +100,6 @@ CLAIMED_COLUMNS = (
     Group.name,
     Delivery.channel,
     Group.channel_ref,
-    Push.content,
     Delivery.attempts,
     Delivery.claim_rank,
     Delivery.fire_at,
@@ -118,9 +118,31 @@ def claimed_rows(*extra: Any) -> Select[Any]:
     )
 
 
-def to_claimed(row: Sequence[Any], token: str, attempts: int | None = None) -> Claimed:
+class Contents:
+    """The content of each push of a set of deliveries, read once per push (not with every delivery
+    row: a push to 100 groups would decrypt and parse the same content 100 times), and each A/B
+    variant's content derived once."""
+
+    def __init__(self, session: Session, push_ids: Iterable[str]) -> None:
+        wanted = list(set(push_ids))
+        self._pushes: dict[str, dict[str, Any]] = (
+            dict(session.execute(select(Push.id, Push.content).where(Push.id.in_(wanted))).tuples().all())
+            if wanted
+            else {}
+        )
+        self._variants: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+    def __call__(self, push_id: str, variant: str | None) -> dict[str, Any]:
+        found = self._variants.get((push_id, variant))
+        if found is None:
+            # A/B: the group's own variant (issue 19)
+            found = self._variants[(push_id, variant)] = variants.content_for(self._pushes[push_id], variant)
+        return found
+
+
+def to_claimed(row: Sequence[Any], token: str, contents: Contents, attempts: int | None = None) -> Claimed:
     """A `claimed_rows` row as the delivery a worker holds under `token`."""
-    i, p, t, g, n, c, r, content, a, k, f, owner, owner_name, variant = row[: len(CLAIMED_COLUMNS)]
+    i, p, t, g, n, c, r, a, k, f, owner, owner_name, variant = row[: len(CLAIMED_COLUMNS)]
     return Claimed(
         id=i,
         push_id=p,
@@ -129,7 +151,7 @@ def to_claimed(row: Sequence[Any], token: str, attempts: int | None = None) -> C
         group_name=n,
         channel=c,
         ref=r,
-        content=variants.content_for(content, variant),  # A/B: the group's own variant (issue 19)
+        content=contents(p, variant),
         attempts=a if attempts is None else attempts,
         claim_rank=k,
         fire_at=f,

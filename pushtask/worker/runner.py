@@ -13,8 +13,10 @@ import contextlib
 import heapq
 import itertools
 import logging
+import math
 import os
 import socket
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -34,12 +36,18 @@ from pushtask.domain.content import fill_variables
 from pushtask.domain.rendering import message_from_content
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Delivery, Push, Task, WorkerBeat
-from pushtask.worker import ahead, confirmations, deliveries, planner, readback
+from pushtask.worker import ahead, collector, confirmations, deliveries, gate, planner, readback
 from pushtask.worker.notices import Notifier
 
 log = logging.getLogger("pushtask.worker")
 MAX_BACKOFF_S = 2.0  # how late a push may get, at worst, for the back-off after the database returns
+# The interpreter's thread switch interval in a `pushtask worker` process (default 5 ms): how long the
+# fire thread may wait for the interpreter after each database answer while planning or sends run.
+SWITCH_S = 0.001
 PLAN_BATCH = 50  # tasks planned ahead per transaction
+PLAN_SLICE = 5  # the same while a planned push of this worker fires within FIRES_NEAR,
+PLAN_SOON_S = 5.0  # and then only tasks due within this many seconds
+FIRES_NEAR = timedelta(seconds=2)
 ROUND_S = 1.0  # a generous bound on one round of sends (all slots once), for the lease of queued deliveries
 
 
@@ -137,6 +145,11 @@ class Worker:
         self._fire_pool: ThreadPoolExecutor | None = None
         self._fire_failures = 0
         self._fire_retry_at = 0.0
+        # Background threads step aside while a fire is near or under way (worker/gate.py).
+        self._gate = gate.FireGate()
+        self._opening: set[str] = set()  # pushes just fired whose first send has not returned yet
+        # Set by `run(owns_process=True)`: full garbage collections only when nothing is about to fire.
+        self._collections: collector.FullCollections | None = None
         # Fired deliveries waiting for a send slot, most urgent first.
         self._ready: list[tuple[int, int, deliveries.Claimed, tuple[GroupTarget, Message] | None]] = []
         self._seq = itertools.count()
@@ -148,6 +161,7 @@ class Worker:
 
     def _plan(self, now: datetime, housekeeping: bool, tasks: bool) -> list[ahead.Planned]:
         planned: list[ahead.Planned] = []
+        self._gate.wait_clear()
         with unit_of_work(self.sessions) as session:
             if housekeeping:
                 self._beat(session, now)
@@ -173,12 +187,17 @@ class Worker:
             if tasks:
                 while len(planner.materialize_due(session, now)) >= 100:
                     pass
-                if self.config.plan_ahead_s > 0:
+                horizon = self.config.plan_ahead_s
+                if horizon > 0:
                     # One batch per cycle: it is armed (and fires) as soon as it commits, and result
-                    # writes and claims are not held up behind a long planning transaction.
-                    until = now + timedelta(seconds=self.config.plan_ahead_s)
-                    batch = ahead.plan(session, now, until, self.id, self._fire_token, limit=PLAN_BATCH)
-                    self._plan_more = len(batch) >= PLAN_BATCH
+                    # writes and claims are not held up behind a long planning transaction. While this
+                    # worker has fires coming, small slices of what is due soon (a rolling horizon): a
+                    # burst of new tasks is planned a few at a time between fires, not all at once beside them.
+                    near = bool(self._timer) and self._timer[0][0] - now < FIRES_NEAR
+                    size, horizon = (PLAN_SLICE, min(horizon, PLAN_SOON_S)) if near else (PLAN_BATCH, horizon)
+                    until = now + timedelta(seconds=horizon)
+                    batch = ahead.plan(session, now, until, self.id, self._fire_token, limit=size)
+                    self._plan_more = len(batch) >= size
                     planned += batch
                 # Remember when the next unplanned task is due, so busy cycles skip planning until then.
                 unplanned = ~(
@@ -190,7 +209,7 @@ class Worker:
                     select(func.min(Task.next_fire_at)).where(Task.status == "scheduled", unplanned)
                 )
                 if self._task_due is not None and self.config.plan_ahead_s > 0:
-                    self._task_due -= timedelta(seconds=self.config.plan_ahead_s)
+                    self._task_due -= timedelta(seconds=horizon)
         for entry in planned:
             entry.rendered = [self.render(item) for item in entry.items]
 
@@ -217,8 +236,14 @@ class Worker:
         while True:
             delay = self.config.poll_s
             if self._timer:
-                delay = min(delay, (self._timer[0][0] - self.clock()).total_seconds())
+                until_next = (self._timer[0][0] - self.clock()).total_seconds()
+                delay = min(delay, until_next)
+                self._gate.expect(time.monotonic() + until_next)
+            else:
+                self._gate.expect(math.inf)
             delay = max(delay, self._fire_retry_at - time.monotonic())
+            if delay > 0 and self._collections is not None and self._collections.maybe(delay):
+                continue  # it took a while: look at the timer again
             if delay > 0:
                 self._armed.clear()
                 with contextlib.suppress(TimeoutError):
@@ -235,6 +260,7 @@ class Worker:
                 due.append(entry)
         if not due:
             return
+        self._gate.begin()
         due.sort(key=lambda e: (e.rank, e.fire_at, e.push_id))
         budget = self.config.memory_budget or self.config.concurrency * 64
         load = len(self._ready) + len(self._inflight)
@@ -258,6 +284,7 @@ class Worker:
             backoff = failure_backoff(self._fire_failures)
             self._fire_retry_at = time.monotonic() + backoff
             _log_failure(exc, f"firing planned pushes failed; retrying in {backoff:.1f} s")
+            self._gate.end()
             self._arm(due)
             return
         for entry in fired:
@@ -265,6 +292,10 @@ class Worker:
                 self._holding[entry.push_id] += len(entry.items)
                 for item, rendered in zip(entry.items, entry.rendered, strict=True):
                     heapq.heappush(self._ready, (item.claim_rank, next(self._seq), item, rendered))
+        # Background work waits until the first of these sends returns (or the gate's hold ends).
+        self._opening = {e.push_id for e in fired if e.push_id in to_memory}
+        if not self._opening:
+            self._gate.end()
         if len(fired) > len([e for e in fired if e.push_id in to_memory]):
             self._wake.set()  # left pending: the ordinary claim takes them
         if discarded:
@@ -333,6 +364,7 @@ class Worker:
             reserved = max(1, self.config.concurrency // 8)
         max_rank = 3 if free > reserved else 1
         self._claims += 1
+        self._gate.wait_clear()
         token = f"{self.id}:{self._claims}"
         with unit_of_work(self.sessions) as session:
             return deliveries.claim(
@@ -476,6 +508,9 @@ class Worker:
             log.exception("delivery %s: channel %s raised", item.id, item.channel)
             result = _raised(item.channel, exc)
         self._results.append(deliveries.Outcome(item, result, self.clock()))
+        if item.push_id in self._opening:
+            self._opening.clear()
+            self._gate.end()
         self._release_held(item.push_id, 1)
         self._sent_one()
 
@@ -523,18 +558,22 @@ class Worker:
 
     def _flush(self, batch: list[deliveries.Outcome], busy: set[str]) -> None:
         """Write a batch of results; then, in a transaction of its own, finish the pushes they may complete."""
+        self._gate.wait_clear()
         now = self.clock()
         with unit_of_work(self.sessions) as session:
             touched = deliveries.record(session, batch, now)
         # Counts, task status and result notices are off the result-write path: a push of which this
         # worker still holds deliveries cannot be finished, so it is not even asked.
-        done = touched - busy
-        if done:
+        # One push per transaction, each after any fire that is due: finishing one (counts, task status,
+        # result notices) is a few milliseconds of the interpreter, which a fire must not wait behind.
+        for push_id in sorted(touched - busy):
+            self._gate.wait_clear()
             try:
                 with unit_of_work(self.sessions) as session:
-                    deliveries.finalize(session, now, done)
+                    deliveries.finalize(session, now, [push_id])
             except Exception as exc:  # noqa: BLE001 — the results are written; housekeeping finishes them
                 _log_failure(exc, "finishing pushes failed; the next housekeeping round finishes them")
+                break
 
     async def flush(self) -> None:
         """Write the results gathered so far."""
@@ -578,8 +617,19 @@ class Worker:
 
     # ---- the loop --------------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set, then drain: finish sends in flight and record them."""
+    async def run(self, stop: asyncio.Event, *, owns_process: bool = False) -> None:
+        """Work until `stop` is set, then drain: finish sends in flight and record them.
+
+        `owns_process` (`pushtask worker`): the process is this worker's alone, so it may tune the
+        interpreter for firing on time: full garbage collections at quiet moments (worker/collector.py)
+        and a shorter thread switch interval, so the fire thread gets the interpreter back within
+        `SWITCH_S` of its database's answer instead of the default 5 ms.
+        """
+        switch_was = sys.getswitchinterval()
+        if owns_process:
+            self._collections = collector.FullCollections()
+            self._collections.start()
+            sys.setswitchinterval(SWITCH_S)
         self.wakeup.register(self._changed)
         listener = asyncio.create_task(self.wakeup.listen(stop))
         firer = asyncio.create_task(self._firer())
@@ -612,6 +662,10 @@ class Worker:
             if self._fire_pool is not None:
                 self._fire_pool.shutdown(wait=False)
             await asyncio.to_thread(self._stopped)
+            if self._collections is not None:
+                self._collections.stop()
+                self._collections = None
+                sys.setswitchinterval(switch_was)
             log.info("worker %s stopped", self.id)
 
     async def _sleep(self, delay: float, stop: asyncio.Event) -> None:
