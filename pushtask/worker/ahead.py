@@ -352,53 +352,94 @@ def fire_all(
 
 
 def _fire_single(session: Session, entry: Planned, now: datetime, owner: str, lease_for: timedelta) -> None:
-    """`fire_all` of one push sent from memory (nearly every fire): statements built and compiled once."""
-    to_sending, task_running, push_running = _single_statements()
+    """`fire_all` of one push sent from memory (nearly every fire): statements built and compiled once.
+
+    On MariaDB/MySQL it is one multi-table UPDATE (deliveries, their task and their push, each row
+    changed only when all are as planned), so the fire costs one round trip and the commit; SQLite,
+    which has no multi-table UPDATE and no network between, runs the three statements in turn.
+    """
+    params = {
+        "p_push": entry.push_id,
+        "p_owner": owner,
+        "p_seen": entry.seen,
+        "p_token": entry.token,
+        "p_expires": now + lease_for,
+        "p_now": now,
+        "p_task": entry.task_id,
+        "p_next": entry.next_fire,
+        "p_shown": entry.next_fire or entry.fire_at,
+    }
     conn = session.connection()
-    moved = conn.execute(
-        to_sending,
-        {
-            "p_push": entry.push_id,
-            "p_owner": owner,
-            "p_seen": entry.seen,
-            "p_token": entry.token,
-            "p_expires": now + lease_for,
-            "p_now": now,
-        },
-    ).rowcount
-    if moved != len(entry.items):
+    if conn.dialect.name in ("mysql", "mariadb"):
+        # With the client's FOUND_ROWS flag (SQLAlchemy sets it) the count is of rows matched: every
+        # delivery, the task and the push — or none, when the task changed since its plan.
+        if conn.execute(_one_statement(), params).rowcount != len(entry.items) + 2:
+            raise Mismatch
+        return
+    to_sending, task_running, push_running = _single_statements()
+    if conn.execute(to_sending, params).rowcount != len(entry.items):
         raise Mismatch
-    done = conn.execute(
-        task_running,
-        {
-            "p_task": entry.task_id,
-            "p_next": entry.next_fire,
-            "p_shown": entry.next_fire or entry.fire_at,
-            "p_push": entry.push_id,
-        },
-    ).rowcount
-    if done != 1:
+    if conn.execute(task_running, params).rowcount != 1:
         raise Mismatch
-    conn.execute(push_running, {"p_push": entry.push_id})
+    conn.execute(push_running, params)
+
+
+def _to_sending() -> dict[Any, Any]:
+    """What a fire sets on each delivery: sending, under the push's own lease token."""
+    return {
+        Delivery.state: "sending",
+        Delivery.lease_token: bindparam("p_token"),
+        Delivery.lease_expires_at: bindparam("p_expires", type_=Delivery.lease_expires_at.type),
+        Delivery.attempts: Delivery.attempts + 1,
+        Delivery.first_attempt_at: bindparam("p_now", type_=Delivery.first_attempt_at.type),
+        Delivery.last_attempt_at: bindparam("p_now", type_=Delivery.last_attempt_at.type),
+        Delivery.updated_at: bindparam("p_now", type_=Delivery.updated_at.type),
+    }
+
+
+def _to_running() -> dict[Any, Any]:
+    """What a fire sets on the task: running, its next occurrence, the push it is on."""
+    return {
+        Task.status: "running",
+        Task.next_fire_at: bindparam("p_next", type_=Task.next_fire_at.type),
+        Task.display_time: bindparam("p_shown", type_=Task.display_time.type),
+        Task.last_push_id: bindparam("p_push"),
+    }
+
+
+def _as_planned() -> list[Any]:
+    """The task is still as planned: scheduled, not deleted, same content, same instant, no write since."""
+    return [
+        Task.id == Push.task_id,
+        Task.status == "scheduled",
+        Task.deleted_at.is_(None),
+        Task.content_version == Push.content_version,
+        Task.next_fire_at == Push.fire_at,
+        Task.updated_at <= bindparam("p_seen", type_=Task.updated_at.type),
+    ]
+
+
+@functools.cache
+def _one_statement() -> Any:
+    """The fire as one multi-table UPDATE (MariaDB/MySQL)."""
+    return (
+        update(Delivery)
+        .where(
+            Delivery.push_id == bindparam("p_push"),
+            Delivery.state == PLANNED,
+            Delivery.lease_token == bindparam("p_owner"),
+            Push.id == Delivery.push_id,
+            Push.status == PLANNED,
+            *_as_planned(),
+        )
+        .values({**_to_sending(), **_to_running(), Push.status: "running"})
+    )
 
 
 @functools.cache
 def _single_statements() -> tuple[Any, Any, Any]:
-    """The three statements of `_fire_single`, with the same checks as `fire_all`'s."""
-    stamp = Task.updated_at.type
-    checked = (
-        select(Push.id)
-        .join(Task, Task.id == Push.task_id)
-        .where(
-            Push.id == Delivery.push_id,
-            Task.status == "scheduled",
-            Task.deleted_at.is_(None),
-            Task.content_version == Push.content_version,
-            Task.next_fire_at == Push.fire_at,
-            Task.updated_at <= bindparam("p_seen", type_=stamp),
-        )
-        .exists()
-    )
+    """The three statements of `_fire_single` where one multi-table UPDATE is not available."""
+    checked = select(Push.id).where(Push.id == Delivery.push_id, *_as_planned()).exists()
     to_sending = (
         update(Delivery)
         .where(
@@ -407,25 +448,12 @@ def _single_statements() -> tuple[Any, Any, Any]:
             Delivery.lease_token == bindparam("p_owner"),
             checked,
         )
-        .values(
-            state="sending",
-            lease_token=bindparam("p_token"),
-            lease_expires_at=bindparam("p_expires", type_=Delivery.lease_expires_at.type),
-            attempts=Delivery.attempts + 1,
-            first_attempt_at=bindparam("p_now", type_=Delivery.first_attempt_at.type),
-            last_attempt_at=bindparam("p_now", type_=Delivery.last_attempt_at.type),
-            updated_at=bindparam("p_now", type_=Delivery.updated_at.type),
-        )
+        .values(_to_sending())
     )
     task_running = (
         update(Task)
         .where(Task.id == bindparam("p_task"), Task.status == "scheduled", Task.deleted_at.is_(None))
-        .values(
-            status="running",
-            next_fire_at=bindparam("p_next", type_=Task.next_fire_at.type),
-            display_time=bindparam("p_shown", type_=Task.display_time.type),
-            last_push_id=bindparam("p_push"),
-        )
+        .values(_to_running())
     )
     push_running = update(Push).where(Push.id == bindparam("p_push"), Push.status == PLANNED).values(status="running")
     return to_sending, task_running, push_running

@@ -19,6 +19,7 @@ from pushtask.config import Settings
 from pushtask.models import Delivery, Group, Push, TrackedLink, WorkerBeat
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.wiring import build_sender
+from pushtask.worker import ahead
 from pushtask.worker.runner import Worker, WorkerConfig
 from tests.integration.conftest import World, create_task, task_body
 from tests.integration.test_scheduler import _refs
@@ -84,10 +85,16 @@ def test_planned_ahead_then_fired_at_its_time_from_memory(
     clock: FrozenClock,
     sessions: Any,
     tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     body = task_body(world, schedule={"type": "once", "time": FIRE})
     task_id = create_task(client, world.olga, body)
     seen: dict[str, Any] = {}
+    one_by_one: list[str] = []
+    fallback = ahead.fire_one
+    monkeypatch.setattr(
+        ahead, "fire_one", lambda session, entry, *a: one_by_one.append(entry.push_id) or fallback(session, entry, *a)
+    )
 
     def look() -> None:
         seen["states"] = _states(sessions)
@@ -102,6 +109,7 @@ def test_planned_ahead_then_fired_at_its_time_from_memory(
     assert _states(sessions) == {"sent": len(body["groups"])}
     detail = client.get(f"/api/tasks/{task_id}", headers=world.olga.headers).get_json()
     assert detail["status"] == "completed" and detail["lastResult"]["status"] == "completed"
+    assert one_by_one == [], "a push fired as planned takes the one-statement fire, not the re-checking fallback"
 
 
 def test_pause_after_the_plan_and_before_the_fire_time_wins(
