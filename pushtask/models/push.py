@@ -86,12 +86,11 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("push_id", "group_id"),
         # The claim reads this index in order — most urgent first, then fire time, then id — and
-        # filters on next_attempt_at inside it, so a burst of 100,000 rows is never sorted.
+        # filters on next_attempt_at inside it, so a burst of 100,000 rows is never sorted. The only
+        # state-led index (each state change moves it): the idle sleep's earliest retry
+        # (deliveries.earliest_retry) and recovery (deliveries.recover_expired) read their rows through
+        # it too, a range over the pending or the sending rows (migration 0017).
         Index("ix_t_deliveries_claim", "state", "claim_rank", "fire_at", "id", "next_attempt_at"),
-        # The earliest retry, so an idle worker knows how long it may sleep.
-        Index("ix_t_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
-        # Recovery: leases that ran out.
-        Index("ix_t_deliveries_state_lease_expires_at", "state", "lease_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -249,12 +249,33 @@ def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Cal
     metrics.observe_delivery(False, values.get("state") == "pending", d.fire_at, now)
 
 
+# Every claim_rank a delivery may have (4 - priority, priority 1..3), named so the earliest retry's read is
+# a range over (state, claim_rank) of the claim index, the one state-led index of t_deliveries.
+CLAIM_RANKS = (1, 2, 3)
+
+
+def earliest_retry(session: Session) -> datetime | None:
+    """When the earliest pending delivery may be tried (None: none pending): how long an idle worker may sleep.
+
+    next_attempt_at is the claim index's last column, so its MIN cannot be read off an end of the index:
+    this reads, index only, the pending rows of each rank (retries, and bursts larger than memory): a
+    range of the claim index instead of an index of its own (bench/README.md, "Query plans").
+    """
+    return session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.state == "pending", Delivery.claim_rank.in_(CLAIM_RANKS)
+        )
+    )
+
+
 def recover_expired(session: Session, now: datetime, deduplicating: set[str], limit: int = 500) -> int:
     """Deal with deliveries whose worker died mid-send; return how many.
 
     Where the channel drops repeats, the delivery is simply sent again; elsewhere a resend could
     show the message twice, so it becomes "uncertain" and waits for a person to decide.
     """
+    # No index on lease_expires_at (0017): the sending rows, bounded by the sends in flight, are read
+    # through the claim index (state first) and the lease filtered on each.
     query = (
         select(Delivery.id, Delivery.channel, Delivery.push_id)
         .where(Delivery.state == "sending", Delivery.lease_expires_at < now)

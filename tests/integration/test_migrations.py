@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -172,3 +172,32 @@ def test_0009_gives_images_tasks_already_use_to_the_task_s_organisation(at_0006:
         rows = conn.execute(text("SELECT org_id, media_id, file_name FROM t_media")).all()
     assert [(r[0], r[1]) for r in rows] == [("o1", key)]
     assert rows[0][2] == "image-aaaaaaaa"  # the upload's name was never kept; the log shows this instead
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def private_head(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A private database at the latest revision, free to go down and up again."""
+    if request.param == "mariadb":
+        yield from _mariadb_engine()
+        return
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'head.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _delivery_indexes(engine: Engine) -> set[str]:
+    return {index["name"] for index in inspect(engine).get_indexes("t_deliveries") if index["name"]}
+
+
+def test_0017_keeps_the_claim_index_alone_and_its_downgrade_brings_the_other_two_back(private_head: Engine) -> None:
+    state_led = {"ix_t_deliveries_state_next_attempt_at", "ix_t_deliveries_state_lease_expires_at"}
+    assert "ix_t_deliveries_claim" in _delivery_indexes(private_head)
+    assert not state_led & _delivery_indexes(private_head)
+    command.downgrade(alembic_config(private_head), "0016")
+    assert state_led | {"ix_t_deliveries_claim"} <= _delivery_indexes(private_head)
+    upgrade(private_head)
+    assert not state_led & _delivery_indexes(private_head)
+    with private_head.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

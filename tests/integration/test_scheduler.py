@@ -289,6 +289,63 @@ def test_high_priority_deliveries_are_claimed_before_low_ones(
     assert {c.task_id for c in claimed} == {high}
 
 
+def test_earliest_retry_is_the_earliest_pending_delivery_of_any_rank(
+    client: FlaskClient, world: World, db: Session, clock: FrozenClock
+) -> None:
+    """The idle sleep's earliest retry, read through the claim index: the minimum over every rank, pending only."""
+    assert deliveries.earliest_retry(db) is None
+    pushes = {}
+    for i, priority in enumerate(("high", "medium", "low")):
+        body = task_body(
+            world, schedule={"type": "once", "time": ONCE_AT}, groups=world.groups[3 * i : 3 * i + 3], priority=priority
+        )
+        task_id = create_task(client, world.olga, body)
+        pushes[priority] = client.post("/api/push", json={"taskId": task_id}, headers=world.olga.headers).get_json()[
+            "pushId"
+        ]
+    rows = {
+        (priority, n): row
+        for priority, push_id in pushes.items()
+        for n, row in enumerate(db.scalars(select(Delivery).where(Delivery.push_id == push_id).order_by(Delivery.id)))
+    }
+    assert {row.claim_rank for row in rows.values()} == {1, 2, 3}
+    now = clock()
+    # Retries at different times in every rank; the low rank's row is the earliest. The fire time (the
+    # claim index's third column) runs the other way, so the rows' order in the index is not the answer.
+    at = {
+        ("high", 0): 50,
+        ("high", 1): 40,
+        ("high", 2): 45,
+        ("medium", 0): 30,
+        ("medium", 1): 35,
+        ("medium", 2): 60,
+        ("low", 0): 70,
+        ("low", 1): 20,
+        ("low", 2): 80,
+    }
+    for key, seconds in at.items():
+        rows[key].next_attempt_at = now + timedelta(seconds=seconds)
+        rows[key].fire_at = now - timedelta(seconds=seconds)
+    # Rows in any other state count for nothing, however early their next_attempt_at.
+    rows["medium", 2].state = "sending"
+    rows["medium", 2].next_attempt_at = now - timedelta(hours=1)
+    rows["high", 2].state = "sent"
+    rows["high", 2].next_attempt_at = now - timedelta(hours=1)
+    db.flush()
+    assert deliveries.earliest_retry(db) == now + timedelta(seconds=20)
+    rows["low", 1].state = "sent"  # the earliest is sent: the medium rank's 30 s is next
+    db.flush()
+    assert deliveries.earliest_retry(db) == now + timedelta(seconds=30)
+    rows["medium", 0].state = "failed"
+    rows["medium", 1].state = "uncertain"
+    db.flush()
+    assert deliveries.earliest_retry(db) == now + timedelta(seconds=40)  # the high rank's
+    for row in rows.values():
+        row.state = "sent"
+    db.flush()
+    assert deliveries.earliest_retry(db) is None
+
+
 def test_push_api_answers_404_for_other_organisations(client: FlaskClient, world: World) -> None:
     task_id = create_task(client, world.olga, task_body(world))
     push_id = client.post("/api/push", json={"taskId": task_id}, headers=world.olga.headers).get_json()["pushId"]
