@@ -35,7 +35,7 @@ from pushtask.db import is_unavailable, unit_of_work
 from pushtask.domain.content import fill_variables
 from pushtask.domain.rendering import message_from_content
 from pushtask.infra.wakeup import Wakeup
-from pushtask.models import Delivery, Push, Task, WorkerBeat
+from pushtask.models import Push, Task, WorkerBeat
 from pushtask.worker import ahead, collector, confirmations, deliveries, gate, planner, readback
 from pushtask.worker.notices import Notifier
 
@@ -378,7 +378,7 @@ class Worker:
 
     def _next_due(self) -> datetime | None:
         with self.sessions() as session:
-            retry_due = session.scalar(select(func.min(Delivery.next_attempt_at)).where(Delivery.state == "pending"))
+            retry_due = deliveries.earliest_retry(session)
         candidates = [d for d in (self._task_due, retry_due) if d is not None]
         return min(candidates) if candidates else None
 
@@ -422,7 +422,8 @@ class Worker:
         free = self.config.concurrency - len(self._inflight) - len(self._ready)
         claimed: list[deliveries.Claimed] = []
         # Claim in batches: a claim per finished send would spend more time in the database than sending.
-        if free >= min(self.config.claim_batch, max(1, self.config.concurrency // 4)) or not self._inflight:
+        slots_full = free < min(self.config.claim_batch, max(1, self.config.concurrency // 4)) and bool(self._inflight)
+        if not slots_full:
             claimed = await asyncio.to_thread(self._claim, now, free)
             batches: dict[tuple[str, str], list[deliveries.Claimed]] = {}
             for item in claimed:
@@ -436,6 +437,8 @@ class Worker:
                 self._start(self._send_batch(items))
         if (claimed and len(claimed) >= min(free, self.config.claim_batch)) or self._plan_more:
             return 0.0  # more may be waiting
+        if slots_full:
+            return self.config.poll_s  # a send that returns frees a slot and wakes the loop (`_sent_one`)
         next_due = await asyncio.to_thread(self._next_due)
         if next_due is None:
             return self.config.poll_s
