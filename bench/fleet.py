@@ -82,7 +82,13 @@ class Fleet:
             conn.execute(text(f"CREATE DATABASE `{self._db_name}` CHARACTER SET utf8mb4"))
         self.database_url = base.set(database=self._db_name).render_as_string(hide_password=False)
         self.engine = create_db_engine(self.database_url)
-        if migrate:
+        if migrate and os.environ.get("PYTHONPATH"):
+            # An older checkout's processes (bench --old): its own migrations, or its worker refuses a
+            # database whose revision it does not know.
+            subprocess.run(
+                [*PUSHTASK, "db", "upgrade"], env=self.process_env(), cwd=self.workdir, check=True, capture_output=True
+            )
+        elif migrate:
             upgrade(self.engine)
 
     def register_chats(self, count: int) -> list[str]:

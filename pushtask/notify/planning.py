@@ -6,7 +6,7 @@ occurrence, person) makes a repeat — a second worker, a second tick — a no-o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -177,23 +177,28 @@ def _enqueue_all(
         )
 
 
-def on_push_finished(session: Session, push: Push, now: datetime, *, kind: str = "done") -> None:
+def on_push_finished(
+    session: Session, push: Push, now: datetime, *, kind: str = "done", counts: Mapping[str, int] | None = None
+) -> None:
     """Tell the creator and reviewers how an occurrence went; raise an alert when groups failed.
 
     Counts are honest: a group that failed is "未送达"; one whose outcome is unknown (a send cut
     off mid-way, or a two-phase send nobody confirmed in time) is "状态未知"; one whose owner
     still has to confirm is "等待确认" — neither of the last two is called a failure. The owners
     still to confirm are named. `kind` "settled": the last awaiting group of a push has ended
-    (sent, failed, cancelled or unconfirmed), a second notice with the final counts.
+    (sent, failed, cancelled or unconfirmed), a second notice with the final counts. `counts`: the
+    push's deliveries by state, when the caller has just counted them (the common all-sent push then
+    costs no query for failures and awaiting groups).
     """
     task = session.get(Task, push.task_id)
     if task is None:
         return
     when = _local(push.fire_at, task.timezone)
-    failures = _failures(session, push.id)
+    not_ok = None if counts is None else sum(counts.get(s, 0) for s in ("failed", "uncertain", "unconfirmed"))
+    failures = _failures(session, push.id) if not_ok is None or not_ok else []
     failed = [f for f in failures if f[2] == "failed"]
     unknown = [f for f in failures if f[2] != "failed"]
-    awaiting = _awaiting(session, push.id)
+    awaiting = _awaiting(session, push.id) if counts is None else counts.get("awaiting_confirmation", 0)
     ok = not failures and not awaiting
     if ok:
         lines = [f"任务“{task.name}”（{when}）已成功推送到 {push.sent_count} 个群。"]

@@ -445,7 +445,7 @@ def recount(session: Session, push_ids: Iterable[str], now: datetime) -> None:
             push.first_sent_at = first
         if not counts.get(AWAITING):
             # The last owner has answered (or the deadline passed): tell the creator how it ended.
-            planning.on_push_finished(session, push, now, kind="settled")
+            planning.on_push_finished(session, push, now, kind="settled", counts=counts)
 
 
 # ---- one round ----------------------------------------------------------------------------------

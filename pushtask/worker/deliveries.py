@@ -319,7 +319,7 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
         push.uncertain_count = counts.get("uncertain", 0) + counts.get("unconfirmed", 0)
         push.status = "failed" if push.failed_count else "completed"
         push.finished_at = now
-        notices.on_push_finished(session, push, now)
+        notices.on_push_finished(session, push, now, counts=counts)
         # Only a task still marked running follows its push; a pause in the meantime wins.
         session.execute(
             update(Task)
