@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +55,7 @@ from pushtask.services.previews import preview_key
 from pushtask.worker import lease
 
 log = logging.getLogger("pushtask.notify")
+T = TypeVar("T")
 
 STALL_AFTER = timedelta(minutes=2)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -165,6 +166,9 @@ class Notifier:
         self._reminded: set[tuple[str, datetime]] = set()
         self._claims = 0
         self._last_stall_check: datetime | None = None
+        # Set by the worker that runs this: waits while one of its planned pushes fires (worker/gate.py),
+        # so housekeeping's database work never holds the interpreter just then.
+        self.pause: Callable[[], None] | None = None
 
     # ---- feedback links on pushes ----------------------------------------------------------
 
@@ -188,17 +192,28 @@ class Notifier:
 
     async def housekeeping(self, now: datetime) -> None:
         """Plan reminders, check the scheduler's pulse, deliver notices and alerts, purge a little."""
-        await asyncio.to_thread(self._plan, now)
+        await self._background(self._plan, now)
         while True:
-            planned = await asyncio.to_thread(self._claim, now)
+            planned = await self._background(self._claim, now)
             if not planned:
                 break
             outcomes = await asyncio.gather(*(self._send(p) for p in planned))
-            await asyncio.to_thread(self._record, list(outcomes), now)
+            await self._background(self._record, list(outcomes), now)
             if len(planned) < self.batch:
                 break
         await self._deliver_alerts(now)
-        await asyncio.to_thread(retention.run_daily, self.sessions, now, self.settings.retention_days)
+        await self._background(retention.run_daily, self.sessions, now, self.settings.retention_days)
+
+    async def _background(self, work: Callable[..., T], *args: Any) -> T:
+        """Run housekeeping's database work on a thread, after any fire that is due (`pause`)."""
+        pause = self.pause
+
+        def run() -> T:
+            if pause is not None:
+                pause()
+            return work(*args)
+
+        return await asyncio.to_thread(run)
 
     def _plan(self, now: datetime) -> None:
         self.recover_expired(now)

@@ -147,6 +147,8 @@ class Worker:
         self._fire_retry_at = 0.0
         # Background threads step aside while a fire is near or under way (worker/gate.py).
         self._gate = gate.FireGate()
+        if notifier is not None:
+            notifier.pause = self._gate.wait_clear  # its housekeeping's database work too
         self._opening: set[str] = set()  # pushes just fired whose first send has not returned yet
         # Set by `run(owns_process=True)`: full garbage collections only when nothing is about to fire.
         self._collections: collector.FullCollections | None = None
