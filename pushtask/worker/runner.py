@@ -48,6 +48,9 @@ PLAN_BATCH = 50  # tasks planned ahead per transaction
 PLAN_SLICE = 5  # the same while a planned push of this worker fires within FIRES_NEAR,
 PLAN_SOON_S = 5.0  # and then only tasks due within this many seconds
 FIRES_NEAR = timedelta(seconds=2)
+# The firer wakes this much before a fire time; the fire thread readies its connection, then waits
+# for the instant itself (a thread's sleep is far more exact than the event loop's timer).
+FIRE_EARLY_S = 0.005
 ROUND_S = 1.0  # a generous bound on one round of sends (all slots once), for the lease of queued deliveries
 
 
@@ -239,7 +242,7 @@ class Worker:
             delay = self.config.poll_s
             if self._timer:
                 until_next = (self._timer[0][0] - self.clock()).total_seconds()
-                delay = min(delay, until_next)
+                delay = min(delay, until_next - FIRE_EARLY_S)
                 self._gate.expect(time.monotonic() + until_next)
             else:
                 self._gate.expect(math.inf)
@@ -251,11 +254,13 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._armed.wait(), delay)
                 continue
-            await self._fire_due(self.clock())
+            await self._fire_due(self.clock(), early_s=FIRE_EARLY_S)
 
-    async def _fire_due(self, now: datetime) -> None:
+    async def _fire_due(self, now: datetime, early_s: float = 0.0) -> None:
+        """Fire what is due at `now`, or within `early_s` of it (the fire thread waits for the instant)."""
         due: list[ahead.Planned] = []
-        while self._timer and self._timer[0][0] <= now:
+        until = now + timedelta(seconds=early_s)
+        while self._timer and self._timer[0][0] <= until:
             _at, _rank, push_id = heapq.heappop(self._timer)
             entry = self._held.pop(push_id, None)
             if entry is not None:
@@ -310,10 +315,13 @@ class Worker:
         lease_for = timedelta(seconds=self.config.lease_s + wait_s)
         try:
             with unit_of_work(self.sessions) as session:
+                session.connection()  # checked out and begun before the instant
+                now = self._at_the_instant(due, now)
                 ahead.fire_all(session, due, now, self.id, lease_for, to_memory)
             return due, False
         except ahead.Mismatch:
             pass
+        now = max(now, self.clock())
         fired: list[ahead.Planned] = []
         discarded = False
         for entry in due:
@@ -324,6 +332,18 @@ class Worker:
             elif outcome == "discarded":
                 discarded = True
         return fired, discarded
+
+    def _at_the_instant(self, due: list[ahead.Planned], now: datetime) -> datetime:
+        """Wait (on the fire thread) until the latest fire time of `due`; return the time to fire at.
+
+        The firer wakes `FIRE_EARLY_S` early, so the connection is ready and the wake-up's own delay
+        is behind it; the statement still runs at the fire time, never before (a pause a moment
+        before it wins).
+        """
+        wait = (max(e.fire_at for e in due) - self.clock()).total_seconds()
+        if wait > 0:
+            time.sleep(wait)
+        return max(now, self.clock())
 
     def _pump(self) -> None:
         """Start fired sends while slots are free (the reserved ones only for high priority)."""
