@@ -2,7 +2,7 @@
 
 `read_page` reads the page's task columns (one statement), then every group and reviewer of those
 tasks and every creator, with their names (one `UNION ALL`), without building ORM objects; the
-total comes from the same filters as `services.tasks.list_tasks`. `track_writes` tells the list
+total comes from the same filters (`services.tasks.query._filtered`). `track_writes` tells the list
 cache (`pushtask.infra.listcache`) which organisations' data a committed session changed.
 
 Writes that bypass a Session from the runtime's session factory (a bare `Connection`) must call

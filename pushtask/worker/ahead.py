@@ -262,17 +262,6 @@ class Mismatch(Exception):
     """A batch fire did not move every row it expected: fire its pushes one by one instead."""
 
 
-def _task_still_as_planned(entry: Planned) -> Any:
-    return and_(
-        Task.id == entry.task_id,
-        Task.status == "scheduled",
-        Task.deleted_at.is_(None),
-        Task.content_version == entry.content_version,
-        Task.next_fire_at == entry.fire_at,
-        Task.updated_at <= entry.seen,
-    )
-
-
 def fire_all(
     session: Session, entries: list[Planned], now: datetime, owner: str, lease_for: timedelta, to_memory: set[str]
 ) -> None:
@@ -282,22 +271,11 @@ def fire_all(
     at once); the others `pending`, for any worker's ordinary claim (a burst bigger than the worker
     holds in memory).
     """
-    checked = (
-        select(Push.id)
-        .join(Task, Task.id == Push.task_id)
-        .where(
-            Push.id == Delivery.push_id,
-            Task.status == "scheduled",
-            Task.deleted_at.is_(None),
-            Task.content_version == Push.content_version,
-            Task.next_fire_at == Push.fire_at,
-            Task.updated_at <= _per({e.push_id: e.seen for e in entries}, Push.id, Task.updated_at.type),
-        )
-        .exists()
-    )
     if len(entries) == 1 and entries[0].push_id in to_memory:
         _fire_single(session, entries[0], now, owner, lease_for)
         return
+    seen = _per({e.push_id: e.seen for e in entries}, Push.id, Task.updated_at.type)
+    checked = select(Push.id).where(Push.id == Delivery.push_id, *_as_planned(seen)).exists()
     owned = and_(Delivery.state == PLANNED, Delivery.lease_token == owner, checked)
     memory = [e for e in entries if e.push_id in to_memory]
     later = [e for e in entries if e.push_id not in to_memory]
@@ -407,16 +385,20 @@ def _to_running() -> dict[Any, Any]:
     }
 
 
-def _as_planned() -> list[Any]:
-    """The task is still as planned: scheduled, not deleted, same content, same instant, no write since."""
+def _as_planned(seen: Any) -> list[Any]:
+    """The push's task is still as planned: scheduled, not deleted, the push's content version and fire
+    time, and no write since `seen` (the task's `updated_at` when planned). Every fire checks this."""
     return [
         Task.id == Push.task_id,
         Task.status == "scheduled",
         Task.deleted_at.is_(None),
         Task.content_version == Push.content_version,
         Task.next_fire_at == Push.fire_at,
-        Task.updated_at <= bindparam("p_seen", type_=Task.updated_at.type),
+        Task.updated_at <= seen,
     ]
+
+
+_SEEN = bindparam("p_seen", type_=Task.updated_at.type)
 
 
 @functools.cache
@@ -430,7 +412,7 @@ def _one_statement() -> Any:
             Delivery.lease_token == bindparam("p_owner"),
             Push.id == Delivery.push_id,
             Push.status == PLANNED,
-            *_as_planned(),
+            *_as_planned(_SEEN),
         )
         .values({**_to_sending(), **_to_running(), Push.status: "running"})
     )
@@ -439,7 +421,7 @@ def _one_statement() -> Any:
 @functools.cache
 def _single_statements() -> tuple[Any, Any, Any]:
     """The three statements of `_fire_single` where one multi-table UPDATE is not available."""
-    checked = select(Push.id).where(Push.id == Delivery.push_id, *_as_planned()).exists()
+    checked = select(Push.id).where(Push.id == Delivery.push_id, *_as_planned(_SEEN)).exists()
     to_sending = (
         update(Delivery)
         .where(
@@ -469,7 +451,7 @@ def fire_one(session: Session, entry: Planned, now: datetime, owner: str, lease_
     if not held:
         return "lost"
     late = (now - entry.fire_at).total_seconds() > entry.grace_s
-    task_ok = session.scalar(select(Task.id).where(_task_still_as_planned(entry))) is not None
+    task_ok = session.scalar(select(Push.id).where(Push.id == entry.push_id, *_as_planned(entry.seen))) is not None
     if late or not task_ok:
         discard(session, entry.push_id, owner)
         return "discarded"

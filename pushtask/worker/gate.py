@@ -37,7 +37,7 @@ class FireGate:
         self._cond = threading.Condition()
         self._next_fire = math.inf  # monotonic time of the nearest planned fire
         self._busy_until = -math.inf  # a fire under way, at most until then
-        self.waits = 0  # how often background work stepped aside (for the worker's debug line)
+        self.waits = 0  # how often background work stepped aside (read by tests; no log line uses it yet)
 
     def expect(self, at: float) -> None:
         """The nearest planned fire is at monotonic time `at` (`math.inf`: none)."""

@@ -52,7 +52,6 @@ from pushtask.services.tasks.query import (
     get_task,
     group_ids_of,
     iter_tasks,
-    list_tasks,
     recipient_ids_of,
 )
 
@@ -93,7 +92,6 @@ __all__ = [
     "get_task",
     "group_ids_of",
     "iter_tasks",
-    "list_tasks",
     "org_timezone",
     "pause_task",
     "recipient_ids_of",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, select
 from sqlalchemy.orm import Session
 
 from pushtask.domain.actor import Actor
@@ -133,35 +133,6 @@ def _ordered(stmt: Select[tuple[Task]], sort: tuple[tuple[str, bool], ...]) -> S
 
 
 LIST_TOTALS = CountCache()
-
-
-def list_tasks(
-    session: Session, actor: Actor, query: TaskQuery, totals: CountCache = LIST_TOTALS
-) -> tuple[list[Task], int]:
-    """Return one page of the caller's tasks and the total matching the filters."""
-    stmt = _filtered(actor, query)
-    offset = (query.page - 1) * query.limit
-    page = list(session.scalars(_ordered(stmt, query.sort).limit(query.limit).offset(offset)))
-    if 0 < len(page) < query.limit or (offset == 0 and not page):
-        # The last page: its rows tell the total, and counting every match is saved.
-        return page, offset + len(page)
-    key = (
-        actor.org_id,
-        query.status,
-        query.priority,
-        query.start_time,
-        query.end_time,
-        query.group_id,
-        query.creator_id,
-        query.recipient_id,
-        query.q,
-    )
-    total = totals.get(key)
-    if total is None or total < offset + len(page):
-        # Count with the same WHERE but no columns: a derived table of whole rows would be materialised.
-        total = int(session.scalar(stmt.with_only_columns(func.count(Task.id)).order_by(None)) or 0)
-        totals.put(key, total)
-    return page, total
 
 
 def iter_tasks(session: Session, actor: Actor, query: TaskQuery, chunk: int = 1000) -> Iterable[list[Task]]:
