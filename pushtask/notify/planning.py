@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from pushtask.domain import pages
 from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskRecipient
@@ -23,6 +23,9 @@ REMINDER_LEAD = timedelta(hours=1)
 # A worker that was down when a reminder came due still sends it within this window, not later.
 REMINDER_LOOKBACK = timedelta(minutes=10)
 MAX_LISTED = 10
+
+# The task's columns a result notice or alert reads (on_push_finished).
+_NOTICE_TASK_FIELDS = (Task.id, Task.org_id, Task.name, Task.timezone, Task.creator_id)
 
 
 def reminder_due(fire_at: datetime, created_at: datetime, now: datetime) -> bool:
@@ -190,7 +193,9 @@ def on_push_finished(
     push's deliveries by state, when the caller has just counted them (the common all-sent push then
     costs no query for failures and awaiting groups).
     """
-    task = session.get(Task, push.task_id)
+    # What a notice says of its task, not the whole row (its content, variants and schedule): a push's
+    # finishing is on every occurrence's path.
+    task = session.get(Task, push.task_id, options=[load_only(*_NOTICE_TASK_FIELDS)])
     if task is None:
         return
     when = _local(push.fire_at, task.timezone)

@@ -6,10 +6,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from pushtask.wechat.credentials import WeComCredentials
 from pushtask.wechat.errors import BAD_RESPONSE, Platform, WeChatError
-from pushtask.wechat.http import HttpSeam, JsonObject, Upload
+from pushtask.wechat.http import HttpSeam, JsonObject, Upload, Url, prebuilt
 from pushtask.wechat.kv import Clock, KeyValueStore
 from pushtask.wechat.tokens import TokenCache, call_with_token
 
@@ -51,9 +52,20 @@ class WeComClient:
         self.credentials = credentials
         self._http = http
         self._base = credentials.base_url.rstrip("/")
+        self._urls: dict[str, Url] = {}
+        self._urls_token = ""
         self.tokens = TokenCache(
             store, f"token:wecom:{credentials.corp_id}:{credentials.agent_id}", self._fetch_token, clock=clock
         )
+
+    def _url(self, path: str, token: str) -> Url:
+        """`B/cgi-bin/<path>?access_token=<token>`, built once per path and token (a burst repeats it)."""
+        if token != self._urls_token:
+            self._urls, self._urls_token = {}, token
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = prebuilt(f"{self._base}/cgi-bin/{path}?access_token={quote(token, safe='')}")
+        return url
 
     async def _fetch_token(self) -> tuple[str, int]:
         body = await self._http.call(
@@ -79,13 +91,13 @@ class WeComClient:
         """Call `B/cgi-bin/<path>` with the access token; refresh it once on a token errcode."""
 
         async def attempt(token: str) -> JsonObject:
+            if params:
+                url: Url = f"{self._base}/cgi-bin/{path}"
+                query: Mapping[str, str] | None = {**params, "access_token": token}
+            else:
+                url, query = self._url(path, token), None
             return await self._http.call(
-                method,
-                f"{self._base}/cgi-bin/{path}",
-                platform=Platform.WECOM,
-                params={**(params or {}), "access_token": token},
-                json_body=json_body,
-                upload=upload,
+                method, url, platform=Platform.WECOM, params=query, json_body=json_body, upload=upload
             )
 
         return await call_with_token(self.tokens, attempt)

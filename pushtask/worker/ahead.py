@@ -19,9 +19,9 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from pushtask.domain import links as link_rules
@@ -30,11 +30,10 @@ from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TrackedLink,
 from pushtask.services import links as tracked_links
 from pushtask.services.pushes import content_snapshot, delivery_rows
 from pushtask.services.schedules import rule_of
-from pushtask.worker.deliveries import DELIVERIES, Claimed, Contents, claimed_rows, to_claimed
+from pushtask.worker.deliveries import DELIVERIES, PUSHES, Claimed, Contents, claimed_rows, to_claimed
 from pushtask.worker.lease import skip_locked
 
 PLANNED = "planned"
-PUSHES = cast(Table, Push.__table__)
 
 
 @dataclass

