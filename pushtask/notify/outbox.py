@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pushtask.models import Notification, NotificationSettings, Recipient
+
+_NOTICES = cast(Table, Notification.__table__)
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,14 @@ class Addressee:
 
 def for_user(session: Session, user_id: str) -> Addressee:
     """Address a user through their settings (linked recipient, muted reminders)."""
-    settings = session.get(NotificationSettings, user_id)
-    if settings is None:
+    settings = NotificationSettings.__table__.c
+    # Two columns, not the ORM object (the engine asks this for every finished push).
+    found = session.execute(
+        select(settings.recipient_id, settings.mute_reminders).where(settings.user_id == user_id)
+    ).first()
+    if found is None:
         return Addressee(user_id, None)
-    return Addressee(user_id, settings.recipient_id, settings.mute_reminders)
+    return Addressee(user_id, found[0], bool(found[1]))
 
 
 def for_recipients(session: Session, org_id: str, recipient_ids: Iterable[str]) -> list[Addressee]:
@@ -72,6 +78,79 @@ def unique(addressees: Iterable[Addressee]) -> list[Addressee]:
         if a.key not in seen or (seen[a.key].recipient_id is None and a.recipient_id is not None):
             seen[a.key] = a
     return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice for `add_once`: what `enqueue` takes, as a value."""
+
+    type: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    org_id: str | None
+    addressee: Addressee | None = None
+    task_id: str | None = None
+    push_id: str | None = None
+    due: datetime | None = None
+
+
+def add_once(session: Session, now: datetime, notices: list[Notice], *, exclusive: bool = False) -> int:
+    """Add notices whose dedupe keys are new, in one INSERT (the engine's path: a push's results); how many.
+
+    Two workers racing for the same key (the statement fails on the unique key) fall back to one at a
+    time, each in a savepoint, as `enqueue` does. `exclusive`: the caller holds a lock no other writer
+    of these keys gets past (a push's finisher holds its row), so the INSERT needs no savepoint.
+    """
+    if not notices:
+        return 0
+    keys = [n.dedupe_key[:191] for n in notices]
+    existing = set(session.scalars(select(_NOTICES.c.dedupe_key).where(_NOTICES.c.dedupe_key.in_(keys))))
+    conn = session.connection()
+    fresh = {key: n for key, n in zip(keys, notices, strict=True) if key not in existing}
+    if not fresh:
+        return 0
+    rows = [
+        {
+            "org_id": n.org_id,
+            "type": n.type,
+            "dedupe_key": key,
+            "user_id": n.addressee.user_id if n.addressee else None,
+            "recipient_id": n.addressee.recipient_id if n.addressee else None,
+            "task_id": n.task_id,
+            "push_id": n.push_id,
+            "payload": n.payload,
+            "state": "pending",
+            "channel": None,
+            "attempts": 0,
+            "next_attempt_at": n.due or now,
+            "created_at": now,
+        }
+        for key, n in fresh.items()
+    ]
+    if exclusive:
+        conn.execute(insert(_NOTICES), rows)
+        return len(rows)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(_NOTICES), rows)
+    except IntegrityError:
+        return sum(
+            enqueue(
+                session,
+                now,
+                type=n.type,
+                dedupe_key=n.dedupe_key,
+                payload=n.payload,
+                org_id=n.org_id,
+                addressee=n.addressee,
+                task_id=n.task_id,
+                push_id=n.push_id,
+                due=n.due,
+            )
+            is not None
+            for n in fresh.values()
+        )
+    return len(rows)
 
 
 def enqueue(

@@ -6,16 +6,18 @@ occurrence, person) makes a repeat — a second worker, a second tick — a no-o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session
 
 from pushtask.domain import pages
-from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TaskRecipient
+from pushtask.models import Delivery, Group, NotificationSettings, Push, Task, TaskGroup, TaskRecipient
 from pushtask.notify import outbox
 from pushtask.notify.outbox import Addressee
 
@@ -24,8 +26,73 @@ REMINDER_LEAD = timedelta(hours=1)
 REMINDER_LOOKBACK = timedelta(minutes=10)
 MAX_LISTED = 10
 
-# The task's columns a result notice or alert reads (on_push_finished).
-_NOTICE_TASK_FIELDS = (Task.id, Task.org_id, Task.name, Task.timezone, Task.creator_id)
+
+class TaskFacts(Protocol):
+    """What a result notice says of its task: a Task, or the five columns `on_push_finished` reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def org_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def creator_id(self) -> str: ...
+
+
+class PushFacts(Protocol):
+    """What a result notice says of its occurrence: a Push, or the engine's finished push (worker/deliveries)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def fire_at(self) -> datetime: ...
+    @property
+    def sent_count(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class _NoticeTask:
+    id: str
+    org_id: str
+    name: str
+    timezone: str
+    creator_id: str
+    creator: Addressee  # the creator, addressed through their notification settings (outbox.for_user)
+
+
+@functools.cache
+def _notice_task_query() -> Select[Any]:
+    settings = NotificationSettings.__table__.c
+    return (
+        select(
+            Task.id,
+            Task.org_id,
+            Task.name,
+            Task.timezone,
+            Task.creator_id,
+            settings.user_id,
+            settings.recipient_id,
+            settings.mute_reminders,
+        )
+        .outerjoin(NotificationSettings, settings.user_id == Task.creator_id)
+        .where(Task.id == bindparam("task_id"))
+    )
+
+
+def _notice_task(session: Session, task_id: str) -> _NoticeTask | None:
+    """Five columns of the task and its creator's settings in one statement, not the task (its content,
+    variants and schedule) and then the settings: every finished push asks this."""
+    row = session.execute(_notice_task_query(), {"task_id": task_id}).first()
+    if row is None:
+        return None
+    tid, org_id, name, zone, creator_id, linked, recipient_id, muted = row
+    creator = Addressee(creator_id, recipient_id, bool(muted)) if linked else Addressee(creator_id, None)
+    return _NoticeTask(tid, org_id, name, zone, creator_id, creator)
 
 
 def reminder_due(fire_at: datetime, created_at: datetime, now: datetime) -> bool:
@@ -56,7 +123,7 @@ def _group_names(session: Session, task_id: str) -> list[str]:
     )
 
 
-def _reviewers(session: Session, task: Task) -> list[Addressee]:
+def _reviewers(session: Session, task: TaskFacts) -> list[Addressee]:
     ids = session.scalars(
         select(TaskRecipient.recipient_id).where(TaskRecipient.task_id == task.id).order_by(TaskRecipient.position)
     ).all()
@@ -153,35 +220,48 @@ def _owners_awaited(session: Session, push_id: str) -> list[tuple[str, int]]:
     return [(name or "?", int(n)) for name, n in rows]
 
 
-def _result_addressees(session: Session, task: Task) -> list[Addressee]:
-    return outbox.unique([outbox.for_user(session, task.creator_id), *_reviewers(session, task)])
+def _result_addressees(session: Session, task: _NoticeTask) -> list[Addressee]:
+    return outbox.unique([task.creator, *_reviewers(session, task)])
 
 
 def _enqueue_all(
     session: Session,
     now: datetime,
-    task: Task,
-    push: Push,
+    task: TaskFacts,
+    push: PushFacts,
     kind: str,
     payload: dict[str, Any],
     who: Iterable[Addressee],
+    *,
+    exclusive: bool = False,
 ) -> None:
-    for addressee in who:
-        outbox.enqueue(
-            session,
-            now,
-            type="result",
-            dedupe_key=f"result:{task.id}:{push.fire_at.isoformat()}:{kind}:{addressee.key}",
-            payload=payload,
-            org_id=task.org_id,
-            addressee=addressee,
-            task_id=task.id,
-            push_id=push.id,
-        )
+    outbox.add_once(
+        session,
+        now,
+        [
+            outbox.Notice(
+                type="result",
+                dedupe_key=f"result:{task.id}:{push.fire_at.isoformat()}:{kind}:{addressee.key}",
+                payload=payload,
+                org_id=task.org_id,
+                addressee=addressee,
+                task_id=task.id,
+                push_id=push.id,
+            )
+            for addressee in who
+        ],
+        exclusive=exclusive,
+    )
 
 
 def on_push_finished(
-    session: Session, push: Push, now: datetime, *, kind: str = "done", counts: Mapping[str, int] | None = None
+    session: Session,
+    push: PushFacts,
+    now: datetime,
+    *,
+    kind: str = "done",
+    counts: Mapping[str, int] | None = None,
+    exclusive: bool = False,
 ) -> None:
     """Tell the creator and reviewers how an occurrence went; raise an alert when groups failed.
 
@@ -191,11 +271,10 @@ def on_push_finished(
     still to confirm are named. `kind` "settled": the last awaiting group of a push has ended
     (sent, failed, cancelled or unconfirmed), a second notice with the final counts. `counts`: the
     push's deliveries by state, when the caller has just counted them (the common all-sent push then
-    costs no query for failures and awaiting groups).
+    costs no query for failures and awaiting groups). `exclusive`: the caller holds the push's row
+    lock (it has just closed the push), so no one else can be writing these notices at this moment.
     """
-    # What a notice says of its task, not the whole row (its content, variants and schedule): a push's
-    # finishing is on every occurrence's path.
-    task = session.get(Task, push.task_id, options=[load_only(*_NOTICE_TASK_FIELDS)])
+    task = _notice_task(session, push.task_id)
     if task is None:
         return
     when = _local(push.fire_at, task.timezone)
@@ -246,7 +325,7 @@ def on_push_finished(
         "page": pages.task(task.id),
         "fallbackUserId": task.creator_id,
     }
-    _enqueue_all(session, now, task, push, kind, payload, _result_addressees(session, task))
+    _enqueue_all(session, now, task, push, kind, payload, _result_addressees(session, task), exclusive=exclusive)
     if failures:
         first_name, first_error, _ = (failed or unknown)[0]
         summary = f"{len(failed)} 个群发送失败" if failed else f"{len(unknown)} 个群状态未知（可能已送达，请核对）"

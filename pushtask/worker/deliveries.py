@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, and_, case, func, select, update
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import Connection, Select, Table, and_, bindparam, case, func, select, update
+from sqlalchemy.orm import Session
 
 from pushtask.channels.base import SendResult
 from pushtask.domain import variants
@@ -28,6 +28,7 @@ from pushtask.worker.lease import skip_locked
 # The table itself, for the hot path's statements: Core, not the ORM's bulk-update machinery.
 DELIVERIES = cast(Table, Delivery.__table__)
 PUSHES = cast(Table, Push.__table__)
+TASKS = cast(Table, Task.__table__)
 # A worker that stopped mid-send cannot tell whether WeChat got the message.
 UNCERTAIN_ZH = "发送过程中工作进程中断，无法确认是否已送达；请在群内核对后决定是否重发"
 UNCERTAIN_EN = "The worker stopped mid-send, so delivery is unknown; check the group, then resend if needed"
@@ -325,41 +326,85 @@ def recover_expired(session: Session, now: datetime, deduplicating: set[str], li
     return len(rows)
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A push `finalize` just closed, as its result notice reads it (`notify.planning.PushFacts`)."""
+
+    id: str
+    task_id: str
+    fire_at: datetime
+    sent_count: int
+
+
 def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = None, limit: int = 200) -> int:
-    """Close pushes with nothing left pending or sending; set counts and the task's status."""
-    open_work = (
-        select(Delivery.id).where(Delivery.push_id == Push.id, Delivery.state.in_(("pending", "sending"))).exists()
-    )
-    # Not the push's content: finishing reads its counts and times, never what it said.
-    query = select(Push).options(defer(Push.content)).where(Push.status == "running", ~open_work)
-    if push_ids is not None:
-        ids = list(push_ids)
-        if not ids:
-            return 0
-        query = query.where(Push.id.in_(ids))
-    pushes = list(session.scalars(query.limit(limit)))
-    for push in pushes:
-        rows = session.execute(
-            select(Delivery.state, func.count()).where(Delivery.push_id == push.id).group_by(Delivery.state)
-        ).tuples()
-        counts: dict[str, int] = dict(rows.all())
-        push.sent_count = counts.get("sent", 0)
-        push.failed_count = counts.get("failed", 0)
-        # Unconfirmed groups (no one confirmed a two-phase send in time) are uncertain, not failed.
-        push.uncertain_count = counts.get("uncertain", 0) + counts.get("unconfirmed", 0)
-        push.status = "failed" if push.failed_count else "completed"
-        push.finished_at = now
-        notices.on_push_finished(session, push, now, counts=counts)
+    """Close pushes with nothing left pending or sending; set counts and the task's status; how many closed.
+
+    Every push passes here once, so its cost is paid per occurrence: Core statements built once (no
+    ORM objects, no statement building per push). The push leaves `running` by a conditional UPDATE,
+    and only the finisher whose UPDATE changed it tells anyone, so two workers finishing the same push
+    at once send one result notice.
+    """
+    conn = session.connection()
+    s = _finishing()
+    if push_ids is None:
+        found = conn.execute(s.finishable.limit(limit)).all()
+    else:
+        found = [row for push_id in push_ids for row in conn.execute(s.finishable_one, {"push_id": push_id}).all()]
+    closed = 0
+    for push_id, task_id, fire_at in found:
+        counts: dict[str, int] = dict(conn.execute(s.counts, {"push_id": push_id}).tuples().all())
+        sent, failed = counts.get("sent", 0), counts.get("failed", 0)
+        status = "failed" if failed else "completed"
+        values = {
+            "push_id": push_id,
+            "sent": sent,
+            "failed": failed,
+            # Unconfirmed groups (no one confirmed a two-phase send in time) are uncertain, not failed.
+            "uncertain": counts.get("uncertain", 0) + counts.get("unconfirmed", 0),
+            "status": status,
+            "now": now,
+        }
+        if not conn.execute(s.close, values).rowcount:
+            continue  # another worker closed it in the meantime
+        notices.on_push_finished(session, Finished(push_id, task_id, fire_at, sent), now, counts=counts, exclusive=True)
         # Only a task still marked running follows its push; a pause in the meantime wins.
-        session.execute(
-            update(Task)
-            .where(Task.id == push.task_id, Task.status == "running", Task.last_push_id == push.id)
-            .values(
-                status=case(
-                    (Task.next_fire_at.is_not(None), "scheduled"),
-                    else_="failed" if push.status == "failed" else "completed",
-                ),
-                updated_at=now,
-            )
-        )
-    return len(pushes)
+        conn.execute(s.follow, {"task_id": task_id, "push_id": push_id, "status": status, "now": now})
+        closed += 1
+    return closed
+
+
+@dataclass(frozen=True)
+class _Finishing:
+    finishable: Select[Any]
+    finishable_one: Select[Any]
+    counts: Select[Any]
+    close: Any
+    follow: Any
+
+
+@functools.cache
+def _finishing() -> _Finishing:
+    """`finalize`'s statements, built once."""
+    p, d, t = PUSHES.c, DELIVERIES.c, TASKS.c
+    open_work = select(d.id).where(d.push_id == p.id, d.state.in_(("pending", "sending"))).exists()
+    finishable = select(p.id, p.task_id, p.fire_at).where(p.status == "running", ~open_work)
+    return _Finishing(
+        finishable=finishable,
+        finishable_one=finishable.where(p.id == bindparam("push_id")),
+        counts=select(d.state, func.count()).where(d.push_id == bindparam("push_id")).group_by(d.state),
+        close=update(PUSHES)
+        .where(p.id == bindparam("push_id"), p.status == "running")
+        .values(
+            sent_count=bindparam("sent"),
+            failed_count=bindparam("failed"),
+            uncertain_count=bindparam("uncertain"),
+            status=bindparam("status"),
+            finished_at=bindparam("now", type_=p.finished_at.type),
+        ),
+        follow=update(TASKS)
+        .where(t.id == bindparam("task_id"), t.status == "running", t.last_push_id == bindparam("push_id"))
+        .values(
+            status=case((t.next_fire_at.is_not(None), "scheduled"), else_=bindparam("status")),
+            updated_at=bindparam("now", type_=t.updated_at.type),
+        ),
+    )

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pushtask.domain.retry import retry_delay
-from pushtask.models import Delivery, Group, Notification
+from pushtask.models import Delivery, Group, Notification, Push, Task
 from pushtask.worker import deliveries
 from tests.integration.conftest import World, create_task, task_body
 from tests.integration.notify.conftest import Harness
@@ -89,3 +89,38 @@ def test_a_push_whose_groups_are_only_uncertain_is_not_called_failed(
     assert result is not None
     assert result.payload["result"] == "uncertain" and result.payload["failedCount"] == 0
     assert result.payload["status"] == "3个群状态未知" and "失败" not in result.payload["title"]
+
+
+def test_a_finished_push_is_counted_and_told_once_and_finishing_it_again_writes_no_second_notice(
+    client: FlaskClient, world: World, db: Session, clock: FrozenClock
+) -> None:
+    task_id = create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": AT_11}))
+    push_id = client.post("/api/push", json={"taskId": task_id}, headers=world.olga.headers).get_json()["pushId"]
+    db.execute(update(Delivery).where(Delivery.push_id == push_id).values(state="sent", sent_at=clock()))
+    first = db.scalars(select(Delivery.id).where(Delivery.push_id == push_id).order_by(Delivery.id)).first()
+    db.execute(update(Delivery).where(Delivery.id == first).values(state="failed", error_zh="群已解散"))
+    db.commit()
+
+    assert deliveries.finalize(db, clock(), [push_id]) == 1
+    # Once closed, the push is no longer running: finishing it again closes nothing and writes nothing.
+    assert deliveries.finalize(db, clock(), [push_id]) == 0
+    db.commit()
+    push = db.get(Push, push_id)
+    assert push is not None
+    assert (push.status, push.sent_count, push.failed_count, push.uncertain_count) == ("failed", 2, 1, 0)
+    assert push.finished_at is not None
+    task = db.get(Task, task_id)
+    assert task is not None and task.status == "scheduled"  # a push started by hand leaves the schedule alone
+    results = db.scalars(select(Notification).where(Notification.type == "result")).all()
+    assert results and len({n.dedupe_key for n in results}) == len(results)
+    assert all(n.push_id == push_id and n.payload["failedCount"] == 1 for n in results)
+    assert [n.payload["kind"] for n in db.scalars(select(Notification).where(Notification.type == "alert"))] == [
+        "push_failed"
+    ]
+
+    # Put back to running (as a resend does) and finished again: the same notices are not written twice.
+    db.execute(update(Push).where(Push.id == push_id).values(status="running"))
+    db.commit()
+    assert deliveries.finalize(db, clock(), [push_id]) == 1
+    db.commit()
+    assert len(db.scalars(select(Notification).where(Notification.type == "result")).all()) == len(results)
