@@ -30,7 +30,7 @@ from pushtask.models import Delivery, Group, Push, Task, TaskGroup, TrackedLink,
 from pushtask.services import links as tracked_links
 from pushtask.services.pushes import content_snapshot, delivery_rows
 from pushtask.services.schedules import rule_of
-from pushtask.worker.deliveries import DELIVERIES, PUSHES, Claimed, Contents, claimed_rows, to_claimed
+from pushtask.worker.deliveries import CLAIM_RANKS, DELIVERIES, PUSHES, Claimed, Contents, claimed_rows, to_claimed
 from pushtask.worker.lease import skip_locked
 
 PLANNED = "planned"
@@ -531,7 +531,7 @@ def take_over(
             select(Delivery.push_id)
             .where(
                 Delivery.state == PLANNED,
-                Delivery.claim_rank.in_((1, 2, 3)),
+                Delivery.claim_rank.in_(CLAIM_RANKS),  # a range of the claim index (state, rank, …)
                 Delivery.fire_at < stale,
                 Delivery.lease_token != owner,
             )

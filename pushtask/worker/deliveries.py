@@ -275,7 +275,7 @@ def _record_failure(session: Session, outcome: Outcome, now: datetime, draw: Cal
             values["attempts"] = Delivery.attempts - 1
     else:
         values.update(state=step.state)
-    session.execute(update(DELIVERIES).where(owned).values(**values))
+    session.connection().execute(update(DELIVERIES).where(owned).values(**values))
     metrics.observe_delivery(False, values.get("state") == "pending", d.fire_at, now)
 
 
