@@ -1,8 +1,9 @@
-"""Two workers on MariaDB honour skipped and moved occurrences: each fires once, at its new time."""
+"""Two workers on MariaDB: skipped and moved occurrences fire once, at their new time; a push two workers finish at once is closed once."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,19 +11,21 @@ from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.config import Settings
-from pushtask.models import Group, Push
+from pushtask.models import Delivery, Group, Notification, Push
 from pushtask.sandbox import SandboxHandle, SandboxState, start_in_thread
 from pushtask.wiring import build_sender
+from pushtask.worker import deliveries
 from pushtask.worker.runner import Worker, WorkerConfig
 from tests.conftest import _mariadb_engine
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock
 
 pytestmark = pytest.mark.mariadb
+AT_11 = "2026-03-02T11:00:00+08:00"
 
 
 @pytest.fixture
@@ -113,3 +116,49 @@ def test_two_workers_honour_skips_and_moves(
     assert shanghai == ["03-02 02:00", "03-03 04:00", "03-04 07:00", "03-06 02:00"]
     for ref in refs:
         assert len(sandbox.state.messages(ref)) == 4, "each occurrence reached each group exactly once"
+
+
+def test_two_workers_finishing_the_same_push_at_once_close_it_and_tell_its_creator_once(
+    client: FlaskClient, world: World, sessions: sessionmaker[Session], private_engine: Engine, clock: FrozenClock
+) -> None:
+    task_id = create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": AT_11}))
+    push_id = client.post("/api/push", json={"taskId": task_id}, headers=world.olga.headers).get_json()["pushId"]
+    with sessions.begin() as db:
+        groups = db.execute(update(Delivery).where(Delivery.push_id == push_id).values(state="sent", sent_at=clock()))
+        assert groups.rowcount >= 1
+
+    first = sessions()
+    closed: list[int] = []
+
+    def second_worker() -> None:
+        with sessions() as db:
+            # It still reads the push as running (the first has not committed) and waits on its row.
+            closed.append(deliveries.finalize(db, clock(), [push_id]))
+            db.commit()
+
+    thread = threading.Thread(target=second_worker, daemon=True)
+    try:
+        assert deliveries.finalize(first, clock(), [push_id]) == 1  # closed, not yet committed
+        thread.start()
+        with private_engine.connect() as watch:  # until the second worker's UPDATE waits for the first's row
+            waiting = 0
+            for _ in range(500):
+                waiting = watch.scalar(
+                    text("SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'UPDATE t_pushes SET%'")
+                )
+                if waiting:
+                    break
+                threading.Event().wait(0.01)
+        assert waiting, f"the second worker never waited for the first one's lock: {closed}"
+        first.commit()
+    finally:
+        first.close()
+        thread.join(30)
+
+    assert closed == [0]  # the push was no longer running once it could look: it told no one
+    with sessions() as db:
+        push = db.get(Push, push_id)
+        assert push is not None and (push.status, push.sent_count) == ("completed", groups.rowcount)
+        notices = db.scalars(select(Notification).where(Notification.push_id == push_id)).all()
+        assert notices and all(n.type == "result" for n in notices)
+        assert len({n.dedupe_key for n in notices}) == len(notices)
