@@ -1,4 +1,4 @@
-"""Two workers on MariaDB: skipped and moved occurrences fire once, at their new time; a push two workers finish at once is closed once."""
+"""Two workers on MariaDB: moved and skipped occurrences fire once; a push both finish at once closes once."""
 
 from __future__ import annotations
 
