@@ -351,7 +351,7 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
     else:
         found = [row for push_id in push_ids for row in conn.execute(s.finishable_one, {"push_id": push_id}).all()]
     closed = 0
-    for push_id, task_id, fire_at in found:
+    for push_id, task_id, org_id, fire_at in found:
         counts: dict[str, int] = dict(conn.execute(s.counts, {"push_id": push_id}).tuples().all())
         sent, failed = counts.get("sent", 0), counts.get("failed", 0)
         status = "failed" if failed else "completed"
@@ -367,8 +367,13 @@ def finalize(session: Session, now: datetime, push_ids: Iterable[str] | None = N
         if not conn.execute(s.close, values).rowcount:
             continue  # another worker closed it in the meantime
         notices.on_push_finished(session, Finished(push_id, task_id, fire_at, sent), now, counts=counts, exclusive=True)
-        # Only a task still marked running follows its push; a pause in the meantime wins.
-        conn.execute(s.follow, {"task_id": task_id, "push_id": push_id, "status": status, "now": now})
+        # Only a task still marked running follows its push; a pause in the meantime wins. Through the
+        # session, naming the organisation: the task list's cached pages of that organisation are stale now
+        # (services/task_list.track_writes).
+        session.execute(
+            s.follow.execution_options(org_id=org_id),
+            {"task_id": task_id, "push_id": push_id, "status": status, "now": now},
+        )
         closed += 1
     return closed
 
@@ -387,7 +392,7 @@ def _finishing() -> _Finishing:
     """`finalize`'s statements, built once."""
     p, d, t = PUSHES.c, DELIVERIES.c, TASKS.c
     open_work = select(d.id).where(d.push_id == p.id, d.state.in_(("pending", "sending"))).exists()
-    finishable = select(p.id, p.task_id, p.fire_at).where(p.status == "running", ~open_work)
+    finishable = select(p.id, p.task_id, p.org_id, p.fire_at).where(p.status == "running", ~open_work)
     return _Finishing(
         finishable=finishable,
         finishable_one=finishable.where(p.id == bindparam("push_id")),

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pushtask.app import create_app
 from pushtask.config import Settings
-from pushtask.models import Task
+from pushtask.models import Delivery, Task
 from pushtask.runtime import AUTH_CACHE_SECONDS, Runtime
 from pushtask.wiring import build_runtime
+from pushtask.worker import deliveries
 from tests.integration.conftest import World, create_task, task_body
 from tests.support import FrozenClock, redis_url
 
@@ -196,3 +197,21 @@ def test_with_redis_unreachable_lists_are_read_from_the_database(
     assert client.put(f"/api/tasks/{task_id}", json={"name": "月报"}, headers=world.olga.headers).status_code == 200
     assert _names(client, world.victor.headers) == ["月报"]
     assert rt.list_cache is not None and rt.list_cache.hits == 0
+
+
+def test_a_push_the_worker_finishes_shows_in_the_next_list(
+    client: FlaskClient, world: World, sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    task_id = create_task(client, world.olga, task_body(world, name="周报"))
+    push_id = client.post("/api/push", json={"taskId": task_id}, headers=world.olga.headers).get_json()["pushId"]
+    with sessions() as db:  # as the fire leaves them: the task running this push, its groups sent
+        db.execute(
+            update(Task).where(Task.id == task_id).values(status="running", last_push_id=push_id, next_fire_at=None)
+        )
+        db.execute(update(Delivery).where(Delivery.push_id == push_id).values(state="sent", sent_at=clock()))
+        db.commit()
+    assert client.get(LIST, headers=world.victor.headers).get_json()["tasks"][0]["status"] == "running"
+    with sessions() as db:  # the worker finishes the push (Core statements, not the ORM)
+        assert deliveries.finalize(db, clock(), [push_id]) == 1
+        db.commit()
+    assert client.get(LIST, headers=world.victor.headers).get_json()["tasks"][0]["status"] == "completed"
