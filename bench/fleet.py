@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from pushtask.db import create_db_engine
@@ -65,6 +65,7 @@ class Fleet:
     _server: Engine | None = None
     _db_name: str = ""
     _logs: list[Any] = field(default_factory=list)
+    _old_schema: MetaData | None = None  # the tables as an older checkout's migrations made them
 
     # ---- setup ---------------------------------------------------------------------------------
 
@@ -82,14 +83,32 @@ class Fleet:
             conn.execute(text(f"CREATE DATABASE `{self._db_name}` CHARACTER SET utf8mb4"))
         self.database_url = base.set(database=self._db_name).render_as_string(hide_password=False)
         self.engine = create_db_engine(self.database_url)
-        if migrate and os.environ.get("PYTHONPATH"):
+        if migrate and (self.env.get("PYTHONPATH") or os.environ.get("PYTHONPATH")):
             # An older checkout's processes (bench --old): its own migrations, or its worker refuses a
-            # database whose revision it does not know.
+            # database whose revision it does not know. Seeding then writes only the columns that
+            # revision has (`_insert`).
             subprocess.run(
                 [*PUSHTASK, "db", "upgrade"], env=self.process_env(), cwd=self.workdir, check=True, capture_output=True
             )
+            self._old_schema = MetaData()
         elif migrate:
             upgrade(self.engine)
+
+    def _insert(self, conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert `rows` into `model`'s table; into an older revision's table, only the columns it has.
+
+        The models' Python-side defaults are this checkout's: an older schema lacks some of those
+        columns, so there the table is read from the database and the rows trimmed to it.
+        """
+        if self._old_schema is None:
+            conn.execute(insert(model), rows)
+            return
+        name = model.__table__.name
+        table = self._old_schema.tables.get(name)
+        if table is None:
+            table = Table(name, self._old_schema, autoload_with=conn)
+        rows = [{k: v for k, v in row.items() if k in table.c} for row in rows]
+        conn.execute(insert(table), rows)
 
     def register_chats(self, count: int) -> list[str]:
         """Register `count` WeCom app chats in the sandbox only (for peers that keep no PushTask tables)."""
@@ -134,8 +153,9 @@ class Fleet:
         self.org_id, self.user_id = new_id(), new_id()
         groups = []
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(Organization),
+            self._insert(
+                conn,
+                Organization,
                 [
                     {
                         "id": self.org_id,
@@ -146,8 +166,9 @@ class Fleet:
                     }
                 ],
             )
-            conn.execute(
-                insert(User),
+            self._insert(
+                conn,
+                User,
                 [
                     {
                         "id": self.user_id,
@@ -179,7 +200,7 @@ class Fleet:
                         "updated_at": now,
                     }
                 )
-            conn.execute(insert(Group), groups)
+            self._insert(conn, Group, groups)
         directory = [
             {"channel": g["channel"], "ref": g["channel_ref"], "name": g["name"], "memberCount": 50} for g in groups
         ]
@@ -229,9 +250,9 @@ class Fleet:
             )
             links += [{"task_id": task_id, "group_id": g, "position": n} for n, g in enumerate(group_ids)]
         with self.engine.begin() as conn:
-            conn.execute(insert(Task), tasks)
+            self._insert(conn, Task, tasks)
             for start in range(0, len(links), 5000):
-                conn.execute(insert(TaskGroup), links[start : start + 5000])
+                self._insert(conn, TaskGroup, links[start : start + 5000])
         return [t["id"] for t in tasks]
 
     # ---- workers -------------------------------------------------------------------------------
