@@ -11,7 +11,7 @@ Writes that bypass a Session from the runtime's session factory (a bare `Connect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -187,6 +187,12 @@ def _org_of(session: Session, obj: Any) -> str:
         task = session.identity_map.get(identity_key(Task, obj.task_id))
         org_id = getattr(task, "org_id", None)
     return str(org_id) if org_id else EVERYONE
+
+
+def mark_written(session: Session, org_ids: Iterable[str]) -> None:
+    """Count these organisations' listed rows as written by `session` (for a write it made on its bare
+    connection, or one made earlier in another transaction): their cached pages are old once it commits."""
+    session.info.setdefault(_TOUCHED, set()).update(org_ids)
 
 
 def track_writes(sessions: sessionmaker[Session], versions: Versions, on_auth_change: Callable[[], None]) -> None:

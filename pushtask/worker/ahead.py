@@ -42,6 +42,7 @@ class Planned:
 
     push_id: str
     task_id: str
+    org_id: str
     fire_at: datetime
     rank: int
     content_version: int
@@ -178,6 +179,7 @@ def _entry(task: Task, push_id: str, fire_at: datetime, rank: int, seen: datetim
     return Planned(
         push_id=push_id,
         task_id=task.id,
+        org_id=task.org_id,
         fire_at=fire_at,
         rank=rank,
         content_version=task.content_version,

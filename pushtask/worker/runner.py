@@ -19,6 +19,7 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +37,7 @@ from pushtask.domain.content import fill_variables
 from pushtask.domain.rendering import message_from_content
 from pushtask.infra.wakeup import Wakeup
 from pushtask.models import Push, Task, WorkerBeat
+from pushtask.services import task_list
 from pushtask.worker import ahead, collector, confirmations, deliveries, gate, planner, readback
 from pushtask.worker.notices import Notifier
 
@@ -153,6 +155,10 @@ class Worker:
         if notifier is not None:
             notifier.pause = self._gate.wait_clear  # its housekeeping's database work too
         self._opening: set[str] = set()  # pushes just fired whose first send has not returned yet
+        # Organisations whose tasks a fire set running: the fire's statement runs on the bare connection,
+        # which the task list cache's write tracking does not see, so the next result write names them
+        # (off the fire's path: no Redis round trip between the fire time and the first send).
+        self._listed_stale: set[str] = set()
         # Set by `run(owns_process=True)`: full garbage collections only when nothing is about to fire.
         self._collections: collector.FullCollections | None = None
         # Fired deliveries waiting for a send slot, most urgent first.
@@ -299,6 +305,7 @@ class Worker:
                 self._holding[entry.push_id] += len(entry.items)
                 for item, rendered in zip(entry.items, entry.rendered, strict=True):
                     heapq.heappush(self._ready, (item.claim_rank, next(self._seq), item, rendered))
+        self._listed_stale.update(e.org_id for e in fired)
         # Background work waits until the first of these sends returns (or the gate's hold ends).
         self._opening = {e.push_id for e in fired if e.push_id in to_memory}
         if not self._opening:
@@ -581,12 +588,16 @@ class Worker:
         else:
             self._holding.pop(push_id, None)
 
-    def _flush(self, batch: list[deliveries.Outcome], busy: set[str]) -> None:
-        """Write a batch of results; then, in a transaction of its own, finish the pushes they may complete."""
+    def _flush(self, batch: list[deliveries.Outcome], busy: set[str], listed: Iterable[str] = ()) -> None:
+        """Write a batch of results; then, in a transaction of its own, finish the pushes they may complete.
+
+        `listed`: organisations whose task list is stale since a fire (marked with this transaction).
+        """
         self._gate.wait_clear()
         now = self.clock()
         with unit_of_work(self.sessions) as session:
             touched = deliveries.record(session, batch, now)
+            task_list.mark_written(session, listed)
         # Counts, task status and result notices are off the result-write path: a push of which this
         # worker still holds deliveries cannot be finished, so it is not even asked.
         # One push per transaction, each after any fire that is due: finishing one (counts, task status,
@@ -605,10 +616,12 @@ class Worker:
         while self._results:
             batch, self._results = self._results[: self.config.flush_batch], self._results[self.config.flush_batch :]
             busy = set(self._holding) | {o.delivery.push_id for o in self._results}
+            listed, self._listed_stale = self._listed_stale, set()
             try:
-                await asyncio.to_thread(self._flush, batch, busy)
+                await asyncio.to_thread(self._flush, batch, busy, listed)
             except BaseException:
                 self._results[:0] = batch  # not written: keep them for the next flush
+                self._listed_stale |= listed
                 raise
 
     def _flush_in_background(self) -> None:

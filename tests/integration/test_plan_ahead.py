@@ -112,6 +112,26 @@ def test_planned_ahead_then_fired_at_its_time_from_memory(
     assert one_by_one == [], "a push fired as planned takes the one-statement fire, not the re-checking fallback"
 
 
+def test_a_task_fired_from_its_plan_shows_running_in_the_next_list_call(
+    client: FlaskClient, world: World, sandbox: SandboxHandle, clock: FrozenClock, sessions: Any, tmp_path: Any
+) -> None:
+    """The fire sets the task running on the bare connection; the list's cached page must not keep "scheduled"."""
+    task_id = create_task(client, world.olga, task_body(world, schedule={"type": "once", "time": FIRE}))
+    listed: list[str] = []
+
+    def look() -> None:
+        response = client.get("/api/tasks?limit=20", headers=world.olga.headers)
+        assert response.status_code == 200, response.get_json()
+        tasks = response.get_json()["tasks"]
+        listed.append(next(t["status"] for t in tasks if t["taskId"] == task_id))
+
+    def busy() -> None:  # WeChat busy for the app-chat group: retried later, so the push stays running
+        sandbox.state.add_fault(endpoint="appchat/send", errcode=-1, times=10)
+
+    _steps(sessions, clock, sandbox, tmp_path, ("w1", 5), look, look, busy, ("w1", 25), look)
+    assert listed == ["scheduled", "scheduled", "running"], "the second call is the cached page; the fire makes it old"
+
+
 def test_pause_after_the_plan_and_before_the_fire_time_wins(
     client: FlaskClient,
     world: World,
