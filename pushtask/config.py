@@ -180,7 +180,11 @@ SETTINGS_DOC: list[tuple[str, str, str]] = [
         "(none)",
         "Protocol pushtask: the bridge's status call, to read back uncertain sends (docs/wechat.md).",
     ),
-    ("PUSHTASK_RETENTION_DAYS", "30", "Task logs, notifications, inbox and feedback older than this are purged daily."),
+    (
+        "PUSHTASK_RETENTION_DAYS",
+        "30",
+        "Task logs, notifications, inbox, feedback and the link click log older than this are purged daily.",
+    ),
     (
         "PUSHTASK_ALERT_ROBOT_KEY",
         "(none)",

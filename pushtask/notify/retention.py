@@ -30,6 +30,7 @@ from pushtask.models import (
     Feedback,
     Group,
     InboxItem,
+    LinkClick,
     Maintenance,
     Notification,
     Push,
@@ -93,6 +94,21 @@ def summarize_push(session: Session, push: Push, now: datetime) -> None:
     )
 
 
+def _purge_clicks(sessions: sessionmaker[Session], cutoff: datetime) -> int:
+    """The raw click log (`t_link_clicks`: a visitor hash per visit); the engagement report reads the
+    daily roll-ups and the distinct visitors, which stay. Ids rise with time, so the oldest come first
+    in primary-key order and a batch stops after BATCH rows (no index on `clicked_at` to maintain)."""
+    with unit_of_work(sessions) as session:
+        ids = list(
+            session.scalars(
+                select(LinkClick.id).where(LinkClick.clicked_at < cutoff).order_by(LinkClick.id).limit(BATCH)
+            )
+        )
+        if ids:
+            session.execute(delete(LinkClick).where(LinkClick.id.in_(ids)))
+    return len(ids)
+
+
 def _purge_receipts(sessions: sessionmaker[Session], cutoff: datetime) -> int:
     with unit_of_work(sessions) as session:
         keys = list(
@@ -143,6 +159,7 @@ def purge_step(
         ("notifications", lambda: _purge_table(sessions, Notification, cutoff, Notification.state != "sending")),
         ("inbox", lambda: _purge_table(sessions, InboxItem, cutoff)),
         ("feedback", lambda: _purge_table(sessions, Feedback, cutoff)),
+        ("link_clicks", lambda: _purge_clicks(sessions, cutoff)),
         ("callback_receipts", lambda: _purge_receipts(sessions, now - RECEIPT_KEEP)),
     ]
     counts = {name: 0 for name, _ in jobs}

@@ -11,7 +11,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pushtask.models import Delivery, Feedback, Notification, Push, PushSummary, Task, TaskLog, new_id
+from pushtask.models import (
+    Delivery,
+    Feedback,
+    LinkClick,
+    Notification,
+    Push,
+    PushSummary,
+    Task,
+    TaskLog,
+    new_id,
+)
 from pushtask.notify import retention
 from pushtask.services.pushes import create_push
 from tests.integration.conftest import World, create_task, task_body
@@ -69,6 +79,20 @@ def test_purge_removes_only_what_is_older_than_retention_and_keeps_push_totals(
                     created_at=when,
                 )
             )
+        clicks = [
+            {
+                "code": "c0de",
+                "org_id": world.olga.org_id,
+                "task_id": task_id,
+                "push_id": "p",
+                "group_id": world.groups[0],
+                "kind": "click",
+                "visitor": f"v{i}",
+                "clicked_at": when,
+            }
+            for i, when in enumerate([old] * (retention.BATCH + 5) + [recent])
+        ]
+        db.execute(insert(LinkClick), clicks)
         task = db.get(Task, task_id)
         assert task is not None
         push = create_push(db, task, old, old, trigger="schedule")
@@ -91,6 +115,7 @@ def test_purge_removes_only_what_is_older_than_retention_and_keeps_push_totals(
         assert _count(db, TaskLog, TaskLog.created_at == recent) == 1
         assert _count(db, TaskLog) >= 2  # the recent one and the creation log of the task
         assert _count(db, Notification) == 1 and _count(db, Feedback) == 1
+        assert db.scalars(select(LinkClick.clicked_at)).all() == [recent], "the click log keeps the retention period"
         assert _count(db, Delivery, Delivery.push_id == push_id) == 0
         summary = db.get(PushSummary, push_id)
         assert summary is not None and len(summary.sent_groups) == 2
