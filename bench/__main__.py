@@ -1,5 +1,5 @@
-"""`python -m bench suite [--quick | --smoke] [--only ...] [--systems ...]`, `python -m bench scheduler ...`,
-or `python -m bench soak [--minutes 10 | --smoke]`."""
+"""`python -m bench suite [--quick | --smoke] [--only ...] [--systems ...] [--old <tree>]`,
+`python -m bench scheduler ...`, or `python -m bench soak [--minutes 10 | --smoke]`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import scheduler, soak
-from bench.suite import FULL, QUICK, RESULTS, SMOKE, Bench, chart, machine, report
+from bench.suite import FULL, NAMES, OLDER, QUICK, RESULTS, SMOKE, Bench, chart, machine, report
+from bench.systems import SYSTEMS, older_pushtask
 
 WORKLOADS = ("lateness", "burst", "throughput", "kill", "idle", "api")
 
@@ -39,11 +40,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     parser.add_argument("--out", default=str(RESULTS), help="where summary.md, lateness.png and raw.json go")
     parser.add_argument("--idle-counts", default=None, help="future tasks for the idle runs, e.g. 1000,1000000")
+    parser.add_argument(
+        "--old", default=None, help="a checkout of an older commit (git worktree): its PushTask runs beside this one"
+    )
     args = parser.parse_args(argv)
+    systems = args.systems.split(",")
+    if args.old:
+        SYSTEMS[OLDER] = older_pushtask(args.old)
+        NAMES[OLDER] = SYSTEMS[OLDER].name
+        at = systems.index("pushtask") + 1 if "pushtask" in systems else 0
+        systems.insert(at, OLDER)
     sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
     if args.idle_counts:
         sizes = dataclasses.replace(sizes, idle_counts=tuple(int(n) for n in args.idle_counts.split(",")))
-    bench = Bench(args.db, args.redis, sizes, args.systems.split(","))
+    bench = Bench(args.db, args.redis, sizes, systems)
     host = machine()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()

@@ -184,6 +184,24 @@ class PushTaskSystem(System):
         self.fleet.close()
 
 
+def older_pushtask(tree: str) -> type[PushTaskSystem]:
+    """PushTask at an older commit (`python -m bench suite --old <tree>`): a checkout of it, e.g. a
+    `git worktree`, first on its processes' PYTHONPATH; its database is migrated by its own code."""
+    path = str(Path(tree).resolve())
+    found = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    commit = found.stdout.strip() or Path(path).name
+
+    class OlderPushTask(PushTaskSystem):
+        name = f"PushTask at {commit} (older commit)"
+        key = "pushtask-old"
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            self.fleet.env["PYTHONPATH"] = path
+
+    return OlderPushTask
+
+
 class PrdSystem(System):
     name = "PRD design (poll 60 s + gather)"
     key = "prd"
