@@ -66,7 +66,7 @@ def run_lateness(tasks: int, groups: int, spread: float, workers: int = 1) -> di
             group_ids = fleet.seed_groups(groups)
             for _ in range(workers):
                 fleet.start_worker()
-            time.sleep(2)  # let the workers start, so start-up is not counted as lateness
+            settled([w.pid for w in fleet.workers])  # started up: start-up is not counted as lateness
             start = datetime.now(UTC) + timedelta(seconds=2)
             fires = [start + timedelta(seconds=spread * i / tasks) for i in range(tasks)]
             fleet.add_tasks(tasks, group_ids, fires)
@@ -121,6 +121,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def settled(pids: list[int], *, busy: float = 0.15, window_s: float = 0.5, timeout_s: float = 60.0) -> float:
+    """Wait until `pids` have finished starting up (together under `busy` of a core over `window_s`);
+    return the CPU seconds they had used by then, their start-up cost.
+
+    A worker's start-up (imports, connecting, the first housekeeping) is seconds of CPU on a slow
+    machine; taken into a run's window it would count as a cost of every send.
+    """
+    deadline = time.monotonic() + timeout_s
+    last = sum(cpu_seconds(p) for p in pids)
+    while True:
+        time.sleep(window_s)
+        now = sum(cpu_seconds(p) for p in pids)
+        if now - last < busy * window_s or time.monotonic() > deadline:
+            return now
+        last = now
+
+
 def _mariadb_pid() -> int | None:
     """The local MariaDB server's pid, when it runs on this machine (its CPU is part of a send's cost)."""
     for proc in Path("/proc").iterdir():
@@ -148,7 +165,7 @@ def run_throughput(tasks: int, groups: int, workers: int) -> dict[str, Any]:
             group_ids = fleet.seed_groups(groups, channels=("wecom_appchat",))
             for _ in range(workers):
                 fleet.start_worker()
-            time.sleep(2)
+            settled([w.pid for w in fleet.workers])  # their start-up is not a cost of the sends
             mariadb = _mariadb_pid()
             pids = {"worker": [w.pid for w in fleet.workers], "sandbox": [sandbox_pid], "mariadb": [mariadb or 0]}
             before = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}

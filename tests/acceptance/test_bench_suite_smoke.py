@@ -69,5 +69,6 @@ def test_benchmark_suite_runs_an_older_checkout_beside_this_one_and_counts_cpu_p
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         worker, db, total = (float(x.replace(",", "")) for x in re.findall(r"[\d,]+", cells[5]))
-        assert worker > 0 and db >= 0 and total == pytest.approx(worker + db, abs=1), row
+        # (40 sends: the start-up taken off may be all the processes used, so only the sum is checked)
+        assert worker >= 0 and db > 0 and total == pytest.approx(worker + db, abs=1), row
         assert cells[6] == "yes" and cells[7] == "0 / 0", row
