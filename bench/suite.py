@@ -203,8 +203,9 @@ class Bench:
                 wait_for(lambda: system.confirmed() >= expected, wait, 0.1)
                 done_at = datetime.now(UTC)
                 recorded = system.confirmed()
-                started_processes = workers + (1 if killed else 0)
-                cpu = max(0.0, system.cpu() - cpu_before - startup * started_processes)
+                # (Of the live processes: after a kill, the killed one's CPU is gone from the sum, and its
+                # replacement's start-up stays in; the kill workload reports no CPU.)
+                cpu = max(0.0, system.cpu() - cpu_before - startup * workers)
                 # The server is shared by every system, but they run one after another; its CPU in this
                 # window is this run's durable work (and the completion polls: one COUNT per 0.1 s).
                 db_cpu = cpu_seconds(db_pid) - db_before if db_pid else None
