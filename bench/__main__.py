@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import scheduler, soak
-from bench.suite import FULL, NAMES, OLDER, QUICK, RESULTS, SMOKE, Bench, chart, machine, report
-from bench.systems import SYSTEMS, older_pushtask
+from bench.suite import FULL, QUICK, RESULTS, SMOKE, Bench, chart, machine, report
+from bench.systems import OLDER, SYSTEMS, older_pushtask
 
 WORKLOADS = ("lateness", "burst", "throughput", "kill", "idle", "api")
 
@@ -47,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     systems = args.systems.split(",")
     if args.old:
         SYSTEMS[OLDER] = older_pushtask(args.old)
-        NAMES[OLDER] = SYSTEMS[OLDER].name
         at = systems.index("pushtask") + 1 if "pushtask" in systems else 0
         systems.insert(at, OLDER)
     sizes = SMOKE if args.smoke else QUICK if args.quick else FULL

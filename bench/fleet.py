@@ -83,7 +83,7 @@ class Fleet:
             conn.execute(text(f"CREATE DATABASE `{self._db_name}` CHARACTER SET utf8mb4"))
         self.database_url = base.set(database=self._db_name).render_as_string(hide_password=False)
         self.engine = create_db_engine(self.database_url)
-        if migrate and (self.env.get("PYTHONPATH") or os.environ.get("PYTHONPATH")):
+        if migrate and self.process_env().get("PYTHONPATH"):
             # An older checkout's processes (bench --old): its own migrations, or its worker refuses a
             # database whose revision it does not know. Seeding then writes only the columns that
             # revision has (`_insert`).

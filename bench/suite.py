@@ -32,10 +32,9 @@ from typing import Any
 from bench.fleet import Fleet, _http_json
 from bench.peers import TaskSpec
 from bench.scheduler import _bare_loop, _mariadb_pid, cpu_seconds, percentiles, settled
-from bench.systems import SYSTEMS, PushTaskSystem, System, wait_for
+from bench.systems import OLDER, SYSTEMS, PushTaskSystem, System, wait_for
 
 RESULTS = Path(__file__).parent / "results"
-OLDER = "pushtask-old"  # `--old <tree>`: PushTask at an older commit, beside this checkout
 BARE_CONCURRENCY = 256  # PUSHTASK_WORKER_CONCURRENCY's default
 
 
@@ -561,7 +560,10 @@ def fmt_s(value: float | None) -> str:
 
 # -- the report ----------------------------------------------------------------------------------------
 
-NAMES = {key: cls.name for key, cls in SYSTEMS.items()}
+
+def name_of(key: str) -> str:
+    """A system's name in the tables (from SYSTEMS, where `--old` registers the older commit too)."""
+    return SYSTEMS[key].name
 
 
 def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) -> list[str]:
@@ -585,7 +587,7 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
         for key, row in r["lateness"].items():
             p = row["lateness"]
             lines.append(
-                f"| {NAMES[key]} | {ms(p['p50'])} | {ms(p['p95'])} | {ms(p['p99'])} | {ms(p['max'])} | "
+                f"| {name_of(key)} | {ms(p['p50'])} | {ms(p['p95'])} | {ms(p['p99'])} | {ms(p['max'])} | "
                 f"{p['n']}/{s.lateness_tasks} | {row['duplicates']} | {row['lost']} |"
             )
         lines.append("")
@@ -606,7 +608,7 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
                 else (f"not done in {s.burst_timeout_s:.0f} s ({row['recorded']:,} of {total:,} recorded)")
             )
             lines.append(
-                f"| {NAMES[key]} | {row['workers']} | {done} | {fmt_s(row['all_received_s'])} | "
+                f"| {name_of(key)} | {row['workers']} | {done} | {fmt_s(row['all_received_s'])} | "
                 f"{fmt_s(row['high_done_s'])} | {ms(row['sends_per_s'])} | {row['duplicates']} | {lost_cell(row)} |"
             )
         if "prd" in r["burst"]:
@@ -633,7 +635,7 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
         for row in t["rows"]:
             if row.get("skipped"):
                 lines.append(
-                    f"| {NAMES[row['system']]} | {row['workers']} | {row['latency_ms']} ms | not run: "
+                    f"| {name_of(row['system'])} | {row['workers']} | {row['latency_ms']} ms | not run: "
                     f"{SYSTEMS[row['system']].why_one} | — | — | — | — |"
                 )
                 continue
@@ -641,7 +643,7 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
             ratio = rate / t["ceiling"][row["latency_ms"]]
             complete = "yes" if row["complete"] else f"no ({row['recorded']:,}/{row['expected']:,} in time)"
             lines.append(
-                f"| {NAMES[row['system']]} | {row['workers']} | {row['latency_ms']} ms | {rate:,.0f} | {ratio:.0%} | "
+                f"| {name_of(row['system'])} | {row['workers']} | {row['latency_ms']} ms | {rate:,.0f} | {ratio:.0%} | "
                 f"{cpu_per_send(row)} | {complete} | {row['duplicates']} / {lost_cell(row)} |"
             )
         lines.append("")
@@ -657,7 +659,7 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
         for key, row in r["kill"].items():
             killed = "yes" if row["killed"] else "no (30 % never reached)"
             lines.append(
-                f"| {NAMES[key]} | {row['workers']} | {killed} | {row['duplicates_silent']} | {row['lost_silent']} | "
+                f"| {name_of(key)} | {row['workers']} | {killed} | {row['duplicates_silent']} | {row['lost_silent']} | "
                 f"{row.get('uncertain', '—')} | {'yes' if row['complete'] else 'no'} "
                 f"({row['recorded']:,}/{row['expected']:,}) | {fmt_s(row['done_s'])} |"
             )
@@ -676,10 +678,10 @@ def report(bench: Bench, command: str, seconds: float, stamp: str, host: str) ->
         ]
         for row in r["idle"]:
             if row.get("skipped"):
-                lines.append(f"| {NAMES[row['system']]} | {row['count']:,} | — | — | — | not run: {row['skipped']} |")
+                lines.append(f"| {name_of(row['system'])} | {row['count']:,} | — | — | — | not run: {row['skipped']} |")
                 continue
             lines.append(
-                f"| {NAMES[row['system']]} | {row['count']:,} | {row['cpu_pct']:.1f} | {row['rss_mb']:.0f} | "
+                f"| {name_of(row['system'])} | {row['count']:,} | {row['cpu_pct']:.1f} | {row['rss_mb']:.0f} | "
                 f"{ms(row['tick_ms'])} | {row['note']} |"
             )
         lines.append("")
@@ -734,7 +736,7 @@ def chart(bench: Bench, path: Path) -> Path | None:
             continue
         ys = [(i + 1) / len(values) for i in range(len(values))]
         p = row["lateness"]
-        ax.step(values, ys, where="post", label=f"{NAMES[key]} (p99 {ms(p['p99'])} ms)")
+        ax.step(values, ys, where="post", label=f"{name_of(key)} (p99 {ms(p['p99'])} ms)")
     ax.set_xscale("log")
     ax.set_xlabel("lateness: first arrival in a group − fire time (ms, log scale)")
     ax.set_ylabel("share of tasks")

@@ -184,6 +184,9 @@ class PushTaskSystem(System):
         self.fleet.close()
 
 
+OLDER = "pushtask-old"  # `--old <tree>`: PushTask at an older commit, beside this checkout
+
+
 def older_pushtask(tree: str) -> type[PushTaskSystem]:
     """PushTask at an older commit (`python -m bench suite --old <tree>`): a checkout of it, e.g. a
     `git worktree`, first on its processes' PYTHONPATH; its database is migrated by its own code."""
@@ -193,7 +196,7 @@ def older_pushtask(tree: str) -> type[PushTaskSystem]:
 
     class OlderPushTask(PushTaskSystem):
         name = f"PushTask at {commit} (older commit)"
-        key = "pushtask-old"
+        key = OLDER
 
         def __post_init__(self) -> None:
             super().__post_init__()

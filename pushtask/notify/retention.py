@@ -55,16 +55,33 @@ def _old_ids(
     created: InstrumentedAttribute[Any],
     cutoff: datetime,
     extra: Any = None,
+    in_id_order: bool = False,
 ) -> list[Any]:
     query = select(id_col).where(created < cutoff)
     if extra is not None:
         query = query.where(extra)
+    if in_id_order:
+        query = query.order_by(id_col)
     return list(session.scalars(query.limit(BATCH)))
 
 
-def _purge_table(sessions: sessionmaker[Session], model: Any, cutoff: datetime, extra: Any = None) -> int:
+def _purge_table(
+    sessions: sessionmaker[Session],
+    model: Any,
+    cutoff: datetime,
+    extra: Any = None,
+    *,
+    created: InstrumentedAttribute[Any] | None = None,
+    in_id_order: bool = False,
+) -> int:
+    """One batch of `model`'s rows older than `cutoff` by `created` (default: its `created_at`).
+
+    `in_id_order`: for a table whose ids rise with time and whose time column has no index (the click
+    log): the oldest come first in primary-key order, so a batch stops after BATCH rows.
+    """
     with unit_of_work(sessions) as session:
-        ids = _old_ids(session, model.id, model.created_at, cutoff, extra)
+        column = created if created is not None else model.created_at
+        ids = _old_ids(session, model.id, column, cutoff, extra, in_id_order)
         if ids:
             session.execute(delete(model).where(model.id.in_(ids)))
     return len(ids)
@@ -92,21 +109,6 @@ def summarize_push(session: Session, push: Push, now: datetime) -> None:
             summarized_at=now,
         )
     )
-
-
-def _purge_clicks(sessions: sessionmaker[Session], cutoff: datetime) -> int:
-    """The raw click log (`t_link_clicks`: a visitor hash per visit); the engagement report reads the
-    daily roll-ups and the distinct visitors, which stay. Ids rise with time, so the oldest come first
-    in primary-key order and a batch stops after BATCH rows (no index on `clicked_at` to maintain)."""
-    with unit_of_work(sessions) as session:
-        ids = list(
-            session.scalars(
-                select(LinkClick.id).where(LinkClick.clicked_at < cutoff).order_by(LinkClick.id).limit(BATCH)
-            )
-        )
-        if ids:
-            session.execute(delete(LinkClick).where(LinkClick.id.in_(ids)))
-    return len(ids)
 
 
 def _purge_receipts(sessions: sessionmaker[Session], cutoff: datetime) -> int:
@@ -159,7 +161,12 @@ def purge_step(
         ("notifications", lambda: _purge_table(sessions, Notification, cutoff, Notification.state != "sending")),
         ("inbox", lambda: _purge_table(sessions, InboxItem, cutoff)),
         ("feedback", lambda: _purge_table(sessions, Feedback, cutoff)),
-        ("link_clicks", lambda: _purge_clicks(sessions, cutoff)),
+        # The raw click log (a visitor hash per visit); the engagement report reads the daily
+        # roll-ups and the distinct visitors, which stay.
+        (
+            "link_clicks",
+            lambda: _purge_table(sessions, LinkClick, cutoff, created=LinkClick.clicked_at, in_id_order=True),
+        ),
         ("callback_receipts", lambda: _purge_receipts(sessions, now - RECEIPT_KEEP)),
     ]
     counts = {name: 0 for name, _ in jobs}
